@@ -1,0 +1,36 @@
+// Runtime checks in the browser (harness.html), for the Playwright golden tests on the WebGL and WebGPU
+// backends, which Node cannot run. Exposes window.runtimeChecks.
+import { tf } from '../model/tfjs';
+import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
+import { probeWebGpu } from '../model/backends/selectBackend';
+import type { BackendName } from '../model/backends/types';
+import { goldenDiffs } from '../model/testing/goldenDiffs';
+import { OPTION_CASES } from '../model/testing/optionMatrix';
+import { randomCheckpoint } from '../model/testing/randomCheckpoint';
+
+function tokens(n: number, vocab: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s % vocab));
+}
+
+async function useBackend(name: BackendName): Promise<{ backend: string; adapter: string }> {
+  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to start`);
+  await tf.ready();
+  const adapter = name === 'webgpu' ? (await probeWebGpu()).detail : name;
+  return { backend: tf.getBackend(), adapter };
+}
+
+/** Max abs diff per option case and per compared quantity, against the float64 reference. */
+async function goldenSuite(name: BackendName) {
+  const info = await useBackend(name);
+  const cases: Record<string, Record<string, number>> = {};
+  for (const [label, config] of OPTION_CASES) {
+    const ckpt = randomCheckpoint({ config, seed: 11 });
+    cases[label] = await goldenDiffs(ckpt, tokens(9, ckpt.config.vocabSize, 7));
+  }
+  return { ...info, cases };
+}
+
+registerBrowserBackends(import.meta.env.BASE_URL);
+(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite };
+document.getElementById('out')!.textContent = 'ready';

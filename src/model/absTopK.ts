@@ -1,0 +1,39 @@
+import { tf } from './tfjs';
+
+/**
+ * AbsTopK along the last dim: keep the k entries of largest |x| (ties: lower index, which is TF.js
+ * topk's own order) and zero the rest.
+ *
+ * The keep-mask is built from topk indices with scatterND (cpu, wasm, webgl and webgpu all implement both)
+ * rather than from a |x| >= k-th-value threshold, which would keep every tied entry. TopK and ScatterNd
+ * have no gradients, so the mask is produced by a customGrad op whose gradient is zero: the product
+ * x * mask then has the straight-through gradient `dy * mask` of a fixed selection, and tf.grad through the
+ * forward pass works on every backend. (customGrad's `save` is avoided on purpose: the kept copy trips
+ * TF.js's IS_TEST kernel leak check.)
+ */
+export function absTopK<T extends tf.Tensor>(x: T, k: number): T {
+  const width = x.shape[x.shape.length - 1];
+  if (k >= width) return x;
+  return tf.mul(x, selectionMask(x, k)) as T;
+}
+
+const selectionMask = (x: tf.Tensor, k: number): tf.Tensor =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor;
+    return { value: topKMask(input, k), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+  })(x);
+
+/** 1 at the k largest-|x| entries of each row (last dim), 0 elsewhere; same shape as x. */
+export function topKMask(x: tf.Tensor, k: number): tf.Tensor {
+  return tf.tidy(() => {
+    const width = x.shape[x.shape.length - 1];
+    const rows = x.size / width;
+    if (k <= 0) return tf.zerosLike(x);
+    const { indices } = tf.topk(tf.abs(tf.reshape(x, [rows, width])), k, false);
+    // Flat index row * width + col of every kept entry; scatterND of ones gives the mask.
+    const rowStart = tf.reshape(tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(width, 'int32')), [rows, 1]);
+    const flat = tf.reshape(tf.add(indices, rowStart), [rows * k, 1]);
+    const mask = tf.scatterND(flat, tf.ones([rows * k], 'float32'), [rows * width]);
+    return tf.reshape(mask, x.shape);
+  });
+}

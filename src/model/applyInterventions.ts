@@ -1,0 +1,127 @@
+import type { ModelConfig } from './config';
+import type { Intervention } from './interventions';
+import { allSites, nodeId, parseNodeId, parseSite, siteWidth, type NodeRef, type SiteName } from './sites';
+import type { HostTensor, LoadedCheckpoint } from './weights';
+
+/**
+ * Host-side compilation of an intervention list into (a) edited copies of state-dict tensors (edge
+ * ablations are exact weight edits) and (b) per-site affine overrides `x * keep + fill` (node ablations
+ * and circuit restriction). Backend-neutral so it can be tested without TF.js and reused by any runtime.
+ */
+
+/** A site value becomes `value * keep + fill` (per channel, every position). */
+export interface SiteOverride {
+  keep: Float32Array;
+  fill: Float32Array;
+}
+
+export interface CompiledInterventions {
+  /** Edited copies of state-dict tensors, original `[out, in]` orientation, keyed by released name. A bias
+   *  appears here even for bias-free models when a mean-mode edge needs one. */
+  tensors: Map<string, HostTensor>;
+  sites: Map<SiteName, SiteOverride>;
+}
+
+/** Where an edge lives: `weight[row, col]` and the bias entry `bias[row]` of one Linear. */
+export interface EdgeLocation {
+  weight: string;
+  bias: string;
+  row: number;
+  col: number;
+}
+
+/** Maps an edge between two nodes to the weight entry it is, or throws for pairs that are not edges. */
+export function edgeLocation(c: ModelConfig, source: NodeRef, target: NodeRef): EdgeLocation {
+  const s = parseSite(source.site);
+  const t = parseSite(target.site);
+  const bad = () => new Error(`not an edge: ${source.site}:${source.channel} -> ${target.site}:${target.channel}`);
+  if (s.layer === null || t.layer === null || s.layer !== t.layer) throw bad();
+  if (source.channel >= siteWidth(c, source.site) || target.channel >= siteWidth(c, target.site)) throw bad();
+  const p = `transformer.h.${s.layer}`;
+  const Q = c.nHead * c.dHead;
+  const at = (lin: string, row: number) => ({ weight: `${p}.${lin}.weight`, bias: `${p}.${lin}.bias`, row, col: source.channel });
+  if (s.kind === 'attn.act_in') {
+    const offset = { 'attn.q': 0, 'attn.k': Q, 'attn.v': 2 * Q }[t.kind as string];
+    if (offset === undefined) throw bad();
+    return at('attn.c_attn', offset + target.channel);
+  }
+  if (s.kind === 'attn.v' && t.kind === 'attn.resid_delta') return at('attn.c_proj', target.channel);
+  if (s.kind === 'mlp.act_in' && t.kind === 'mlp.post_act') return at('mlp.c_fc', target.channel);
+  if (s.kind === 'mlp.post_act' && t.kind === 'mlp.resid_delta') return at('mlp.c_proj', target.channel);
+  throw bad();
+}
+
+function siteMean(ckpt: LoadedCheckpoint, site: SiteName): Float32Array {
+  const m = ckpt.means.get(site);
+  if (!m) throw new Error(`mean ablation needs the mean of site ${site}, but the checkpoint has no means for it`);
+  return m;
+}
+
+export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Intervention[]): CompiledInterventions {
+  const c = ckpt.config;
+  const tensors = new Map<string, HostTensor>();
+  const sites = new Map<SiteName, SiteOverride>();
+
+  const editable = (key: string, rows: number): HostTensor => {
+    let t = tensors.get(key);
+    if (!t) {
+      const orig = ckpt.tensors.get(key);
+      if (orig) t = { shape: [...orig.shape], data: orig.data.slice() };
+      else if (key.endsWith('.bias')) t = { shape: [rows], data: new Float32Array(rows) };
+      else throw new Error(`checkpoint lacks ${key}`);
+      tensors.set(key, t);
+    }
+    return t;
+  };
+  const override = (site: SiteName): SiteOverride => {
+    let o = sites.get(site);
+    if (!o) {
+      const w = siteWidth(c, site);
+      o = { keep: new Float32Array(w).fill(1), fill: new Float32Array(w) };
+      sites.set(site, o);
+    }
+    return o;
+  };
+  const ablate = (site: SiteName, channel: number, mode: 'mean' | 'zero') => {
+    if (channel >= siteWidth(c, site)) throw new Error(`channel ${channel} out of range for site ${site}`);
+    const o = override(site);
+    o.keep[channel] = 0;
+    o.fill[channel] = mode === 'mean' ? siteMean(ckpt, site)[channel] : 0;
+  };
+
+  for (const iv of list) {
+    if (iv.kind === 'node') {
+      const n = parseNodeId(iv.node);
+      ablate(n.site, n.channel, iv.mode);
+    } else if (iv.kind === 'circuit') {
+      const keep = new Set(iv.nodes.map((id) => nodeId(parseNodeId(id)))); // canonical ids
+      for (const site of allSites(c)) {
+        const w = siteWidth(c, site);
+        for (let ch = 0; ch < w; ch++) if (!keep.has(`${site}:${ch}`)) ablate(site, ch, iv.mode);
+      }
+    } else {
+      // Sequential edits: a repeated edge finds its weight already zero and is a no-op.
+      const source = parseNodeId(iv.source);
+      const loc = edgeLocation(c, source, parseNodeId(iv.target));
+      const W = editable(loc.weight, 0);
+      const cols = W.shape[1];
+      const w = W.data[loc.row * cols + loc.col];
+      if (w === 0) continue;
+      W.data[loc.row * cols + loc.col] = 0;
+      if (iv.mode === 'mean') editable(loc.bias, W.shape[0]).data[loc.row] += w * siteMean(ckpt, source.site)[source.channel];
+    }
+  }
+  return { tensors, sites };
+}
+
+/** First layer whose computation an intervention list changes (nLayer: only final_resid; Infinity: none).
+ *  A cached residual stream entering any layer <= this one stays valid under the list. */
+export function earliestAffectedLayer(c: ModelConfig, list: readonly Intervention[]): number {
+  let first = Infinity;
+  const layerOf = (id: string) => parseSite(parseNodeId(id).site).layer ?? c.nLayer;
+  for (const iv of list) {
+    if (iv.kind === 'circuit') return 0;
+    first = Math.min(first, layerOf(iv.kind === 'node' ? iv.node : iv.target));
+  }
+  return first;
+}

@@ -1,0 +1,255 @@
+import { absTopK } from './absTopK';
+import { compileInterventions } from './applyInterventions';
+import { absTopKCount, type AbsTopKLocation, type ModelConfig } from './config';
+import { disposeInterventions, GpuWeights, uploadInterventions, type DeviceInterventions } from './gpu-weights';
+import type { Intervention } from './interventions';
+import { activation, attention, layerNorm, linear, rmsNorm } from './layers';
+import { allSites, siteName, siteWidth, type LayerSiteKind, type SiteName } from './sites';
+import { tf } from './tfjs';
+import type { LoadedCheckpoint } from './weights';
+
+export type MaskFill = 'mean' | 'zero';
+
+export interface ForwardOptions {
+  /** Sites whose values (after AbsTopK and any intervention/mask) are returned. */
+  record?: SiteName[] | 'all';
+  /** Layers whose attention patterns [B, H, T, T] are returned. */
+  recordAttention?: number[];
+  /** Return the residual stream entering each computed layer (and, under key nLayer, the final one
+   *  before the final_resid site), for later incremental recompute. */
+  recordResidual?: boolean;
+  interventions?: readonly Intervention[];
+  /** Continuous node masks for pruning: a site value becomes x*m + fill*(1-m), applied after interventions.
+   *  Differentiable w.r.t. m. */
+  nodeMasks?: Map<SiteName, tf.Tensor1D>;
+  /** fill for nodeMasks: the site mean (default) or 0. */
+  maskFill?: MaskFill;
+  /** Incremental recompute: start at this layer from `residualIn` (the residual stream entering it, e.g.
+   *  from an earlier run's `residuals`). Valid only if nothing before this layer changed since. */
+  startLayer?: number;
+  residualIn?: tf.Tensor3D;
+}
+
+export interface ForwardTensors {
+  logits: tf.Tensor3D;
+  records: Map<SiteName, tf.Tensor3D>;
+  attention: Map<number, tf.Tensor4D>;
+  residuals: Map<number, tf.Tensor3D>;
+}
+
+export type RunOptions = ForwardOptions;
+
+export interface RunResult {
+  /** [T * V] row-major. */
+  logits: Float32Array;
+  /** site -> [T * width]. */
+  sites: Map<SiteName, Float32Array>;
+  /** layer -> [H * T * T]. */
+  attention: Map<number, Float32Array>;
+  /** Only with recordResidual: device tensors [1, T, d_model] that the caller owns and must dispose. */
+  residuals?: Map<number, tf.Tensor3D>;
+}
+
+/**
+ * A weight-sparse GPT on the active TF.js backend. Weights are uploaded dense once (sparsity buys nothing
+ * on GPU matmuls at these sizes); intervention lists are compiled to edited weight copies and per-site
+ * vectors, cached for the most recent non-empty list and freed when it changes or on dispose().
+ */
+export class SparseGpt {
+  readonly config: ModelConfig;
+  private readonly weights: GpuWeights;
+  private readonly means = new Map<string, tf.Tensor1D>();
+  private cache: { key: string; device: DeviceInterventions } | null = null;
+
+  constructor(private readonly ckpt: LoadedCheckpoint) {
+    this.config = ckpt.config;
+    this.weights = new GpuWeights(ckpt);
+    for (const [site, m] of ckpt.means) this.means.set(site, tf.keep(tf.tensor1d(m)));
+  }
+
+  static fromCheckpoint(ckpt: LoadedCheckpoint): SparseGpt {
+    return new SparseGpt(ckpt);
+  }
+
+  dispose(): void {
+    this.weights.dispose();
+    for (const m of this.means.values()) m.dispose();
+    this.means.clear();
+    this.dropCache();
+  }
+
+  /** Device bytes held by the base weights. */
+  get weightBytes(): number {
+    return this.weights.bytes;
+  }
+
+  private dropCache(): void {
+    if (this.cache) disposeInterventions(this.cache.device);
+    this.cache = null;
+  }
+
+  /** Device form of an intervention list; an empty list leaves the cache alone so toggling back is free. */
+  private deviceInterventions(list: readonly Intervention[]): DeviceInterventions | null {
+    if (list.length === 0) return null;
+    const key = JSON.stringify(list);
+    if (this.cache?.key !== key) {
+      const compiled = compileInterventions(this.ckpt, list); // may throw: keep the old cache until it succeeds
+      this.dropCache();
+      this.cache = { key, device: uploadInterventions(compiled) };
+    }
+    return this.cache.device;
+  }
+
+  private weight(dev: DeviceInterventions | null, key: string): tf.Tensor | undefined {
+    return dev?.weights.get(key) ?? this.weights.get(key);
+  }
+
+  private mustWeight(dev: DeviceInterventions | null, key: string): tf.Tensor {
+    const t = this.weight(dev, key);
+    if (!t) throw new Error(`missing weight ${key}`);
+    return t;
+  }
+
+  /**
+   * Synchronous forward pass on int32 tokens [B, T]. Intermediates are freed; the returned tensors belong
+   * to the caller's scope (so this works inside tf.tidy and tf.grad). Logits are [B, T, V].
+   */
+  forwardTensors(tokens: tf.Tensor2D, opts: ForwardOptions = {}): ForwardTensors {
+    const c = this.config;
+    const [B, T] = tokens.shape;
+    const start = opts.startLayer ?? 0;
+    if (T > c.blockSize) throw new Error(`sequence length ${T} exceeds block_size ${c.blockSize}`);
+    if (!Number.isInteger(start) || start < 0 || start > c.nLayer) throw new Error(`startLayer ${start} out of range`);
+    if (start > 0) {
+      const r = opts.residualIn;
+      if (!r) throw new Error('startLayer > 0 needs residualIn');
+      if (r.shape[0] !== B || r.shape[1] !== T || r.shape[2] !== c.dModel) throw new Error(`residualIn shape ${r.shape} != [${B},${T},${c.dModel}]`);
+    }
+    const dev = this.deviceInterventions(opts.interventions ?? []);
+    const w = (key: string) => this.weight(dev, key);
+    const mw = (key: string) => this.mustWeight(dev, key);
+    const recordAll = opts.record === 'all';
+    const recordSet = new Set<string>(recordAll ? [] : (opts.record ?? []));
+    const attnSet = new Set(opts.recordAttention ?? []);
+    const maskFill = opts.maskFill ?? 'mean';
+    for (const [site, m] of opts.nodeMasks ?? []) {
+      if (m.size !== siteWidth(c, site)) throw new Error(`node mask for ${site} has ${m.size} entries, site width is ${siteWidth(c, site)}`);
+      if (maskFill === 'mean' && !this.means.has(site)) throw new Error(`maskFill 'mean' needs the mean of ${site}`);
+    }
+
+    const recNames: SiteName[] = [];
+    const attnLayers: number[] = [];
+    const resLayers: number[] = [];
+    const out = tf.tidy(() => {
+      const recs: tf.Tensor3D[] = [];
+      const atts: tf.Tensor4D[] = [];
+      const ress: tf.Tensor3D[] = [];
+
+      // A hook site: interventions, then pruning mask, then recording (the value the rest of the model sees).
+      const site = (name: SiteName, x: tf.Tensor3D): tf.Tensor3D => {
+        let y = x;
+        const o = dev?.sites.get(name);
+        if (o) y = tf.add(tf.mul(y, o.keep), o.fill);
+        const m = opts.nodeMasks?.get(name);
+        if (m) {
+          y = tf.mul(y, m);
+          if (maskFill === 'mean') y = tf.add(y, tf.mul(this.means.get(name)!, tf.sub(1, m)));
+        }
+        if (recordAll || recordSet.has(name)) {
+          recNames.push(name);
+          recs.push(y);
+        }
+        return y;
+      };
+      const sparsify = (loc: AbsTopKLocation, x: tf.Tensor3D): tf.Tensor3D => {
+        const k = absTopKCount(c, loc, x.shape[2]);
+        return k === null ? x : absTopK(x, k);
+      };
+      const norm = (x: tf.Tensor3D, prefix: string): tf.Tensor3D =>
+        c.rmsNorm ? rmsNorm(x, mw(`${prefix}.weight`)) : layerNorm(x, mw(`${prefix}.weight`), w(`${prefix}.bias`));
+
+      let x: tf.Tensor3D;
+      if (start === 0) {
+        const wpe = tf.slice(mw('transformer.wpe.weight'), [0, 0], [T, c.dModel]);
+        x = tf.add(tf.gather(mw('transformer.wte.weight'), tokens), wpe) as tf.Tensor3D;
+      } else {
+        x = tf.clone(opts.residualIn!); // never hand the caller's tensor back as one of ours
+      }
+      const keepResidual = (layer: number, r: tf.Tensor3D) => {
+        if (!opts.recordResidual) return;
+        resLayers.push(layer);
+        ress.push(tf.clone(r)); // a distinct handle: disposing a site record must not free a cached residual
+      };
+
+      for (let i = start; i < c.nLayer; i++) {
+        keepResidual(i, x);
+        const p = `transformer.h.${i}`;
+        const s = (kind: LayerSiteKind) => siteName(i, kind);
+        const a = site(s('attn.act_in'), sparsify('attn_in', norm(x, `${p}.ln_1`)));
+        const qkv = linear(a, mw(`${p}.attn.c_attn.weight`), w(`${p}.attn.c_attn.bias`));
+        const [q0, k0, v0] = tf.split(qkv, 3, 2) as tf.Tensor3D[];
+        const q = site(s('attn.q'), sparsify('attn_q', q0));
+        const k = site(s('attn.k'), sparsify('attn_k', k0));
+        const v = site(s('attn.v'), sparsify('attn_v', v0));
+        const { y, probs } = attention(q, k, v, c.nHead, c.dHead, c.sink ? mw(`${p}.attn.attn_imp.sink_logit`) : undefined);
+        if (attnSet.has(i)) {
+          attnLayers.push(i);
+          atts.push(probs);
+        }
+        const ra = linear(y, mw(`${p}.attn.c_proj.weight`), w(`${p}.attn.c_proj.bias`));
+        x = tf.add(x, site(s('attn.resid_delta'), sparsify('attn_out', ra)));
+        const m = site(s('mlp.act_in'), sparsify('mlp_in', norm(x, `${p}.ln_2`)));
+        const pre = linear(m, mw(`${p}.mlp.c_fc.weight`), w(`${p}.mlp.c_fc.bias`));
+        const h = site(s('mlp.post_act'), sparsify('mlp_neuron', activation(pre, c.activation)));
+        const rm = linear(h, mw(`${p}.mlp.c_proj.weight`), w(`${p}.mlp.c_proj.bias`));
+        x = tf.add(x, site(s('mlp.resid_delta'), sparsify('mlp_out', rm)));
+      }
+      keepResidual(c.nLayer, x);
+      x = site('final_resid', x);
+      let logits = linear(norm(x, 'transformer.ln_f'), mw('lm_head.weight'), w('final_logits_bias'));
+      if (c.bigramTable) logits = tf.add(logits, tf.gather(mw('bigram_table'), tokens));
+      return { logits, recs, atts, ress };
+    });
+
+    return {
+      logits: out.logits,
+      records: new Map(recNames.map((n, i) => [n, out.recs[i]])),
+      attention: new Map(attnLayers.map((l, i) => [l, out.atts[i]])),
+      residuals: new Map(resLayers.map((l, i) => [l, out.ress[i]])),
+    };
+  }
+
+  /** One prompt, read back to the host with async data() (dataSync is unavailable on WebGPU). */
+  async run(tokens: number[], opts: RunOptions = {}): Promise<RunResult> {
+    const V = this.config.vocabSize;
+    if (tokens.length === 0) throw new Error('empty prompt');
+    for (const t of tokens) if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`token ${t} outside vocabulary [0, ${V})`);
+    const tok = tf.tensor2d(tokens, [1, tokens.length], 'int32');
+    let out: ForwardTensors;
+    try {
+      out = this.forwardTensors(tok, opts);
+    } finally {
+      tok.dispose();
+    }
+    const readable: tf.Tensor[] = [out.logits, ...out.records.values(), ...out.attention.values()];
+    try {
+      const data = (await Promise.all(readable.map((t) => t.data()))) as Float32Array[];
+      let i = 1;
+      const sites = new Map<SiteName, Float32Array>();
+      for (const name of out.records.keys()) sites.set(name, data[i++]);
+      const attention = new Map<number, Float32Array>();
+      for (const layer of out.attention.keys()) attention.set(layer, data[i++]);
+      return { logits: data[0], sites, attention, ...(opts.recordResidual ? { residuals: out.residuals } : {}) };
+    } catch (e) {
+      for (const r of out.residuals.values()) r.dispose();
+      throw e;
+    } finally {
+      for (const t of readable) t.dispose();
+    }
+  }
+
+  /** Every hook site of this model, in forward order. */
+  sites(): SiteName[] {
+    return allSites(this.config);
+  }
+}

@@ -1,0 +1,119 @@
+import type { CompiledInterventions } from './applyInterventions';
+import type { ModelConfig } from './config';
+import type { SiteName } from './sites';
+import { tf } from './tfjs';
+import type { HostTensor, LoadedCheckpoint } from './weights';
+
+/**
+ * Device-side copies of checkpoint tensors. Linear weights (`[out, in]` in the checkpoint) are stored
+ * transposed (`[in, out]`) so the forward pass is a plain `x @ W`: matMul's transposeA/B flags are
+ * 10-50x slower on the wasm backend. Every tensor here is tf.keep-ed (it outlives any tidy scope it was
+ * created in) and freed only by dispose().
+ */
+
+export function isLinearWeight(key: string): boolean {
+  return key === 'lm_head.weight' || /\.(c_attn|c_proj|c_fc)\.weight$/.test(key);
+}
+
+export function transposeHost(t: HostTensor): HostTensor {
+  const [rows, cols] = t.shape;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[r * cols + c];
+  return { shape: [cols, rows], data: out };
+}
+
+/** Uploads one state-dict tensor in runtime orientation (linear weights transposed). */
+export function uploadTensor(key: string, t: HostTensor): tf.Tensor {
+  const h = isLinearWeight(key) ? transposeHost(t) : t;
+  return tf.keep(tf.tensor(h.data, h.shape, 'float32'));
+}
+
+/** State-dict keys the forward pass needs, given the config. */
+export function requiredKeys(c: ModelConfig): string[] {
+  const keys = ['transformer.wte.weight', 'transformer.wpe.weight'];
+  const norm = (p: string) => {
+    keys.push(`${p}.weight`);
+    if (!c.rmsNorm && c.lnBias) keys.push(`${p}.bias`);
+  };
+  for (let i = 0; i < c.nLayer; i++) {
+    const p = `transformer.h.${i}`;
+    norm(`${p}.ln_1`);
+    norm(`${p}.ln_2`);
+    for (const lin of ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']) {
+      keys.push(`${p}.${lin}.weight`);
+      if (c.bias) keys.push(`${p}.${lin}.bias`);
+    }
+    if (c.sink) keys.push(`${p}.attn.attn_imp.sink_logit`);
+  }
+  norm('transformer.ln_f');
+  if (!c.tiedUnembed) keys.push('lm_head.weight');
+  if (c.bigramTable) keys.push('bigram_table');
+  return keys;
+}
+
+/** Tensors present in a checkpoint that its config switches off (they must not take part in the forward). */
+function unusedByConfig(c: ModelConfig, key: string): boolean {
+  if (key === 'lm_head.weight') return c.tiedUnembed;
+  if (key === 'bigram_table') return !c.bigramTable;
+  if (key.endsWith('.sink_logit')) return !c.sink;
+  if (/\.(ln_1|ln_2|ln_f)\.bias$/.test(key)) return c.rmsNorm || !c.lnBias;
+  if (/\.(c_attn|c_proj|c_fc)\.bias$/.test(key)) return !c.bias;
+  return false;
+}
+
+export class GpuWeights {
+  private readonly tensors = new Map<string, tf.Tensor>();
+
+  constructor(ckpt: LoadedCheckpoint) {
+    const c = ckpt.config;
+    const missing = requiredKeys(c).filter((k) => !ckpt.tensors.has(k));
+    if (missing.length) throw new Error(`checkpoint is missing tensors: ${missing.join(', ')}`);
+    for (const [key, t] of ckpt.tensors) {
+      if (unusedByConfig(c, key)) continue;
+      this.tensors.set(key, uploadTensor(key, t));
+    }
+    // Tied unembedding: lm_head is wte; the embedding lookup needs wte as [V, d], the unembedding as [d, V].
+    if (c.tiedUnembed) this.tensors.set('lm_head.weight', uploadTensor('lm_head.weight', ckpt.tensors.get('transformer.wte.weight')!));
+  }
+
+  get(key: string): tf.Tensor | undefined {
+    return this.tensors.get(key);
+  }
+
+  /** Device bytes held (float32). */
+  get bytes(): number {
+    let n = 0;
+    for (const t of this.tensors.values()) n += t.size * 4;
+    return n;
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) t.dispose();
+    this.tensors.clear();
+  }
+}
+
+/** An intervention list on the device: edited weight copies that shadow the base weights, and per-site
+ *  `x * keep + fill` vectors. Built once per distinct list and kept until the list changes. */
+export interface DeviceInterventions {
+  weights: Map<string, tf.Tensor>;
+  sites: Map<SiteName, { keep: tf.Tensor1D; fill: tf.Tensor1D }>;
+}
+
+export function uploadInterventions(compiled: CompiledInterventions): DeviceInterventions {
+  const weights = new Map<string, tf.Tensor>();
+  for (const [key, t] of compiled.tensors) weights.set(key, uploadTensor(key, t));
+  const sites = new Map<SiteName, { keep: tf.Tensor1D; fill: tf.Tensor1D }>();
+  for (const [site, o] of compiled.sites) {
+    sites.set(site, { keep: tf.keep(tf.tensor1d(o.keep)), fill: tf.keep(tf.tensor1d(o.fill)) });
+  }
+  return { weights, sites };
+}
+
+export function disposeInterventions(d: DeviceInterventions): void {
+  for (const t of d.weights.values()) t.dispose();
+  for (const o of d.sites.values()) {
+    o.keep.dispose();
+    o.fill.dispose();
+  }
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { BackendName } from '../model/backends/types';
+import type { EngineClient } from '../worker/engineClient';
+import type { ModelSource } from '../worker/protocol';
+import { useAppStore, type ModelIndexEntry } from './appStore';
+
+const indexSchema = z.object({
+  models: z.array(z.object({
+    id: z.string().regex(/^[\w.-]+$/),
+    name: z.string(),
+    kind: z.enum(['sparse', 'dense']),
+    default: z.boolean().optional(),
+    description: z.string().optional(),
+  })),
+});
+
+let engine: EngineClient | null = null;
+const set = useAppStore.setState;
+const get = useAppStore.getState;
+
+export function modelsBaseUrl(): string {
+  return `${import.meta.env.BASE_URL}models/`;
+}
+
+export async function startEngine(client: EngineClient, pinned: BackendName | null): Promise<void> {
+  engine = client;
+  try {
+    const backend = await client.request('init', { baseUrl: import.meta.env.BASE_URL, pinnedBackend: pinned }).result;
+    set({ backend });
+  } catch (e) {
+    set({ backendError: (e as Error).message });
+  }
+}
+
+export async function fetchModelIndex(): Promise<ModelIndexEntry[]> {
+  const res = await fetch(`${modelsBaseUrl()}index.json`);
+  if (!res.ok) throw new Error(`models/index.json could not be fetched (HTTP ${res.status})`);
+  const parsed = indexSchema.safeParse(await res.json());
+  if (!parsed.success) throw new Error(`models/index.json is invalid: ${parsed.error.issues[0]?.message}`);
+  set({ models: parsed.data.models });
+  return parsed.data.models;
+}
+
+export async function loadModel(source: ModelSource, label: string): Promise<boolean> {
+  if (!engine) return false;
+  const prev = get().loading;
+  if (prev) engine.cancel(prev.requestId);
+  const req = engine.request('load', { source }, (progress) => {
+    const cur = get().loading;
+    if (cur?.requestId === req.id) set({ loading: { ...cur, progress } });
+  });
+  set({ loading: { label, progress: null, requestId: req.id } });
+  try {
+    const model = await req.result;
+    set({ model, error: null });
+    await predict();
+    return true;
+  } catch (e) {
+    const err = e as Error;
+    set({ error: err.name === 'AbortError' ? `loading ${label} was cancelled` : `could not load ${label}: ${err.message}` });
+    return false;
+  } finally {
+    if (get().loading?.requestId === req.id) set({ loading: null });
+  }
+}
+
+export function cancelLoad(): void {
+  const cur = get().loading;
+  if (cur && engine) engine.cancel(cur.requestId);
+}
+
+export async function predict(): Promise<void> {
+  if (!engine || !get().model) return;
+  const prompt = get().prompt;
+  set({ predicting: true });
+  try {
+    const prediction = await engine.request('predict', { prompt, topK: 10, interventions: [] }).result;
+    // A newer prompt may have been typed meanwhile; only the latest answer is shown.
+    if (get().prompt === prompt) set({ prediction, error: null });
+  } catch (e) {
+    if (get().prompt === prompt) set({ prediction: null, error: (e as Error).message });
+  } finally {
+    set({ predicting: false });
+  }
+}
+
+export function setPrompt(prompt: string): void {
+  set({ prompt });
+}

@@ -1,0 +1,25 @@
+import { useAppStore } from '../../state/appStore';
+
+/** Shape, sparsity and provenance of the loaded model. */
+export function ModelInfo() {
+  const model = useAppStore((s) => s.model);
+  if (!model) return null;
+  const card = (model.card ?? {}) as Record<string, unknown>;
+  const rows: [string, string][] = [
+    ['model', model.id],
+    ['layers × d_model', `${model.nLayer} × ${model.dModel}`],
+    ['heads × d_head', `${model.nHead} × ${model.dHead}`],
+    ['d_mlp', String(model.dMlp)],
+    ['nonzero weights', `${model.nonzeroWeights.toLocaleString()} of ${model.totalWeights.toLocaleString()} (1/${(model.totalWeights / Math.max(1, model.nonzeroWeights)).toFixed(1)})`],
+    ['mean ablation', model.hasMeans ? 'available' : 'unavailable (no means.safetensors)'],
+  ];
+  for (const key of ['kind', 'tokens_trained', 'val_loss']) {
+    if (card[key] !== undefined) rows.push([key, String(card[key])]);
+  }
+  return (
+    <section className="panel" aria-label="Model information" data-testid="model-info">
+      <h2>Model</h2>
+      <table className="card-table"><tbody>{rows.map(([k, v]) => <tr key={k}><td className="muted">{k}</td><td>{v}</td></tr>)}</tbody></table>
+    </section>
+  );
+}

@@ -1,0 +1,92 @@
+import { tf } from '../model/tfjs';
+import { selectBackend } from '../model/backends/selectBackend';
+import type { BackendChoice, BackendName } from '../model/backends/types';
+import { SparseGpt } from '../model/forward';
+import type { Intervention } from '../model/interventions';
+import type { LoadedCheckpoint } from '../model/weights';
+import type { BpeTokenizer } from '../tokenizer/bpe';
+import { loadFromSource } from './loadFromSource';
+import type { LoadProgress, ModelSource, ModelSummary, Prediction, PredictResult } from './protocol';
+import { topPredictions } from './topPredictions';
+
+interface LoadedModel {
+  id: string;
+  model: SparseGpt;
+  checkpoint: LoadedCheckpoint;
+  tokenizer: BpeTokenizer;
+  card: unknown;
+  warnings: string[];
+}
+
+/**
+ * The model side of the app, free of postMessage so it can be driven from tests and CLIs. It owns the one
+ * loaded model; a failed load never replaces it.
+ */
+export class Engine {
+  private current: LoadedModel | null = null;
+  backend: BackendChoice | null = null;
+
+  async init(pinned: BackendName | null): Promise<BackendChoice> {
+    this.backend = await selectBackend({ pinned });
+    return this.backend;
+  }
+
+  async load(source: ModelSource, onProgress: (p: LoadProgress) => void, signal: AbortSignal): Promise<ModelSummary> {
+    const loaded = await loadFromSource(source, onProgress, signal);
+    signal.throwIfAborted();
+    const model = SparseGpt.fromCheckpoint(loaded.checkpoint);
+    // Only now, with the new model fully built, does the old one go.
+    const previous = this.current;
+    this.current = {
+      id: loaded.id, model, checkpoint: loaded.checkpoint, tokenizer: loaded.tokenizer, card: loaded.card, warnings: loaded.warnings,
+    };
+    previous?.model.dispose();
+    return this.summary();
+  }
+
+  summary(): ModelSummary {
+    const cur = this.requireModel();
+    const c = cur.checkpoint.config;
+    let nonzero = 0;
+    let total = 0;
+    for (const t of cur.checkpoint.tensors.values()) {
+      if (t.shape.length < 2) continue;
+      total += t.data.length;
+      for (let i = 0; i < t.data.length; i++) if (t.data[i] !== 0) nonzero++;
+    }
+    return {
+      id: cur.id, nLayer: c.nLayer, dModel: c.dModel, dMlp: c.dMlp, nHead: c.nHead, dHead: c.dHead,
+      vocabSize: c.vocabSize, blockSize: c.blockSize, nonzeroWeights: nonzero, totalWeights: total,
+      hasMeans: cur.checkpoint.means.size > 0, card: cur.card, warnings: cur.warnings,
+    };
+  }
+
+  async predict(prompt: string, topK: number, interventions: Intervention[]): Promise<PredictResult> {
+    const cur = this.requireModel();
+    const t0 = performance.now();
+    const ids = cur.tokenizer.encode(prompt);
+    if (ids.length === 0) throw new Error('the prompt is empty: type some text to get predictions');
+    if (ids.length > cur.checkpoint.config.blockSize) {
+      throw new Error(`the prompt is ${ids.length} tokens long; this model's context holds ${cur.checkpoint.config.blockSize}`);
+    }
+    const out = await cur.model.run(ids, { interventions });
+    const V = cur.checkpoint.config.vocabSize;
+    const last = out.logits.subarray((ids.length - 1) * V, ids.length * V);
+    const top: Prediction[] = topPredictions(last, topK).map((p) => ({ ...p, text: cur.tokenizer.tokenString(p.id) }));
+    return {
+      tokens: ids.map((id) => ({ id, text: cur.tokenizer.tokenString(id) })),
+      top,
+      millis: performance.now() - t0,
+    };
+  }
+
+  memory(): { numTensors: number; numBytes: number } {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.current) throw new Error('no model is loaded yet');
+    return this.current;
+  }
+}

@@ -1,0 +1,47 @@
+/// <reference lib="webworker" />
+// The engine runs in this worker so that loading and forward passes never freeze the page.
+import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
+import { Engine } from './engine';
+import type { EngineReply, EngineRequest } from './protocol';
+
+const engine = new Engine();
+const inFlight = new Map<number, AbortController>();
+const post = (r: EngineReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(r);
+
+// Requests run one at a time, in order: a forward pass must never overlap a model swap.
+let queue: Promise<void> = Promise.resolve();
+
+self.onmessage = (ev: MessageEvent<EngineRequest>) => {
+  const req = ev.data;
+  if (req.type === 'cancel') {
+    inFlight.get(req.target)?.abort();
+    post({ id: req.id, type: 'ok', result: null });
+    return;
+  }
+  const ctrl = new AbortController();
+  inFlight.set(req.id, ctrl);
+  queue = queue.then(async () => {
+    try {
+      const result = await handle(req, ctrl.signal);
+      post({ id: req.id, type: 'ok', result });
+    } catch (e) {
+      post({ id: req.id, type: 'error', message: (e as Error).message ?? String(e), cancelled: ctrl.signal.aborted });
+    } finally {
+      inFlight.delete(req.id);
+    }
+  });
+};
+
+async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: AbortSignal): Promise<unknown> {
+  switch (req.type) {
+    case 'init':
+      registerBrowserBackends(req.baseUrl);
+      return engine.init(req.pinnedBackend);
+    case 'load':
+      return engine.load(req.source, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
+    case 'predict':
+      return engine.predict(req.prompt, req.topK, req.interventions);
+    case 'memory':
+      return engine.memory();
+  }
+}

@@ -1,0 +1,18 @@
+import { loadModelFolder, type LoadedModelFolder } from '../model/checkpoint/loadModelFolder';
+import { filesSource, urlSource } from '../model/checkpoint/sources';
+import type { LoadProgress, ModelSource } from './protocol';
+
+/** Loads a model folder from a URL or from the user's files, naming it for display. */
+export async function loadFromSource(
+  source: ModelSource,
+  onProgress: (p: LoadProgress) => void,
+  signal: AbortSignal,
+): Promise<LoadedModelFolder & { id: string }> {
+  const folder = source.kind === 'url' ? urlSource(source.baseUrl) : filesSource(source.files);
+  const loaded = await loadModelFolder(folder, { onProgress, signal });
+  const card = (loaded.card ?? {}) as { id?: unknown };
+  const id = source.kind === 'url' && source.id
+    ? source.id
+    : typeof card.id === 'string' ? card.id : folder.label;
+  return { ...loaded, id };
+}

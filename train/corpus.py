@@ -1,0 +1,154 @@
+"""Build the Python training corpus from real, published Python source.
+
+Sources:
+  * the local standard library (``/usr/lib/python3.11`` by default), and
+  * wheels of a few PyPI packages (numpy, scipy, pandas, sympy, networkx, matplotlib) downloaded with
+    ``pip download --no-deps --only-binary=:all:`` at pinned versions into ``train/data/wheels``. Their test
+    suites are kept: they hold most of the nested list literals (``[[1, 2], [3, 4]]``) the bracket task needs.
+
+Files are deduplicated by sha256 of their bytes and split by FILE (never inside a file) into
+train / val / heldout, deterministically from the hash. Outputs:
+  * ``train/corpus_manifest.jsonl``: one line per kept file: package, version, path, sha256, split, bytes;
+  * ``train/corpus_manifest.sha256``: sha256 of that manifest;
+  * ``train/data/files_<split>.jsonl``: the texts (not committed; rebuilt from the sources).
+
+Usage:  python train/corpus.py [--download] [--stdlib /usr/lib/python3.11]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from constructs import count_constructs  # noqa: E402
+
+DATA = os.path.join(HERE, "data")
+WHEELS = os.path.join(DATA, "wheels")
+MANIFEST = os.path.join(HERE, "corpus_manifest.jsonl")
+
+# Pinned PyPI sources (wheels for CPython 3.11 / manylinux x86_64 or pure Python).
+PACKAGES = {
+    "numpy": "2.3.5",
+    "scipy": "1.16.3",
+    "pandas": "2.3.3",
+    "sympy": "1.14.0",
+    "networkx": "3.5",
+    "matplotlib": "3.10.7",
+}
+MAX_FILE_BYTES = 400_000  # skip giant generated files
+SPLITS = ("train", "val", "heldout")
+
+
+def split_of(sha: str) -> str:
+    """Deterministic split from the content hash: 90% train, 5% val, 5% heldout."""
+    b = int(sha[:8], 16) % 100
+    if b < 90:
+        return "train"
+    if b < 95:
+        return "val"
+    return "heldout"
+
+
+def download(dest: str = WHEELS) -> None:
+    os.makedirs(dest, exist_ok=True)
+    reqs = [f"{k}=={v}" for k, v in PACKAGES.items()]
+    subprocess.check_call([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                           "--python-version", "3.11", "--platform", "manylinux2014_x86_64",
+                           "--platform", "manylinux_2_28_x86_64", "-d", dest, *reqs])
+
+
+def iter_sources(stdlib: str, wheels: str):
+    """Yield (package, version, path, bytes) for every candidate .py file, in a fixed order."""
+    ver = "%d.%d" % sys.version_info[:2]
+    if stdlib and os.path.isdir(stdlib):
+        for root, dirs, files in os.walk(stdlib):
+            dirs[:] = sorted(d for d in dirs if d not in ("site-packages", "dist-packages", "__pycache__"))
+            for f in sorted(files):
+                if f.endswith(".py"):
+                    p = os.path.join(root, f)
+                    with open(p, "rb") as fh:
+                        yield "cpython-stdlib", os.path.basename(stdlib.rstrip("/")).replace("python", "") or ver, \
+                            os.path.relpath(p, stdlib), fh.read()
+    if os.path.isdir(wheels):
+        for whl in sorted(os.listdir(wheels)):
+            if not whl.endswith(".whl"):
+                continue
+            name, version = whl.split("-")[:2]
+            with zipfile.ZipFile(os.path.join(wheels, whl)) as z:
+                for info in sorted(z.infolist(), key=lambda i: i.filename):
+                    if info.filename.endswith(".py"):
+                        yield name, version, info.filename, z.read(info)
+
+
+def build(stdlib: str, wheels: str, out_dir: str = DATA, manifest: str = MANIFEST, verbose: bool = True) -> dict:
+    os.makedirs(out_dir, exist_ok=True)
+    seen = set()
+    rows = []
+    outs = {s: open(os.path.join(out_dir, f"files_{s}.jsonl"), "w", encoding="utf-8") for s in SPLITS}
+    counts = {s: Counter() for s in SPLITS}
+    nbytes = Counter()
+    for pkg, version, path, data in iter_sources(stdlib, wheels):
+        if len(data) > MAX_FILE_BYTES or len(data) == 0:
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in seen:
+            continue
+        seen.add(sha)
+        split = split_of(sha)
+        rows.append({"package": pkg, "version": version, "path": path, "sha256": sha, "split": split,
+                     "bytes": len(data)})
+        outs[split].write(json.dumps({"sha256": sha, "package": pkg, "path": path, "text": text}) + "\n")
+        counts[split].update(count_constructs(text))
+        counts[split]["files"] += 1
+        nbytes[split] += len(data)
+    for f in outs.values():
+        f.close()
+    with open(manifest, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, sort_keys=True) + "\n")
+    with open(manifest, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    with open(manifest.replace(".jsonl", ".sha256"), "w") as fh:
+        fh.write(digest + "  " + os.path.basename(manifest) + "\n")
+    summary = {"manifest_sha256": digest, "splits": {s: dict(counts[s], bytes=nbytes[s]) for s in SPLITS}}
+    if verbose:
+        keys = ["files", "bytes", "str_single", "str_double", "list_depth1_eol", "list_depth2_eol",
+                "init_set", "init_str", "while_true", "return_true"]
+        print("split    " + " ".join(f"{k:>16}" for k in keys))
+        for s in SPLITS:
+            print(f"{s:8} " + " ".join(f"{summary['splits'][s].get(k, 0):>16}" for k in keys))
+        print("manifest sha256:", digest)
+    return summary
+
+
+def load_files(split: str, out_dir: str = DATA):
+    with open(os.path.join(out_dir, f"files_{split}.jsonl"), encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--download", action="store_true", help="pip download the pinned wheels first")
+    ap.add_argument("--stdlib", default="/usr/lib/python3.11")
+    ap.add_argument("--wheels", default=WHEELS)
+    args = ap.parse_args()
+    if args.download:
+        download(args.wheels)
+    build(args.stdlib, args.wheels)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""Train a weight-sparse GPT (or its dense twin) on the Python corpus, following the paper's recipe:
+
+* after every optimizer step, exact top-|w| projection of every matrix (wte, wpe, lm_head, c_attn, c_fc, c_proj)
+  and bias, with at least ``--min-per-neuron`` nonzeros per MLP neuron / attention channel;
+* kept fraction annealed linearly from dense to ``--l0`` between 1% and 50% of training;
+* AbsTopK activation sparsity (``--afrac`` at ``--afrac-loctypes``);
+* lr *= sqrt(L0_target / L0_now); global gradient RMS rescaled to 1; Adam with manual decoupled weight decay;
+  linear warmup (1%) and linear decay.
+
+``--dense`` trains the dense twin: same shapes, no weight or activation sparsity.
+
+Single process:   python train/train.py --out train/runs/sparse-py --total-tokens 20e6
+Several (DDP):    torchrun --nproc_per_node 2 train/train.py ...   (gloo on CPU, nccl on CUDA)
+Re-running the same command resumes from <out>/ckpt.pt (bit-identical to an uninterrupted run).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shlex
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from model import GPT, GPTConfig, Hooks  # noqa: E402
+from sparsity import l0_frac, lr_at, project_, sparsified_params  # noqa: E402
+
+ALL_LOCS = "attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_q,attn_k,attn_v"
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="run directory (checkpoint, metrics.jsonl, config.json)")
+    ap.add_argument("--data", default=os.path.join(HERE, "data"), help="folder with tokens_<split>.bin")
+    ap.add_argument("--n-layer", type=int, default=4)
+    ap.add_argument("--d-model", type=int, default=128)
+    ap.add_argument("--d-mlp", type=int, default=512)
+    ap.add_argument("--n-head", type=int, default=8)
+    ap.add_argument("--d-head", type=int, default=16)
+    ap.add_argument("--block-size", type=int, default=64)
+    ap.add_argument("--vocab-size", type=int, default=2048)
+    ap.add_argument("--afrac", type=float, default=0.25)
+    ap.add_argument("--afrac-loctypes", default=ALL_LOCS)
+    ap.add_argument("--l0", type=float, default=1 / 16, help="target kept fraction of every sparsified tensor")
+    ap.add_argument("--min-per-neuron", type=int, default=4)
+    ap.add_argument("--dense", action="store_true", help="dense twin: no weight or activation sparsity")
+    ap.add_argument("--activation", default="gelu", choices=["gelu", "relu"])
+    ap.add_argument("--layernorm", action="store_true", help="LayerNorm instead of RMSNorm")
+    ap.add_argument("--no-bias", action="store_true")
+    ap.add_argument("--sink", action="store_true")
+    ap.add_argument("--bigram", action="store_true", help="learnable bigram table [V,V]")
+    ap.add_argument("--tied", action="store_true")
+    ap.add_argument("--total-tokens", type=float, default=20e6)
+    ap.add_argument("--batch-size", type=int, default=64, help="sequences per step per process")
+    ap.add_argument("--lr", type=float, default=1e-2)
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--beta1", type=float, default=0.9)
+    ap.add_argument("--beta2", type=float, default=0.95)
+    ap.add_argument("--eps", type=float, default=0.1)
+    ap.add_argument("--warmup-frac", type=float, default=0.01)
+    ap.add_argument("--anneal-start", type=float, default=0.01)
+    ap.add_argument("--anneal-end", type=float, default=0.5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--eval-batches", type=int, default=8)
+    ap.add_argument("--ckpt-every", type=int, default=100)
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this step")
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--no-progress", action="store_true")
+    return ap.parse_args(argv)
+
+
+def make_config(args) -> GPTConfig:
+    return GPTConfig(block_size=args.block_size, vocab_size=args.vocab_size, n_layer=args.n_layer,
+                     n_head=args.n_head, d_head=args.d_head, d_model=args.d_model, d_mlp=args.d_mlp,
+                     bias=not args.no_bias, rms_norm=not args.layernorm, activation_type=args.activation,
+                     afrac=None if args.dense else args.afrac, afrac_loctypes=args.afrac_loctypes,
+                     enable_bigram_table=args.bigram, sink=args.sink, tied_unembed=args.tied)
+
+
+def get_batch(tokens: np.ndarray, batch: int, T: int, seed: int, step: int, rank: int, device):
+    """Batch for (seed, step, rank): random windows of T+1 tokens. Depends on nothing else, so resuming
+    at a step reproduces the data order exactly."""
+    g = np.random.Generator(np.random.PCG64([seed, step, rank]))
+    starts = g.integers(0, len(tokens) - T - 1, size=batch)
+    x = np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])
+    x = torch.from_numpy(x).to(device)
+    return x[:, :-1], x[:, 1:]
+
+
+def eval_batches(tokens: np.ndarray, n: int, batch: int, T: int, device):
+    """Fixed, evenly spaced validation windows."""
+    total = n * batch
+    stride = max(1, (len(tokens) - T - 1) // total)
+    out = []
+    for b in range(n):
+        starts = [(b * batch + i) * stride for i in range(batch)]
+        x = torch.from_numpy(np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])).to(device)
+        out.append((x[:, :-1], x[:, 1:]))
+    return out
+
+
+@torch.no_grad()
+def evaluate(model, batches, cfg: GPTConfig):
+    model.eval()
+    losses, alive = [], None
+    for x, y in batches:
+        rec = {}
+        _, loss = model(x, y, hooks=Hooks(rec))
+        losses.append(loss.item())
+        fired = torch.stack([(rec[f"{i}.mlp.post_act"] != 0).flatten(0, 1).any(0) for i in range(cfg.n_layer)])
+        alive = fired if alive is None else alive | fired
+    model.train()
+    return float(np.mean(losses)), [int(a.sum()) for a in alive]
+
+
+def nonzeros(model):
+    return {name: int((p != 0).sum()) for name, p in sparsified_params(model)}
+
+
+def rescale_grads_(params):
+    """g /= (rms(g) + 1e-5) over all parameters together (global gradient RMS -> 1)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    n = sum(g.numel() for g in grads)
+    sq = sum(g.float().pow(2).sum() for g in grads)
+    rms = torch.sqrt(sq / n)
+    for g in grads:
+        g.div_(rms + 1e-5)
+    return float(rms)
+
+
+def rng_state():
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def set_rng_state(s):
+    torch.set_rng_state(s["torch"])
+    np.random.set_state(s["numpy"])
+    random.setstate(s["python"])
+    if s.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(s["cuda"])
+
+
+def train(args):
+    ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if args.device:
+        device = torch.device(args.device)
+    else:
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rank, world = 0, 1
+    if ddp:
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend)
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+    master = rank == 0
+    os.makedirs(args.out, exist_ok=True)
+
+    cfg = make_config(args)
+    T = cfg.block_size
+    tokens_per_step = args.batch_size * T * world
+    total_steps = max(1, int(math.ceil(args.total_tokens / tokens_per_step)))
+    target = 1.0 if args.dense else args.l0
+
+    torch.manual_seed(args.seed)
+    model = GPT(cfg).to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps, weight_decay=0.0)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and n != "bigram_table"]
+
+    train_tok = np.memmap(os.path.join(args.data, "tokens_train.bin"), dtype=np.uint16, mode="r")
+    val_tok = np.memmap(os.path.join(args.data, "tokens_val.bin"), dtype=np.uint16, mode="r")
+    val_batches = eval_batches(val_tok, args.eval_batches, args.batch_size, T, device)
+
+    step, acc = 0, {"loss": 0.0, "n": 0}
+    ckpt_path = os.path.join(args.out, "ckpt.pt")
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location=device)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, acc = ck["step"], ck["acc"]
+        set_rng_state(ck["rng"])
+        if master:
+            print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    elif master:
+        with open(os.path.join(args.out, "config.json"), "w") as fh:
+            json.dump(cfg.to_dict(), fh, indent=2)
+        with open(os.path.join(args.out, "train_args.json"), "w") as fh:
+            json.dump(dict(vars(args), total_steps=total_steps, tokens_per_step=tokens_per_step, world=world,
+                           command="python " + " ".join(shlex.quote(a) for a in sys.argv)), fh, indent=2)
+
+    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+
+    def save(step_now):
+        if not master:
+            return
+        tmp = ckpt_path + ".tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step_now, "acc": acc,
+                    "rng": rng_state(), "config": cfg.to_dict(), "args": vars(args),
+                    "tokens": step_now * tokens_per_step}, tmp)
+        os.replace(tmp, ckpt_path)
+
+    metrics = open(os.path.join(args.out, "metrics.jsonl"), "a") if master else None
+    bar = None
+    if master and not args.no_progress:
+        from tqdm import tqdm
+        bar = tqdm(total=total_steps, initial=step, unit="step", mininterval=10, dynamic_ncols=False,
+                   ascii=True, file=sys.stderr)
+    t0, tok0 = time.time(), 0
+    while step < total_steps:
+        frac = l0_frac(step, total_steps, target, args.anneal_start, args.anneal_end)
+        lr = lr_at(step, total_steps, args.lr, args.warmup_frac) * math.sqrt(target / frac)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x, y = get_batch(train_tok, args.batch_size, T, args.seed, step, rank, device)
+        _, loss = net(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_rms = rescale_grads_(params)
+        opt.step()
+        with torch.no_grad():
+            if not args.dense:
+                project_(model, frac, args.min_per_neuron)
+            for p in decay:
+                p.mul_(1 - args.weight_decay * lr)
+        step += 1
+        acc["loss"] += loss.item()
+        acc["n"] += 1
+        tok0 += tokens_per_step
+        if bar is not None:
+            el = time.time() - t0
+            bar.set_postfix_str(f"loss {loss.item():.3f} tok/s {tok0 / max(el, 1e-9):,.0f} L0 {frac:.4f}", refresh=False)
+            bar.update(1)
+        last = step == total_steps
+        if master and (step % args.log_every == 0 or last):
+            rec = {"step": step, "tokens": step * tokens_per_step, "train_loss": acc["loss"] / max(acc["n"], 1),
+                   "lr": lr, "l0_frac": frac, "grad_rms": grad_rms,
+                   "tok_per_s": tok0 / max(time.time() - t0, 1e-9)}
+            acc = {"loss": 0.0, "n": 0}
+            if step % args.eval_every == 0 or last:
+                vl, alive = evaluate(model, val_batches, cfg)
+                rec.update(val_loss=vl, alive_neurons=alive, nonzeros=nonzeros(model))
+                if bar is None:
+                    print(json.dumps({k: rec[k] for k in ("step", "train_loss", "val_loss")}), flush=True)
+            metrics.write(json.dumps(rec) + "\n")
+            metrics.flush()
+        if step % args.ckpt_every == 0 or last:
+            save(step)
+        if args.stop_after is not None and step >= args.stop_after:
+            break
+    if bar is not None:
+        bar.close()
+    if metrics:
+        metrics.close()
+    if ddp:
+        dist.barrier()
+        dist.destroy_process_group()
+    return model, step
+
+
+def main(argv=None):
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    args = parse_args(argv)
+    train(args)
+
+
+if __name__ == "__main__":
+    main()

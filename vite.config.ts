@@ -1,0 +1,15 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import { copyWasmBinaries } from './scripts/vite-copy-wasm.ts';
+
+// The TF.js WASM binaries are served from our own origin (public/tfjs-wasm/) so the app works offline.
+export default defineConfig({
+  plugins: [react(), copyWasmBinaries()],
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    chunkSizeWarningLimit: 4000,
+    rollupOptions: { input: { main: 'index.html', bench: 'bench.html', harness: 'harness.html' } },
+  },
+  worker: { format: 'es' },
+});
