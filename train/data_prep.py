@@ -35,7 +35,7 @@ def load_tokens(split: str, data_dir: str = DATA) -> np.ndarray:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tok", default=os.path.join(DATA, "tokenizer"))
+    ap.add_argument("--tok", default=os.path.join(HERE, "tokenizer"))
     ap.add_argument("--data", default=DATA)
     args = ap.parse_args()
     enc = load_tiktoken(args.tok)

@@ -76,7 +76,7 @@ def force_tokens(merges, required=REQUIRED_TOKENS):
     merges = list(merges)
     forced = []
     for tb in required:
-        have = {a + b: i for i, (a, b) in enumerate(merges)}
+        have = {a + b: i for i, (a, b) in enumerate(merges + forced)}
         have.update({b2u[x]: -1 for x in range(256)})
         if u(tb) in have:
             continue
@@ -176,7 +176,7 @@ def compare_raw(hf_tok, merges, texts):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(HERE, "data", "tokenizer"))
+    ap.add_argument("--out", default=os.path.join(HERE, "tokenizer"))
     ap.add_argument("--max-bytes", type=int, default=30_000_000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

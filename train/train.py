@@ -257,9 +257,10 @@ def train(args):
                     print(json.dumps({k: rec[k] for k in ("step", "train_loss", "val_loss")}), flush=True)
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()
-        if step % args.ckpt_every == 0 or last:
+        stop = args.stop_after is not None and step >= args.stop_after
+        if step % args.ckpt_every == 0 or last or stop:
             save(step)
-        if args.stop_after is not None and step >= args.stop_after:
+        if stop:
             break
     if bar is not None:
         bar.close()

@@ -7,6 +7,7 @@ import type { BackendName } from '../model/backends/types';
 import { goldenDiffs } from '../model/testing/goldenDiffs';
 import { OPTION_CASES } from '../model/testing/optionMatrix';
 import { randomCheckpoint } from '../model/testing/randomCheckpoint';
+import { targetLogits } from './explorerChecks';
 
 function tokens(n: number, vocab: number, seed: number): number[] {
   let s = seed >>> 0;
@@ -32,5 +33,5 @@ async function goldenSuite(name: BackendName) {
 }
 
 registerBrowserBackends(import.meta.env.BASE_URL);
-(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite };
+(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite, targetLogits };
 document.getElementById('out')!.textContent = 'ready';

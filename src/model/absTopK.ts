@@ -33,7 +33,8 @@ export function topKMask(x: tf.Tensor, k: number): tf.Tensor {
     // Flat index row * width + col of every kept entry; scatterND of ones gives the mask.
     const rowStart = tf.reshape(tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(width, 'int32')), [rows, 1]);
     const flat = tf.reshape(tf.add(indices, rowStart), [rows * k, 1]);
-    const mask = tf.scatterND(flat, tf.ones([rows * k], 'float32'), [rows * width]);
-    return tf.reshape(mask, x.shape);
+    // int32 updates: WebGPU scatters with atomics, native for integers but emulated for floats.
+    const mask = tf.scatterND(flat, tf.ones([rows * k], 'int32'), [rows * width]);
+    return tf.reshape(tf.cast(mask, 'float32'), x.shape);
   });
 }

@@ -3,7 +3,7 @@ import { compileInterventions } from './applyInterventions';
 import { absTopKCount, type AbsTopKLocation, type ModelConfig } from './config';
 import { disposeInterventions, GpuWeights, uploadInterventions, type DeviceInterventions } from './gpu-weights';
 import type { Intervention } from './interventions';
-import { activation, attention, layerNorm, linear, rmsNorm } from './layers';
+import { activation, attention, causalMask, layerNorm, linear, rmsNorm } from './layers';
 import { allSites, siteName, siteWidth, type LayerSiteKind, type SiteName } from './sites';
 import { tf } from './tfjs';
 import type { LoadedCheckpoint } from './weights';
@@ -11,7 +11,8 @@ import type { LoadedCheckpoint } from './weights';
 export type MaskFill = 'mean' | 'zero';
 
 export interface ForwardOptions {
-  /** Sites whose values (after AbsTopK and any intervention/mask) are returned. */
+  /** Sites whose values (after AbsTopK and any intervention/mask) are returned. With startLayer, sites of
+   *  earlier layers are not computed and are absent. */
   record?: SiteName[] | 'all';
   /** Layers whose attention patterns [B, H, T, T] are returned. */
   recordAttention?: number[];
@@ -60,6 +61,8 @@ export class SparseGpt {
   private readonly weights: GpuWeights;
   private readonly means = new Map<string, tf.Tensor1D>();
   private cache: { key: string; device: DeviceInterventions } | null = null;
+  /** Causal masks by sequence length, so GPU backends don't re-upload one per call; a few lengths at most. */
+  private readonly masks = new Map<number, tf.Tensor2D>();
 
   constructor(private readonly ckpt: LoadedCheckpoint) {
     this.config = ckpt.config;
@@ -76,6 +79,22 @@ export class SparseGpt {
     for (const m of this.means.values()) m.dispose();
     this.means.clear();
     this.dropCache();
+    for (const m of this.masks.values()) m.dispose();
+    this.masks.clear();
+  }
+
+  private causalMask(T: number): tf.Tensor2D {
+    let m = this.masks.get(T);
+    if (!m) {
+      if (this.masks.size >= 4) {
+        const [oldest, t] = this.masks.entries().next().value!;
+        t.dispose();
+        this.masks.delete(oldest);
+      }
+      m = tf.keep(causalMask(T));
+      this.masks.set(T, m);
+    }
+    return m;
   }
 
   /** Device bytes held by the base weights. */
@@ -126,6 +145,7 @@ export class SparseGpt {
       if (r.shape[0] !== B || r.shape[1] !== T || r.shape[2] !== c.dModel) throw new Error(`residualIn shape ${r.shape} != [${B},${T},${c.dModel}]`);
     }
     const dev = this.deviceInterventions(opts.interventions ?? []);
+    const mask = this.causalMask(T);
     const w = (key: string) => this.weight(dev, key);
     const mw = (key: string) => this.mustWeight(dev, key);
     const recordAll = opts.record === 'all';
@@ -191,7 +211,7 @@ export class SparseGpt {
         const q = site(s('attn.q'), sparsify('attn_q', q0));
         const k = site(s('attn.k'), sparsify('attn_k', k0));
         const v = site(s('attn.v'), sparsify('attn_v', v0));
-        const { y, probs } = attention(q, k, v, c.nHead, c.dHead, c.sink ? mw(`${p}.attn.attn_imp.sink_logit`) : undefined);
+        const { y, probs } = attention(q, k, v, c.nHead, c.dHead, mask, c.sink ? mw(`${p}.attn.attn_imp.sink_logit`) : undefined);
         if (attnSet.has(i)) {
           attnLayers.push(i);
           atts.push(probs);

@@ -88,6 +88,26 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('interventions on %s', (backend)
       }
     }
 
+    it('mean mode on a model without biases adds the bias the edit needs', async () => {
+      const noBias = randomCheckpoint({ config: { ...c, bias: false }, seed: 6, density: 0.5 });
+      const m = new SparseGpt(noBias);
+      const weight = 'transformer.h.0.mlp.c_fc.weight';
+      const [row, col] = nonzero(noBias.tensors.get(weight)!);
+      const iv: Intervention = { kind: 'edge', source: `0.mlp.act_in:${col}`, target: `0.mlp.post_act:${row}`, mode: 'mean' };
+      const got = await m.run(tokens, { interventions: [iv], record: 'all' });
+      m.dispose();
+      // The reference reads biases only when config.bias is set; missing ones count as zero.
+      const w = noBias.tensors.get(weight)!;
+      const Wd = w.data.slice();
+      Wd[row * w.shape[1] + col] = 0;
+      const bias = new Float32Array(c.dMlp);
+      bias[row] = w.data[row * w.shape[1] + col] * noBias.means.get('0.mlp.act_in')![col];
+      const want = referenceForward({ ...noBias, config: { ...noBias.config, bias: true } }, tokens, {
+        tensorOverrides: new Map([[weight, { shape: w.shape, data: Wd }], ['transformer.h.0.mlp.c_fc.bias', { shape: [c.dMlp], data: bias }]]),
+      });
+      expectMatchesReference(got, want);
+    });
+
     it('rejects pairs that are not edges', () => {
       const bad: Intervention = { kind: 'edge', source: '0.attn.q:0', target: '0.attn.resid_delta:0', mode: 'zero' };
       expect(() => compileInterventions(ckpt, [bad])).toThrow(/not an edge/);

@@ -46,11 +46,11 @@ export function causalMask(T: number): tf.Tensor2D {
 
 /**
  * Causal multi-head attention on already-projected q, k, v ([B, T, H*dHead], channel c in head c/dHead).
- * Scale 1/sqrt(dHead). `sink` ([H]) adds one always-visible key slot with logit sink[h] and value 0, i.e.
+ * Scale 1/sqrt(dHead); `mask` is causalMask(T). `sink` ([H]) adds one always-visible key slot with logit sink[h] and value 0, i.e.
  * exp(sink[h]) in the softmax denominator only. Returns the head outputs merged back to [B, T, H*dHead] and
  * the attention pattern [B, H, T, T] (without the sink slot, so rows sum to < 1 when a sink is present).
  */
-export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, nHead: number, dHead: number, sink?: tf.Tensor): { y: tf.Tensor3D; probs: tf.Tensor4D } {
+export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, nHead: number, dHead: number, mask: tf.Tensor2D, sink?: tf.Tensor): { y: tf.Tensor3D; probs: tf.Tensor4D } {
   const [B, T] = q.shape;
   // Explicit transposes + plain batched matMul: transposeA/B flags are much slower on wasm.
   const heads = (t: tf.Tensor3D, perm: number[], shape: [number, number, number]) =>
@@ -58,7 +58,7 @@ export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, nHead:
   const qh = heads(q, [0, 2, 1, 3], [B * nHead, T, dHead]);
   const kt = heads(k, [0, 2, 3, 1], [B * nHead, dHead, T]);
   const vh = heads(v, [0, 2, 1, 3], [B * nHead, T, dHead]);
-  let scores: tf.Tensor = tf.add(tf.mul(tf.matMul(qh, kt), 1 / Math.sqrt(dHead)), causalMask(T));
+  let scores: tf.Tensor = tf.add(tf.mul(tf.matMul(qh, kt), 1 / Math.sqrt(dHead)), mask);
   scores = tf.reshape(scores, [B, nHead, T, T]);
   let probs: tf.Tensor4D;
   if (sink) {

@@ -18,6 +18,11 @@ let engine: EngineClient | null = null;
 const set = useAppStore.setState;
 const get = useAppStore.getState;
 
+/** The engine client, once started (null before). */
+export function engineClient(): EngineClient | null {
+  return engine;
+}
+
 export function modelsBaseUrl(): string {
   return `${import.meta.env.BASE_URL}models/`;
 }
@@ -52,7 +57,7 @@ export async function loadModel(source: ModelSource, label: string): Promise<boo
   set({ loading: { label, progress: null, requestId: req.id } });
   try {
     const model = await req.result;
-    set({ model, error: null });
+    set({ model, modelBase: source.kind === 'url' ? source.baseUrl : null, error: null });
     await predict();
     return true;
   } catch (e) {

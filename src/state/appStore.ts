@@ -16,6 +16,8 @@ export interface AppState {
   backendError: string | null;
   models: ModelIndexEntry[];
   model: ModelSummary | null;
+  /** URL of the loaded model's folder (for its tasks and circuits); null for models opened from files. */
+  modelBase: string | null;
   loading: { label: string; progress: LoadProgress | null; requestId: number } | null;
   /** Last load / predict problem, shown until the next success; never clears the loaded model. */
   error: string | null;
@@ -29,6 +31,7 @@ export const useAppStore = create<AppState>(() => ({
   backendError: null,
   models: [],
   model: null,
+  modelBase: null,
   loading: null,
   error: null,
   prompt: 'def greet(name):\n    print("Hello, ',

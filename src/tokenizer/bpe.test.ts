@@ -61,11 +61,12 @@ describe('BpeTokenizer (fixture trained in Python, ids from tiktoken)', () => {
     expect(tok.decode(tok.encode('\ufeffabc'))).toBe('\ufeffabc');
   });
 
-  it('treats <|endoftext|> as the special token unless told not to', () => {
-    expect(tok.encode('a<|endoftext|>')).toEqual([...tok.encode('a'), 376]);
-    const plain = tok.encode('<|endoftext|>', { allowSpecial: false });
+  it('encodes <|endoftext|> as ordinary text unless special tokens are allowed', () => {
+    const plain = tok.encode('<|endoftext|>');
     expect(plain).not.toContain(376);
     expect(tok.decode(plain)).toBe('<|endoftext|>');
+    expect(tok.encode('a<|endoftext|>', { allowSpecial: true })).toEqual([...tok.encode('a'), 376]);
+    expect(tok.decode([...tok.encode('a'), 376])).toBe('a<|endoftext|>');
   });
 
   it('refuses unknown token ids in decode with a clear error', () => {

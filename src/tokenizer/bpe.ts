@@ -139,11 +139,11 @@ export class BpeTokenizer {
   }
 
   /**
-   * Token ids for a text. `<|endoftext|>` in the text becomes the special token unless allowSpecial is false
-   * (then it is encoded as ordinary text).
+   * Token ids for a text, like tiktoken's `encode_ordinary` (what the Python trainer and exporter use): the text
+   * `<|endoftext|>` is encoded as ordinary text. With allowSpecial it becomes the special token instead.
    */
   encode(text: string, opts: { allowSpecial?: boolean } = {}): number[] {
-    return opts.allowSpecial === false ? this.core.encode(text, [], []) : this.core.encode(text, 'all');
+    return opts.allowSpecial ? this.core.encode(text, 'all') : this.core.encode(text, [], []);
   }
 
   /** Raw bytes of one token. Throws on an unknown id. */

@@ -5,12 +5,13 @@ import { BpeTokenizer } from './bpe';
 
 /**
  * For every shipped tokenizer (public/models/<id>/tokenizer/) with a golden.json written by the Python trainer
- * ([{"text", "ids"}] from tiktoken), our encoder must give exactly the same ids.
+ * ([{"text", "ids"}] from tiktoken's encode_ordinary), our encoder must give exactly the same ids. Folders whose
+ * names start with "_" or "." are exports in progress and are left out.
  */
 const modelsDir = resolve(__dirname, '../../public/models');
 const folders = existsSync(modelsDir)
   ? readdirSync(modelsDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(modelsDir, d.name, 'tokenizer', 'golden.json')))
+      .filter((d) => d.isDirectory() && !/^[_.]/.test(d.name) && existsSync(join(modelsDir, d.name, 'tokenizer', 'golden.json')))
       .map((d) => join(modelsDir, d.name, 'tokenizer'))
   : [];
 

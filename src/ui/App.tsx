@@ -1,38 +1,32 @@
-import { useEffect } from 'react';
-import { isBackendName } from '../model/backends/types';
-import { fetchModelIndex, loadModel, modelsBaseUrl, startEngine } from '../state/actions';
+import { useEffect, type ReactNode } from 'react';
 import { useAppStore } from '../state/appStore';
-import { EngineClient } from '../worker/engineClient';
+import { useLiveStore } from '../state/liveStore';
+import { boot } from './boot';
+import { CircuitGraph } from './CircuitGraph/CircuitGraph';
+import { InterventionsPanel } from './InterventionsPanel/InterventionsPanel';
+import { Columns } from './Layout/Columns';
 import { LoadStatus } from './LoadStatus/LoadStatus';
+import { TargetLogits } from './LogitsPanel/TargetLogits';
 import { ModelBar } from './ModelBar/ModelBar';
 import { ModelInfo } from './ModelBar/ModelInfo';
+import { NodeDetail } from './NodeDetail/NodeDetail';
 import { Predictions } from './Predictions/Predictions';
 import { PromptPanel } from './PromptPanel/PromptPanel';
+import { PanelBoundary } from './shared/PanelBoundary';
+import { TaskPanel } from './TaskPanel/TaskPanel';
+import './explorer.css';
 
-let started = false;
+const B = ({ n, children }: { n: string; children: ReactNode }) => <PanelBoundary name={n}>{children}</PanelBoundary>;
 
-/** Starts the engine once, then loads the model named in ?model= or the index's default. */
-async function boot(): Promise<void> {
-  if (started) return;
-  started = true;
-  const params = new URLSearchParams(location.search);
-  const pinned = params.get('backend');
-  await startEngine(EngineClient.create(), isBackendName(pinned) ? pinned : null);
-  try {
-    const models = await fetchModelIndex();
-    const wanted = params.get('model');
-    const pick = models.find((m) => m.id === wanted) ?? models.find((m) => m.default) ?? models[0];
-    if (pick) await loadModel({ kind: 'url', baseUrl: `${modelsBaseUrl()}${pick.id}/`, id: pick.id }, pick.name);
-  } catch (e) {
-    useAppStore.setState({ error: (e as Error).message });
-  }
-}
+// A selector must return the same value for the same state: a fresh [] per call would re-render forever.
+const NONE: readonly string[] = [];
 
 export function App() {
   const error = useAppStore((s) => s.error);
-  const notices = useAppStore((s) => s.backend?.notices ?? []);
+  const notices = useAppStore((s) => s.backend?.notices ?? NONE);
   const backendError = useAppStore((s) => s.backendError);
-  const warnings = useAppStore((s) => s.model?.warnings ?? []);
+  const warnings = useAppStore((s) => s.model?.warnings ?? NONE);
+  const linkNotices = useLiveStore((s) => s.notices);
   useEffect(() => void boot(), []);
   return (
     <div className="app">
@@ -42,15 +36,14 @@ export function App() {
         {backendError && <div className="error" role="alert">No compute backend could start: {backendError}</div>}
         {notices.map((n) => <div key={n} className="notice" data-testid="backend-notice">{n}</div>)}
         {warnings.map((w) => <div key={w} className="notice">{w}</div>)}
+        {linkNotices.map((n) => <div key={n} className="notice" data-testid="link-notice">{n}</div>)}
         {error && <div className="error" role="alert" data-testid="error">{error}</div>}
       </div>
-      <main className="main">
-        <PromptPanel />
-        <div style={{ display: 'grid', gap: 16, alignContent: 'start' }}>
-          <Predictions />
-          <ModelInfo />
-        </div>
-      </main>
+      <Columns
+        left={<><B n="Task"><TaskPanel /></B><B n="Prompt"><PromptPanel /></B><B n="Interventions"><InterventionsPanel /></B></>}
+        center={<B n="Circuit"><CircuitGraph /></B>}
+        right={<><B n="Target tokens"><TargetLogits /></B><B n="Node"><NodeDetail /></B><B n="Next token"><Predictions /></B><B n="Model"><ModelInfo /></B></>}
+      />
     </div>
   );
 }

@@ -6,7 +6,11 @@ import type { Intervention } from '../model/interventions';
 import type { LoadedCheckpoint } from '../model/weights';
 import type { BpeTokenizer } from '../tokenizer/bpe';
 import { loadFromSource } from './loadFromSource';
-import type { LoadProgress, ModelSource, ModelSummary, Prediction, PredictResult } from './protocol';
+import { runDetailed, type DetailedRequest } from './detailedRun';
+import type {
+  DetailedResult, EmbedToken, JobProgress, LoadProgress, ModelSource, ModelSummary, Prediction, PredictResult, TargetPrompt, TaskEvalResult, Variant,
+} from './protocol';
+import { evalTask } from './taskEval';
 import { topPredictions } from './topPredictions';
 
 interface LoadedModel {
@@ -78,6 +82,30 @@ export class Engine {
       top,
       millis: performance.now() - t0,
     };
+  }
+
+  /** One prompt under several variants, with node values and attention patterns (the explorer's live view). */
+  runDetailed(req: DetailedRequest, signal: AbortSignal): Promise<DetailedResult> {
+    const cur = this.requireModel();
+    return runDetailed(cur.model, cur.tokenizer, req, signal);
+  }
+
+  /** Task loss and accuracy of each variant over the given prompts; reports progress, cancellable. */
+  evalTask(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: JobProgress) => void, signal: AbortSignal): Promise<TaskEvalResult> {
+    return evalTask(this.requireModel().model, prompts, variants, onProgress, signal);
+  }
+
+  /** Tokens whose embedding (wte row) is largest and smallest in one residual channel: what writes into it at input. */
+  embedTop(channel: number, k: number): { top: EmbedToken[]; bottom: EmbedToken[] } {
+    const cur = this.requireModel();
+    const wte = cur.checkpoint.tensors.get('transformer.wte.weight');
+    const d = cur.checkpoint.config.dModel;
+    if (!wte) throw new Error('this checkpoint has no token embedding');
+    if (!(Number.isInteger(channel) && channel >= 0 && channel < d)) throw new Error(`channel ${channel} is outside d_model ${d}`);
+    const V = wte.shape[0]!;
+    const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => wte.data[b * d + channel]! - wte.data[a * d + channel]! || a - b);
+    const view = (id: number): EmbedToken => ({ id, text: cur.tokenizer.tokenString(id), value: wte.data[id * d + channel]! });
+    return { top: order.slice(0, k).map(view), bottom: order.slice(-k).reverse().map(view) };
   }
 
   memory(): { numTensors: number; numBytes: number } {

@@ -43,5 +43,11 @@ async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: A
       return engine.predict(req.prompt, req.topK, req.interventions);
     case 'memory':
       return engine.memory();
+    case 'runDetailed':
+      return engine.runDetailed(req, signal);
+    case 'evalTask':
+      return engine.evalTask(req.prompts, req.variants, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
+    case 'embedTop':
+      return engine.embedTop(req.channel, req.k);
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkpointToFolderFiles } from '../testing/safetensorsWriter';
 import { loadModelFolder } from './loadModelFolder';
 import { NO_MEANS_WARNING } from './means';
-import { filesSource, mapSource, type LoadProgressEvent } from './sources';
+import { filesSource, mapSource, urlSource, type LoadProgressEvent } from './sources';
 import { testFolder } from './testFolder';
 
 describe('loadModelFolder', () => {
@@ -43,6 +43,24 @@ describe('loadModelFolder', () => {
     const picked = Object.entries(files).map(([path, bytes]) => ({ path: `picked/${path}`, file: new Blob([bytes as BlobPart]) }));
     const out = await loadModelFolder(filesSource(picked));
     expect(out.checkpoint.tensors.size).toBeGreaterThan(10);
+  });
+
+  it('loads over HTTP with streamed progress', async () => {
+    const { ckpt, files } = testFolder({ seed: 5 });
+    const fetch = (async (input: RequestInfo | URL) => {
+      const path = String(input).replace('http://localhost/models/tiny/', '');
+      const bytes = files[path];
+      if (!bytes) return new Response('no', { status: 404 });
+      return new Response(new Blob([bytes as BlobPart]).stream(), { headers: { 'content-length': String(bytes.length) } });
+    }) as typeof globalThis.fetch;
+    const events: LoadProgressEvent[] = [];
+    const out = await loadModelFolder(urlSource('http://localhost/models/tiny/', { fetch }), { onProgress: (e) => events.push(e) });
+    expect(out.checkpoint.tensors.get('lm_head.weight')!.data).toEqual(ckpt.tensors.get('lm_head.weight')!.data);
+    const last = events.filter((e) => e.file === 'model.safetensors' && e.stage === 'weights').at(-1)!;
+    expect(last).toEqual({
+      stage: 'weights', file: 'model.safetensors', loadedBytes: files['model.safetensors']!.length, totalBytes: files['model.safetensors']!.length,
+    });
+    expect(events.some((e) => e.file === 'tokenizer/vocab.bpe' && e.stage === 'tokenizer')).toBe(true);
   });
 
   it('loads without means (and says mean ablation is unavailable)', async () => {

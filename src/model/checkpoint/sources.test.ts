@@ -134,3 +134,13 @@ describe('filesSource and mapSource', () => {
     expect(await src.read('model.safetensors', { stage: 'weights' })).toBeNull();
   });
 });
+
+describe('urlSource URLs', () => {
+  it('appends file paths before a query string', async () => {
+    const { fetch, urls } = fakeFetch({});
+    const src = urlSource('https://h/m?sig=1', { fetch });
+    await src.read('tokenizer/vocab.bpe', { stage: 'tokenizer' });
+    expect(urls).toEqual(['https://h/m/tokenizer/vocab.bpe?sig=1']);
+    expect(src.label).toBe('https://h/m/?sig=1');
+  });
+});

@@ -52,7 +52,8 @@ export async function readStreamWithProgress(
   const onAbort = () => void reader.cancel().catch(() => {});
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    let buf = new Uint8Array(totalBytes ?? 1 << 16);
+    // Trust a declared size for preallocation only up to 1 GiB; beyond that (or without one) the buffer grows.
+    let buf = new Uint8Array(totalBytes !== null && totalBytes <= 2 ** 30 ? totalBytes : 1 << 16);
     let loaded = 0;
     let lastEmit = 0;
     emit(0);
@@ -87,12 +88,16 @@ export async function readStreamWithProgress(
  * be, as dev servers answer for missing files) means "no such file".
  */
 export function urlSource(baseUrl: string, opts: { fetch?: typeof fetch } = {}): FolderSource {
-  const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
+  // Keep a query string (e.g. a signed URL) after the file name.
+  const q = baseUrl.indexOf('?');
+  const path = q < 0 ? baseUrl : baseUrl.slice(0, q);
+  const query = q < 0 ? '' : baseUrl.slice(q);
+  const base = path.endsWith('/') ? path : path + '/';
   const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   return {
-    label: base,
+    label: base + query,
     async read(file, ro) {
-      const url = base + file;
+      const url = base + file + query;
       let res: Response;
       try {
         res = await doFetch(url, { signal: ro.signal });

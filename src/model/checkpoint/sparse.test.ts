@@ -38,6 +38,13 @@ describe('expandTensors', () => {
     }
   });
 
+  it('copies dense tensors out of compact files but keeps zero-copy views of dense files', () => {
+    const compact = sparsePair([1], [1], '[2,3]');
+    expect(expand(compact).get('b')!.data.buffer).not.toBe(compact.buffer);
+    const dense = writeSafetensors({ b: { dtype: 'F32', shape: [2], data: Float32Array.from([1, 2]) } });
+    expect(expand(dense).get('b')!.data.buffer).toBe(dense.buffer);
+  });
+
   it('refuses malformed compact tensors', () => {
     const e = (b: Uint8Array) => () => expand(b);
     expect(e(sparsePair([1, 1], [1, 2], '[2,3]'))).toThrow(

@@ -63,13 +63,17 @@ export function expandTensors(file: SafetensorsFile, opts: ExpandOptions = {}): 
     }
   }
 
+  // Dense tensors of a compact file are copied out so that the (small) file buffer can be freed; those of a fully
+  // dense file stay zero-copy views of it (copying would double the memory of the largest download).
+  const copyDense = sparseKeys.size > 0;
   const out = new Map<string, HostTensor>();
   for (const [name, e] of file.tensors) {
     if (name.endsWith(SPARSE_INDICES_SUFFIX) || name.endsWith(SPARSE_VALUES_SUFFIX)) continue;
     if (sparseKeys.has(name)) throw err(`tensor "${name}" is stored both densely and as a compact sparse pair`, name);
     if (!isFloatDtype(e.dtype)) throw err(`tensor "${name}" has dtype ${e.dtype}; weights must be F32, F16 or BF16`, name);
     charge(e.numel, name);
-    out.set(name, { shape: [...e.shape], data: toFloat32(e) });
+    const data = toFloat32(e);
+    out.set(name, { shape: [...e.shape], data: copyDense && data.buffer === e.data.buffer ? data.slice() : data });
   }
 
   for (const key of sparseKeys) {

@@ -1,15 +1,8 @@
 // Numeric comparison for tests of the TF.js runtime against the float64 reference.
 import { expect } from 'vitest';
+import { maxAbsDiff } from './goldenDiffs';
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = d; // NaN propagates as a failure
-  }
-  return m;
-}
+export { maxAbsDiff };
 
 /** Asserts max |a - b| <= tol, naming what was compared. */
 export function expectClose(what: string, a: ArrayLike<number> | undefined, b: ArrayLike<number> | undefined, tol = 1e-4): void {

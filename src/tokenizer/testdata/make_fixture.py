@@ -1,7 +1,8 @@
 """Regenerates the small tokenizer fixture (encoder.json, vocab.bpe, golden.json) in this folder.
 
 A tiny byte-level BPE is trained on CORPUS with the tinypython split pattern, written in GPT-2 "data-gym" form, then
-loaded with tiktoken's own data_gym_to_mergeable_bpe_ranks; golden.json holds tiktoken's ids for GOLDEN_TEXTS.
+loaded with tiktoken's own data_gym_to_mergeable_bpe_ranks; golden.json holds tiktoken's encode_ordinary ids for
+GOLDEN_TEXTS (as train/export.py writes them).
 Run with the project's Python environment: .venv/bin/python src/tokenizer/testdata/make_fixture.py
 """
 import json
@@ -114,7 +115,7 @@ def main():
         f.write("#version: 0.2\n" + "".join(f"{dg(a)} {dg(b)}\n" for a, b in merges))
     ranks = data_gym_to_mergeable_bpe_ranks(vocab_bpe_file=bpe_path, encoder_json_file=enc_path)
     enc = tiktoken.Encoding("fixture", pat_str=PAT, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": eot})
-    golden = [{"text": t, "ids": enc.encode(t, allowed_special="all")} for t in GOLDEN_TEXTS]
+    golden = [{"text": t, "ids": enc.encode_ordinary(t)} for t in GOLDEN_TEXTS]
     with open(os.path.join(HERE, "golden.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, indent=1)
     print(f"{len(merges)} merges, eot={eot}")

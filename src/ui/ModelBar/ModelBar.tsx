@@ -1,6 +1,7 @@
 import { useState, type DragEvent } from 'react';
 import { loadModel, modelsBaseUrl } from '../../state/actions';
 import { useAppStore } from '../../state/appStore';
+import { ThemeToggle } from './ThemeToggle';
 
 /** Model picker (shipped models), open-from-files (picker or drop) and open-from-URL, plus the active backend. */
 export function ModelBar() {
@@ -64,6 +65,7 @@ export function ModelBar() {
       <span className="badge" data-testid="backend" title={backend?.probes.map((p) => `${p.name}: ${p.available ? 'yes' : 'no'} (${p.detail}${p.warmupMs !== undefined ? `, ${p.warmupMs.toFixed(1)} ms` : ''})`).join('\n')}>
         backend: {backend ? `${backend.active} (${backend.reason})` : 'starting…'}
       </span>
+      <ThemeToggle />
     </header>
   );
 }

@@ -1,4 +1,5 @@
 import { useAppStore } from '../../state/appStore';
+import { MemoryReadout } from './MemoryReadout';
 
 /** Shape, sparsity and provenance of the loaded model. */
 export function ModelInfo() {
@@ -19,7 +20,7 @@ export function ModelInfo() {
   return (
     <section className="panel" aria-label="Model information" data-testid="model-info">
       <h2>Model</h2>
-      <table className="card-table"><tbody>{rows.map(([k, v]) => <tr key={k}><td className="muted">{k}</td><td>{v}</td></tr>)}</tbody></table>
+      <table className="card-table"><tbody>{rows.map(([k, v]) => <tr key={k}><td className="muted">{k}</td><td>{v}</td></tr>)}<MemoryReadout /></tbody></table>
     </section>
   );
 }

@@ -1,12 +1,17 @@
 import { useAppStore } from '../../state/appStore';
+import { useLiveStore } from '../../state/liveStore';
 
 /** Top next-token predictions after the last prompt token. */
 export function Predictions() {
-  const prediction = useAppStore((s) => s.prediction);
+  const plain = useAppStore((s) => s.prediction);
   const predicting = useAppStore((s) => s.predicting);
+  // Under the explorer's current interventions once its live run has answered; the plain model's until then.
+  const live = useLiveStore((s) => s.detailed);
+  const liveTop = live?.variants.find((v) => v.label === 'current')?.top;
+  const prediction = liveTop && plain ? { ...plain, top: liveTop } : plain;
   return (
     <section className="panel" aria-label="Predictions" aria-busy={predicting}>
-      <h2>Next token</h2>
+      <h2>Next token{liveTop ? ' (current)' : ''}</h2>
       {!prediction && <p className="muted">{predicting ? 'running…' : 'load a model and type a prompt'}</p>}
       <div data-testid="predictions" style={{ display: 'grid', gap: 4 }}>
         {prediction?.top.map((p) => (

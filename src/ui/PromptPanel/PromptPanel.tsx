@@ -1,22 +1,32 @@
 import { useEffect } from 'react';
-import { predict, setPrompt } from '../../state/actions';
+import { predict } from '../../state/actions';
 import { useAppStore } from '../../state/appStore';
+import { editPrompt, selectPos } from '../../state/explorerActions';
+import { useLiveStore } from '../../state/liveStore';
+import { useEffectivePos } from '../shared/liveSelectors';
+import { showToken } from '../shared/tokenText';
 
-/** The prompt editor and its tokenisation. Predictions re-run shortly after typing stops. */
+/** The prompt editor and its tokenisation; clicking a token selects that position for the graph and node views. */
 export function PromptPanel() {
   const prompt = useAppStore((s) => s.prompt);
-  const tokens = useAppStore((s) => s.prediction?.tokens);
+  const predicted = useAppStore((s) => s.prediction?.tokens);
+  const detailedTokens = useLiveStore((s) => s.detailed?.tokens);
   const model = useAppStore((s) => s.model);
+  const pos = useEffectivePos();
   useEffect(() => {
     const t = setTimeout(() => void predict(), 150);
     return () => clearTimeout(t);
   }, [prompt, model]);
+  const tokens = detailedTokens ?? predicted;
   return (
     <section className="panel" aria-label="Prompt">
       <h2>Prompt</h2>
-      <textarea aria-label="Prompt text" spellCheck={false} value={prompt} onChange={(e) => setPrompt(e.target.value)} />
-      <div className="tokens" data-testid="tokens" aria-label="Tokens">
-        {tokens?.map((t, i) => <span key={i} className="token" title={`token ${t.id}`}>{t.text}</span>)}
+      <textarea aria-label="Prompt text" spellCheck={false} value={prompt} onChange={(e) => editPrompt(e.target.value)} />
+      <div className="tokens" data-testid="tokens" aria-label="Tokens (click to select a position)">
+        {tokens?.map((t, i) => (
+          <button key={i} className={`token${i === pos ? ' selected' : ''}`} title={`token ${t.id} at position ${i}`} aria-pressed={i === pos}
+            onClick={() => selectPos(i)}>{showToken(t.text)}</button>
+        ))}
       </div>
     </section>
   );

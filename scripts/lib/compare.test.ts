@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import type { CircuitFile } from '../../src/circuit/circuitSchema';
+import { compareCircuitSets } from './compare';
+
+const circuit = (task: string, edges: number, weight: number, reached = true): CircuitFile => ({
+  task, model: 'm', ablation: 'mean', k: 10, nodes: [], edges: [], edge_count: edges, target_loss: 0.15,
+  full_model_loss: 0.1, full_model_accuracy: 0.9, circuit_loss: 0.14, circuit_accuracy: 0.95, ablated_loss: 0.7,
+  ablated_accuracy: 0.5, logit_scale: 1, logit_shift: 0, loss_at_k: [], pruning_curve: [], prune_seconds: 60,
+  edge_counts: { weight, residual: edges - weight, qk: 0 }, reached_target: reached, total_nodes: 100,
+});
+
+describe('compareCircuitSets', () => {
+  it('gives per-task dense/sparse edge ratios and their geometric mean, skipping tasks that missed the target', () => {
+    const sparse = new Map([['a', circuit('a', 10, 5)], ['b', circuit('b', 100, 50)], ['c', circuit('c', 10, 10, false)]]);
+    const dense = new Map([['a', circuit('a', 40, 20)], ['b', circuit('b', 1600, 800)], ['c', circuit('c', 10, 10)]]);
+    const cmp = compareCircuitSets('s', 'd', sparse, dense);
+    expect(cmp.ratios.map((r) => [r.task, r.all, r.weight])).toEqual([['a', 4, 4], ['b', 16, 16]]);
+    expect(cmp.markdown).toContain('**geometric mean** (2 tasks) | **8.00** | **8.00**');
+  });
+});

@@ -1,0 +1,79 @@
+/** Sparse vs dense circuit sizes: per-task edge ratios and their geometric mean (docs/circuits.md). */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { circuitFileSchema, type CircuitFile } from '../../src/circuit/circuitSchema';
+import { modelDir, ROOT } from './models';
+
+function readCircuits(id: string): Map<string, CircuitFile> {
+  const dir = join(modelDir(id), 'circuits');
+  const out = new Map<string, CircuitFile>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const c = circuitFileSchema.parse(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    out.set(c.task, c);
+  }
+  return out;
+}
+
+const geomean = (xs: number[]) => (xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : NaN);
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+
+export interface Comparison {
+  markdown: string;
+  ratios: { task: string; all: number; weight: number }[];
+}
+
+export function compareCircuits(sparseId: string, denseId: string): Comparison {
+  return compareCircuitSets(sparseId, denseId, readCircuits(sparseId), readCircuits(denseId));
+}
+
+/** The comparison of two models' circuits, task by task (tasks pruned on both). */
+export function compareCircuitSets(sparseId: string, denseId: string, sparse: Map<string, CircuitFile>, dense: Map<string, CircuitFile>): Comparison {
+  const tasks = [...sparse.keys()].filter((t) => dense.has(t)).sort();
+  const rows: string[] = [];
+  const ratios: Comparison['ratios'] = [];
+  const line = (m: string, c: CircuitFile) =>
+    `| ${c.task} | ${m} | ${c.k} / ${c.total_nodes ?? '?'} | ${c.edge_count} | ${c.edge_counts?.weight ?? '?'} | ${f3(c.full_model_loss)} / ${f2(c.full_model_accuracy)} | ` +
+    `${f3(c.circuit_loss)} / ${f2(c.circuit_accuracy)} | ${f3(c.ablated_loss)} / ${f2(c.ablated_accuracy)} | ${c.reached_target === false ? 'no' : 'yes'} | ${Math.round(c.prune_seconds)} |`;
+  for (const t of tasks) {
+    const s = sparse.get(t)!;
+    const d = dense.get(t)!;
+    rows.push(line('sparse', s), line('dense', d));
+    const both = s.reached_target !== false && d.reached_target !== false;
+    if (both) {
+      ratios.push({
+        task: t,
+        all: d.edge_count / Math.max(1, s.edge_count),
+        weight: (d.edge_counts?.weight ?? d.edge_count) / Math.max(1, s.edge_counts?.weight ?? s.edge_count),
+      });
+    }
+  }
+  const md = [
+    `Models: sparse \`${sparseId}\`, dense \`${denseId}\`; ablation: mean; target loss ${sparse.get(tasks[0] ?? '')?.target_loss ?? 0.15} on the training pairs.`,
+    'Losses and accuracies are on the held-out test pairs (loss / accuracy).',
+    '',
+    '| task | model | k / nodes | edges | weight edges | full model | circuit | circuit ablated | target reached | prune s |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    '| task | dense / sparse edges (all kinds) | dense / sparse weight edges |',
+    '|---|---|---|',
+    ...ratios.map((r) => `| ${r.task} | ${f2(r.all)} | ${f2(r.weight)} |`),
+    `| **geometric mean** (${ratios.length} tasks) | **${f2(geomean(ratios.map((r) => r.all)))}** | **${f2(geomean(ratios.map((r) => r.weight)))}** |`,
+  ].join('\n');
+  return { markdown: md, ratios };
+}
+
+const START = '<!-- results:start -->';
+const END = '<!-- results:end -->';
+
+/** Replaces the results section of docs/circuits.md (between the two markers). */
+export function writeResultsToDocs(markdown: string): void {
+  const path = join(ROOT, 'docs/circuits.md');
+  const doc = readFileSync(path, 'utf8');
+  const a = doc.indexOf(START);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${path} lacks the ${START} ... ${END} markers`);
+  writeFileSync(path, doc.slice(0, a + START.length) + '\n' + markdown + '\n' + doc.slice(b));
+}

@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildCircuitFile } from '../../src/circuit/circuitFile';
+import { circuitFileSchema, type CircuitFile } from '../../src/circuit/circuitSchema';
+import { installFastMatMulGrad } from '../../src/circuit/fastMatMulGrad';
+import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig } from '../../src/circuit/prune';
+import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
+import { SparseGpt } from '../../src/model/forward';
+import { useBackend } from '../../src/model/testing/nodeBackends';
+import { tf } from '../../src/model/tfjs';
+import { taskFileSchema, type TaskFile } from '../../src/tasks/taskSchema';
+import { numberArg, parseArgs, type ParsedArgs } from './args';
+import { compareCircuits, writeResultsToDocs } from './compare';
+import { folderFiles, modelDir } from './models';
+import { ProgressBar } from './progressBar';
+
+const VALUED = ['model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac'];
+const BOOLEAN = ['all', 'compare', 'write-docs', 'help'];
+
+function pruneConfig(args: ParsedArgs): PruneConfig {
+  const ablation = args.values.get('ablation')?.at(-1) ?? 'mean';
+  if (ablation !== 'mean' && ablation !== 'zero') throw new Error('--ablation must be mean or zero');
+  return {
+    ...DEFAULT_PRUNE_CONFIG,
+    steps: numberArg(args, 'steps', 150),
+    batchPairs: numberArg(args, 'batch-pairs', 8),
+    lr: numberArg(args, 'lr', DEFAULT_PRUNE_CONFIG.lr),
+    kCoef: numberArg(args, 'k-coef', DEFAULT_PRUNE_CONFIG.kCoef),
+    targetLoss: numberArg(args, 'target-loss', DEFAULT_PRUNE_CONFIG.targetLoss),
+    temperature: numberArg(args, 'temperature', DEFAULT_PRUNE_CONFIG.temperature),
+    warmupFrac: numberArg(args, 'warmup-frac', DEFAULT_PRUNE_CONFIG.warmupFrac),
+    seed: numberArg(args, 'seed', 0),
+    maskFill: ablation,
+    bisectPrompts: 160,
+  };
+}
+
+function taskNames(id: string, args: ParsedArgs): string[] {
+  const dir = join(modelDir(id), 'tasks');
+  const available = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : [];
+  if (args.flags.has('all')) {
+    if (available.length === 0) throw new Error(`${dir} has no task files (run npm run make-tasks first)`);
+    return available;
+  }
+  const asked = args.values.get('task') ?? [];
+  if (asked.length === 0) throw new Error('pass --task <task> (repeatable) or --all');
+  for (const t of asked) if (!available.includes(t)) throw new Error(`no task "${t}" for ${id} (have: ${available.join(', ') || 'none'})`);
+  return asked;
+}
+
+function fmt(x: number, d = 3): string {
+  return Number.isFinite(x) ? x.toFixed(d) : String(x);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, VALUED, BOOLEAN);
+  if (args.flags.has('help')) {
+    process.stdout.write('see the header of scripts/prune.ts\n');
+    return;
+  }
+  if (args.flags.has('compare')) {
+    const sparse = args.values.get('sparse')?.at(-1);
+    const dense = args.values.get('dense')?.at(-1);
+    if (!sparse || !dense) throw new Error('--compare needs --sparse <id> and --dense <id>');
+    const table = compareCircuits(sparse, dense);
+    process.stdout.write(table.markdown + '\n');
+    if (args.flags.has('write-docs')) writeResultsToDocs(table.markdown);
+    return;
+  }
+  const ids = args.values.get('model') ?? [];
+  if (ids.length === 0) throw new Error('pass --model <id>');
+  const backend = (args.values.get('backend')?.at(-1) ?? 'wasm') as 'wasm' | 'cpu';
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error('--backend must be wasm or cpu');
+  await useBackend(backend);
+  tf.env().set('IS_TEST', false); // no per-kernel leak checks: they cost time in long runs
+  installFastMatMulGrad();
+  const cfg = pruneConfig(args);
+  const testPairs = numberArg(args, 'test-pairs', 100);
+
+  for (const id of ids) {
+    const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
+    const model = new SparseGpt(checkpoint);
+    try {
+      for (const name of taskNames(id, args)) {
+        const raw = JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${name}.json`), 'utf8'));
+        const full = taskFileSchema.parse(raw);
+        const task: TaskFile = { ...full, test: full.test.slice(0, testPairs) };
+        const bar = new ProgressBar(`${id}/${name}`);
+        const hooks = {
+          onProgress: (p: { phase: string; done: number; total: number; loss?: number; kept?: number }) =>
+            bar.update(p.done, p.total, `${p.phase}${p.loss !== undefined ? ` loss ${fmt(p.loss)}` : ''}${p.kept !== undefined ? ` k ${p.kept}` : ''}`),
+        };
+        const outcome = await pruneTask(model, task, cfg, hooks);
+        bar.update(0, 1, 'evaluating on test pairs');
+        const t0 = performance.now();
+        const file: CircuitFile = await buildCircuitFile(model, checkpoint, task, outcome, { modelId: id, backend, config: cfg }, hooks);
+        const evalSeconds = (performance.now() - t0) / 1000;
+        const out = join(modelDir(id), 'circuits');
+        mkdirSync(out, { recursive: true });
+        writeFileSync(join(out, `${name}.json`), JSON.stringify(circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, eval_seconds: evalSeconds } })) + '\n');
+        bar.done(
+          `k ${file.k}/${outcome.layout.total}, ${file.edge_count} edges, circuit loss ${fmt(file.circuit_loss)} acc ${fmt(file.circuit_accuracy, 2)}, ` +
+            `full ${fmt(file.full_model_loss)} / ${fmt(file.full_model_accuracy, 2)}, ablated acc ${fmt(file.ablated_accuracy, 2)}, ` +
+            `${fmt(outcome.seconds, 0)} s prune + ${fmt(evalSeconds, 0)} s eval`,
+        );
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+}

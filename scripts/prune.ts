@@ -1,0 +1,21 @@
+/**
+ * Node pruning CLI (docs/circuits.md): finds each task's circuit and writes public/models/<id>/circuits/<task>.json.
+ *
+ *   npm run prune -- --model <id> --task <task> [--task <task2> ...] | --all
+ *                    [--backend wasm|cpu] [--steps 150] [--batch-pairs 8] [--lr 0.01] [--k-coef 1e-4]
+ *                    [--target-loss 0.15] [--ablation mean|zero] [--seed 0] [--test-pairs 100]
+ *   npm run prune -- --compare --sparse <id> --dense <id> [--write-docs]
+ *                    per-task and geometric-mean edge ratios of the two models' circuits
+ *
+ * TF.js is imported only after a Node resolve hook is installed (scripts/lib/tfjsNodeHook.ts).
+ */
+import { installTfjsNodeHook } from './lib/tfjsNodeHook';
+
+installTfjsNodeHook();
+const { main } = await import('./lib/pruneCli');
+try {
+  await main(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`\nprune: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+}

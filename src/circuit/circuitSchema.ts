@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const nodeIdPattern = /^(\d+\.(attn\.(act_in|q|k|v|resid_delta)|mlp\.(act_in|post_act|resid_delta))|final_resid):\d+$/;
+
+export const circuitNodeSchema = z.object({
+  site: z.string(),
+  channel: z.number().int().nonnegative(),
+  /** The node's learned mask parameter when pruning stopped (higher = more important). */
+  score: z.number().optional(),
+});
+
+export const circuitEdgeSchema = z.object({
+  source: z.string().regex(nodeIdPattern),
+  target: z.string().regex(nodeIdPattern),
+  /** The nonzero weight entry (1 for residual-stream identity edges and q-k channel pairs). */
+  weight: z.number(),
+  /** docs/circuits.md: weight = a nonzero weight entry, residual = a write reaching a later read of the same
+   *  residual channel, qk = a q channel and the k channel it is multiplied with. */
+  kind: z.enum(['weight', 'residual', 'qk']),
+});
+
+/** public/models/<id>/circuits/<task>.json: a pruned circuit and its evaluation on the held-out test pairs. */
+export const circuitFileSchema = z.object({
+  task: z.string(),
+  model: z.string(),
+  ablation: z.enum(['mean', 'zero']),
+  k: z.number().int().nonnegative(),
+  nodes: z.array(circuitNodeSchema),
+  edges: z.array(circuitEdgeSchema),
+  edge_count: z.number().int().nonnegative(),
+  target_loss: z.number(),
+  full_model_loss: z.number(),
+  full_model_accuracy: z.number(),
+  circuit_loss: z.number(),
+  circuit_accuracy: z.number(),
+  ablated_loss: z.number(),
+  ablated_accuracy: z.number(),
+  /** Fitted on the training pairs after pruning (docs/circuits.md): the circuit's two candidate logits are multiplied
+   *  by logit_scale and logit_shift is added to the logit of the task's first target token. */
+  logit_scale: z.number(),
+  logit_shift: z.number(),
+  loss_at_k: z.array(z.tuple([z.number(), z.number()])),
+  pruning_curve: z.array(z.tuple([z.number(), z.number()])),
+  prune_seconds: z.number(),
+  prune_config: z.record(z.string(), z.unknown()).optional(),
+  /** Total nodes of the model (the k of "everything kept"). */
+  total_nodes: z.number().int().positive().optional(),
+  /** Edge counts per kind (edge_count is their sum). */
+  edge_counts: z.object({ weight: z.number().int(), residual: z.number().int(), qk: z.number().int() }).optional(),
+  /** Test-pair loss and accuracy of the circuit after the fitted logit scale and shift. */
+  circuit_loss_calibrated: z.number().optional(),
+  circuit_accuracy_calibrated: z.number().optional(),
+  /** Training-pair loss of the circuit at k (what the bisection compared with target_loss). */
+  train_circuit_loss: z.number().optional(),
+  /** False when no probed circuit reaches target_loss on the training pairs (k is then the probed size with the
+   *  lowest training loss). */
+  reached_target: z.boolean().optional(),
+  /** [step, nodes with tau >= 0] during optimisation. */
+  pruning_kept: z.array(z.tuple([z.number(), z.number()])).optional(),
+  /** Node pruning's bisection probes: [k, training loss]. */
+  bisect_probes: z.array(z.tuple([z.number(), z.number()])).optional(),
+  test_pairs: z.number().int().optional(),
+  train_pairs: z.number().int().optional(),
+  backend: z.string().optional(),
+  created: z.string().optional(),
+});
+export type CircuitFile = z.infer<typeof circuitFileSchema>;

@@ -1,0 +1,157 @@
+import type { AblationMode } from '../model/interventions';
+import { useAppStore } from './appStore';
+import { setPrompt } from './actions';
+import { EMPTY_INTERVENTIONS, useExplorerStore, type PairSide, type ViewMode } from './explorerStore';
+import { commit, redo as redoH, reset as resetH, undo as undoH } from './history';
+import { removeAt, toggleEdge, toggleNode, withMode } from './interventionOps';
+import { useLiveStore } from './liveStore';
+import { fetchCircuit, fetchTask, fetchTaskList } from './taskFiles';
+import type { Intervention } from '../model/interventions';
+import { makeSession, parseSession, type SessionFile } from './sessionFile';
+
+const ex = useExplorerStore;
+const live = useLiveStore;
+
+/** What a shared link asks for once its task has loaded: a pair (or null = the link's free prompt), node and position. */
+export interface TaskRestore {
+  pair: number | null;
+  side: PairSide;
+}
+
+/** Lists the loaded model's tasks and opens `wanted` (or the first), restoring a link's selection when given. */
+export async function loadTasks(wanted: string | null, restore?: TaskRestore): Promise<void> {
+  const { modelBase, model } = useAppStore.getState();
+  live.setState({ tasks: [], taskFile: null, circuit: null, taskNotice: null, reference: {}, current: null, currentKey: null });
+  if (!modelBase) return;
+  try {
+    const tasks = await fetchTaskList(modelBase, model?.card);
+    live.setState({ tasks, taskNotice: tasks.length ? null : 'this model folder lists no tasks (tasks/index.json)' });
+    const pick = wanted && tasks.includes(wanted) ? wanted : tasks[0];
+    if (wanted && !tasks.includes(wanted)) live.setState({ taskNotice: `the link names task "${wanted}", which this model does not have` });
+    if (pick) await selectTask(pick, pick === wanted ? restore : undefined);
+  } catch (e) {
+    live.setState({ taskNotice: (e as Error).message });
+  }
+}
+
+let taskRequest = 0;
+
+/** Opens a task: its file and circuit, then the restored selection or its first pair (node and position reset). */
+export async function selectTask(task: string, restore?: TaskRestore): Promise<void> {
+  const base = useAppStore.getState().modelBase;
+  if (!base) return;
+  const request = ++taskRequest;
+  // A prompt typed while the task was loading wins over the task's first pair.
+  const promptAtStart = useAppStore.getState().prompt;
+  try {
+    const [taskFile, circuit] = await Promise.all([fetchTask(base, task), fetchCircuit(base, task)]);
+    if (request !== taskRequest) return; // a later pick superseded this one
+    live.setState({
+      taskFile, circuit, reference: {}, current: null, currentKey: null,
+      taskNotice: circuit ? null : `no circuit has been pruned for ${task} yet (circuits/${task}.json)`,
+    });
+    if (restore) {
+      ex.setState({ task, edgeThreshold: null });
+      if (restore.pair === null) ex.setState({ pair: null });
+      else selectPair(restore.pair < taskFile.test.length ? restore.pair : 0, restore.side, true);
+      return;
+    }
+    ex.setState({ task, node: null, pos: null, edgeThreshold: null });
+    // Study a circuit under the ablation it was pruned with, unless the user has already ablated something.
+    if (circuit && ex.getState().iv.present.length === 0 && (circuit.ablation === 'zero' || useAppStore.getState().model?.hasMeans)) {
+      ex.setState({ mode: circuit.ablation });
+    }
+    if (useAppStore.getState().prompt !== promptAtStart) ex.setState({ pair: null });
+    else selectPair(0, 'a');
+  } catch (e) {
+    if (request === taskRequest) live.setState({ taskFile: null, circuit: null, taskNotice: (e as Error).message });
+  }
+}
+
+/** Shows one prompt of a test pair (its text goes into the prompt editor; its token ids are used as given). */
+export function selectPair(pair: number, side: PairSide, keepPos = false): void {
+  const t = live.getState().taskFile;
+  const p = t?.test[pair];
+  if (!p) return;
+  ex.setState({ pair, side, ...(keepPos ? {} : { pos: null }) });
+  setPrompt(p[side].text);
+}
+
+/** Typing a prompt leaves the pair unless the text is still the pair's. */
+export function editPrompt(text: string): void {
+  const { pair, side } = ex.getState();
+  const p = pair !== null ? live.getState().taskFile?.test[pair] : undefined;
+  if (p && p[side].text !== text) ex.setState({ pair: null, pos: null });
+  setPrompt(text);
+}
+
+export function selectNode(node: string | null): void {
+  ex.setState({ node });
+}
+
+export function selectPos(pos: number | null): void {
+  ex.setState({ pos });
+}
+
+function edit(f: (list: Intervention[]) => Intervention[]): void {
+  const s = ex.getState();
+  ex.setState({ iv: commit(s.iv, f(s.iv.present)) });
+}
+
+export const ablateNode = (node: string) => edit((l) => toggleNode(l, node, ex.getState().mode));
+export const ablateEdge = (source: string, target: string) => edit((l) => toggleEdge(l, source, target, ex.getState().mode));
+export const removeIntervention = (i: number) => edit((l) => removeAt(l, i));
+export const replaceInterventions = (list: Intervention[]) => edit(() => list);
+export const undo = () => ex.setState({ iv: undoH(ex.getState().iv) });
+export const redo = () => ex.setState({ iv: redoH(ex.getState().iv) });
+export const resetInterventions = () => ex.setState({ iv: resetH(ex.getState().iv, EMPTY_INTERVENTIONS) });
+
+/** The global ablation mode applies to new ablations and, as one undoable step, to the active ones. */
+export function setMode(mode: AblationMode): void {
+  const s = ex.getState();
+  if (s.mode === mode) return;
+  ex.setState({ mode, iv: commit(s.iv, withMode(s.iv.present, mode)) });
+  live.setState({ reference: {} });
+}
+
+export function setView(view: ViewMode): void {
+  ex.setState({ view });
+}
+
+export function setEdgeThreshold(t: number | null): void {
+  ex.setState({ edgeThreshold: t === null ? null : Math.max(0, t) });
+}
+
+/** The session as JSON text (circuit + interventions + view). */
+export function exportSession(): string {
+  const s = ex.getState();
+  const session = makeSession({
+    model: useAppStore.getState().model?.id ?? null,
+    task: s.task,
+    mode: s.mode,
+    view: s.view,
+    interventions: s.iv.present,
+    selection: { pair: s.pair, side: s.side, node: s.node, pos: s.pos },
+    circuit: live.getState().circuit,
+  });
+  return JSON.stringify(session, null, 1);
+}
+
+/** Applies an exported session; on any problem nothing changes and the message is returned. */
+export function importSession(text: string): string | null {
+  let session: SessionFile;
+  try {
+    session = parseSession(text);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const s = ex.getState();
+  if (session.task && session.task !== s.task) return `the session is for task "${session.task}"; pick that task first`;
+  if (session.circuit) {
+    live.setState({ circuit: session.circuit, reference: {}, current: null, currentKey: null });
+    ex.setState({ edgeThreshold: null });
+  }
+  ex.setState({ mode: session.mode, view: session.view, iv: commit(s.iv, session.interventions), node: session.selection.node, pos: session.selection.pos });
+  if (session.selection.pair !== null) selectPair(session.selection.pair, session.selection.side, true);
+  return null;
+}

@@ -1,0 +1,149 @@
+import { parseNodeId, parseSite } from '../model/sites';
+import type { TaskFile } from '../tasks/taskSchema';
+import type { EngineClient } from '../worker/engineClient';
+import type { PromptInput, TargetPrompt, Variant } from '../worker/protocol';
+import { engineClient } from './actions';
+import { useAppStore } from './appStore';
+import { useExplorerStore } from './explorerStore';
+import { useLiveStore } from './liveStore';
+import { encodeInterventions } from './urlCodec';
+import { circuitNodeIds, comparisonVariants } from './variants';
+
+/** What the live answers depend on besides the prompt, as one string (shown as data attributes for tests). */
+export function stateSignature(): string {
+  const ex = useExplorerStore.getState();
+  return `${ex.task}|${ex.mode}|${ex.view}|${encodeInterventions(ex.iv.present)}`;
+}
+
+/**
+ * Keeps the engine's answers in step with the explorer state. Every change re-runs (a) the current prompt under
+ * full / circuit / current and (b) the task metrics of what is not cached yet. Only the newest request matters:
+ * an older one still running is cancelled, and a burst of changes in one tick becomes one request.
+ */
+interface Slot { id: number | null; key: string | null }
+const detailedSlot: Slot = { id: null, key: null };
+const evalSlot: Slot = { id: null, key: null };
+let scheduled = false;
+
+export function startLiveRunner(): () => void {
+  const subs = [
+    useExplorerStore.subscribe(schedule),
+    useAppStore.subscribe((s, p) => { if (s.model !== p.model || s.prompt !== p.prompt) schedule(); }),
+    useLiveStore.subscribe((s, p) => { if (s.taskFile !== p.taskFile || s.circuit !== p.circuit || s.reference !== p.reference) schedule(); }),
+  ];
+  schedule();
+  return () => subs.forEach((u) => u());
+}
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(() => {
+    scheduled = false;
+    const engine = engineClient();
+    if (!engine || !useAppStore.getState().model) return;
+    runDetailed(engine);
+    runEval(engine);
+  });
+}
+
+/** Target token ids for the prompt on screen: the pair's own, or the task's (first test pair's) for free text. */
+function targetsFor(task: TaskFile | null, pair: number | null, side: 'a' | 'b'): [number, number] | null {
+  const p = task ? (pair !== null ? task.test[pair]?.[side] : task.test[0]?.a) : undefined;
+  return p ? [p.correct, p.alternative] : null;
+}
+
+export function currentInput(): PromptInput {
+  const { pair, side } = useExplorerStore.getState();
+  const prompt = useAppStore.getState().prompt;
+  const p = pair !== null ? useLiveStore.getState().taskFile?.test[pair]?.[side] : undefined;
+  return p && p.text === prompt ? { tokens: p.tokens } : { text: prompt };
+}
+
+function runDetailed(engine: EngineClient): void {
+  const ex = useExplorerStore.getState();
+  const lv = useLiveStore.getState();
+  const variants = comparisonVariants(ex.view, lv.circuit, ex.mode, ex.iv.present);
+  const nodes = [...new Set([...(lv.circuit ? circuitNodeIds(lv.circuit) : []), ...(ex.node ? [ex.node] : [])])];
+  const layer = ex.node ? parseSite(parseNodeId(ex.node).site).layer : null;
+  const body = {
+    input: currentInput(),
+    variants,
+    nodes,
+    attentionLayers: layer === null ? [] : [layer],
+    targets: targetsFor(lv.taskFile, ex.pair, ex.side),
+    topK: 10,
+  };
+  if ('text' in body.input && body.input.text.length === 0) return;
+  const key = JSON.stringify([useAppStore.getState().model?.id, body]);
+  if (key === detailedSlot.key) return;
+  if (detailedSlot.id !== null) engine.cancel(detailedSlot.id);
+  const req = engine.request('runDetailed', body);
+  const sig = stateSignature();
+  Object.assign(detailedSlot, { id: req.id, key });
+  req.result.then(
+    (detailed) => { if (detailedSlot.id === req.id) useLiveStore.setState({ detailed, detailedFor: sig, detailedError: null }); },
+    (e: Error) => {
+      if (detailedSlot.id !== req.id || e.name === 'AbortError') return;
+      detailedSlot.key = null; // let the same state be retried after a fix elsewhere
+      useLiveStore.setState({ detailedError: e.message });
+    },
+  ).finally(() => { if (detailedSlot.id === req.id) detailedSlot.id = null; });
+}
+
+export function taskPrompts(task: TaskFile): TargetPrompt[] {
+  return task.test.flatMap((p) => [p.a, p.b]).map((q) => ({ tokens: q.tokens, correct: q.correct, alternative: q.alternative }));
+}
+
+function runEval(engine: EngineClient): void {
+  const ex = useExplorerStore.getState();
+  const lv = useLiveStore.getState();
+  if (!lv.taskFile) return;
+  const all = comparisonVariants(ex.view, lv.circuit, ex.mode, ex.iv.present);
+  const current = all[all.length - 1]!;
+  const refKey = (v: Variant) => `${v.label}|${ex.mode}`;
+  // With no user interventions "current" is the view's reference, whose metrics are cached.
+  const viewRef = refKey(all.find((v) => v.label === (ex.view === 'circuit' && lv.circuit ? 'circuit' : 'full'))!);
+  const trivial = ex.iv.present.length === 0;
+  const missing = all.slice(0, -1).filter((v) => !lv.reference[refKey(v)]);
+  const currentKey = JSON.stringify([lv.taskFile.task, current.interventions]);
+  const needCurrent = !trivial && currentKey !== lv.currentKey;
+  const sig = stateSignature();
+  if (missing.length === 0 && !needCurrent) {
+    // Nothing to compute: whatever is still running belongs to another state.
+    if (evalSlot.id !== null) engine.cancel(evalSlot.id);
+    Object.assign(evalSlot, { id: null, key: null });
+    if (lv.currentFor !== sig || lv.evalProgress) {
+      useLiveStore.setState({ current: trivial ? lv.reference[viewRef]! : lv.current, currentKey, currentFor: sig, evalProgress: null });
+    }
+    return;
+  }
+  const key = JSON.stringify([useAppStore.getState().model?.id, missing.map(refKey), needCurrent ? currentKey : null]);
+  if (key === evalSlot.key) return;
+  if (evalSlot.id !== null) engine.cancel(evalSlot.id);
+  const variants = needCurrent ? [...missing, current] : missing;
+  const req = engine.request('evalTask', { prompts: taskPrompts(lv.taskFile), variants }, (evalProgress) => {
+    if (evalSlot.id === req.id) useLiveStore.setState({ evalProgress });
+  });
+  Object.assign(evalSlot, { id: req.id, key });
+  req.result.then(
+    (r) => {
+      if (evalSlot.id !== req.id) return;
+      const reference = { ...useLiveStore.getState().reference };
+      missing.forEach((v, i) => { reference[refKey(v)] = r.variants[i]!; });
+      const cur = needCurrent ? r.variants[r.variants.length - 1]! : trivial ? reference[viewRef]! : useLiveStore.getState().current;
+      useLiveStore.setState({ reference, current: cur, currentKey, currentFor: sig, evalProgress: null, evalError: null });
+    },
+    (e: Error) => {
+      if (evalSlot.id !== req.id) return;
+      evalSlot.key = null;
+      useLiveStore.setState({ evalProgress: null, ...(e.name === 'AbortError' ? {} : { evalError: e.message }) });
+    },
+  ).finally(() => { if (evalSlot.id === req.id) evalSlot.id = null; });
+}
+
+/** Cancels the running task evaluation (the UI's Cancel button); the next change starts a new one. */
+export function cancelEval(): void {
+  const engine = engineClient();
+  if (engine && evalSlot.id !== null) engine.cancel(evalSlot.id);
+}

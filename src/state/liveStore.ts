@@ -1,0 +1,44 @@
+import { create } from 'zustand';
+import type { CircuitFile } from '../circuit/circuitSchema';
+import type { TaskFile } from '../tasks/taskSchema';
+import type { DetailedResult, JobProgress, TaskVariantMetrics } from '../worker/protocol';
+
+/** Task data of the loaded model and the engine's latest answers for the current explorer state. */
+export interface LiveState {
+  tasks: string[];
+  taskFile: TaskFile | null;
+  circuit: CircuitFile | null;
+  /** Why tasks or the circuit could not be shown (missing file, invalid JSON...). */
+  taskNotice: string | null;
+  detailed: DetailedResult | null;
+  /** stateSignature() of the state `detailed` and `current` were computed for (tests wait for these to catch up). */
+  detailedFor: string | null;
+  currentFor: string | null;
+  detailedError: string | null;
+  /** Full model and circuit metrics over the test pairs (they depend only on task, circuit and mode). */
+  reference: Record<string, TaskVariantMetrics>;
+  /** Metrics under the current interventions, and the key of the state they belong to. */
+  current: TaskVariantMetrics | null;
+  currentKey: string | null;
+  evalProgress: JobProgress | null;
+  evalError: string | null;
+  /** Notices about the shared link (ignored keys) or an import. */
+  notices: string[];
+}
+
+export const useLiveStore = create<LiveState>(() => ({
+  tasks: [],
+  taskFile: null,
+  circuit: null,
+  taskNotice: null,
+  detailed: null,
+  detailedFor: null,
+  currentFor: null,
+  detailedError: null,
+  reference: {},
+  current: null,
+  currentKey: null,
+  evalProgress: null,
+  evalError: null,
+  notices: [],
+}));

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { circuitFileSchema, type CircuitFile } from '../circuit/circuitSchema';
+import { ablationModeSchema, interventionListSchema, type AblationMode, type Intervention } from '../model/interventions';
+
+/**
+ * An exported explorer session: the circuit being studied plus the user's interventions and view, as one JSON file
+ * that can be shared and re-imported (validated; a bad file changes nothing).
+ */
+export const SESSION_FORMAT = 'sparse-circuit-explorer/session/1';
+
+export const sessionFileSchema = z.object({
+  format: z.literal(SESSION_FORMAT),
+  model: z.string().nullable(),
+  task: z.string().nullable(),
+  mode: ablationModeSchema,
+  view: z.enum(['full', 'circuit']),
+  interventions: interventionListSchema,
+  selection: z.object({ pair: z.number().int().nonnegative().nullable(), side: z.enum(['a', 'b']), node: z.string().nullable(), pos: z.number().int().nonnegative().nullable() }),
+  circuit: circuitFileSchema.nullable(),
+});
+export type SessionFile = z.infer<typeof sessionFileSchema>;
+
+export function makeSession(p: {
+  model: string | null; task: string | null; mode: AblationMode; view: 'full' | 'circuit'; interventions: readonly Intervention[];
+  selection: SessionFile['selection']; circuit: CircuitFile | null;
+}): SessionFile {
+  return { format: SESSION_FORMAT, ...p, interventions: [...p.interventions] };
+}
+
+export function parseSession(text: string): SessionFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not JSON: ${(e as Error).message}`);
+  }
+  const r = sessionFileSchema.safeParse(json);
+  if (!r.success) throw new Error(`not an explorer session: ${r.error.issues[0]?.message} at ${r.error.issues[0]?.path.join('.') || 'top level'}`);
+  return r.data;
+}

@@ -1,0 +1,43 @@
+import { useState } from 'react';
+import { ablateEdge, selectNode } from '../../state/explorerActions';
+import { useExplorerStore } from '../../state/explorerStore';
+import { hasEdge } from '../../state/interventionOps';
+import { useLiveStore } from '../../state/liveStore';
+import { isAblatableEdge } from '../CircuitGraph/layout';
+
+const NO_EDGES: never[] = [];
+
+/** The node's incoming and outgoing circuit edges, strongest first; ablate a weight edge or jump to the other node. */
+export function EdgeList({ node }: { node: string }) {
+  const edges = useLiveStore((s) => s.circuit?.edges ?? NO_EDGES);
+  const list = useExplorerStore((s) => s.iv.present);
+  const [showAll, setShowAll] = useState(false);
+  const limit = showAll ? 500 : 10;
+  const incoming = edges.filter((e) => e.target === node).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+  const outgoing = edges.filter((e) => e.source === node).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+  const table = (title: string, rows: typeof edges, other: 'source' | 'target') => (
+    <div>
+      <h3 className="small">{title} ({rows.length})</h3>
+      {rows.length === 0 && <p className="muted small">none in the circuit</p>}
+      <table className="edges small"><tbody>
+        {rows.slice(0, limit).map((e) => {
+          const off = hasEdge(list, e.source, e.target);
+          return (
+            <tr key={`${e.source}>${e.target}`}>
+              <td><button className="linklike" onClick={() => selectNode(e[other])}>{e[other]}</button></td>
+              <td className={e.weight >= 0 ? 'pos' : 'neg'}>{e.kind === 'weight' ? e.weight.toFixed(3) : e.kind}</td>
+              <td>{e.kind === 'weight' && isAblatableEdge(e.source, e.target) && (
+                <button onClick={() => ablateEdge(e.source, e.target)} aria-pressed={off}>{off ? 'restore' : 'ablate'}</button>
+              )}</td>
+            </tr>
+          );
+        })}
+      </tbody></table>
+      {rows.length > limit && (
+        <p className="muted small">{rows.length - limit} weaker edges not listed{' '}
+          {!showAll && <button className="linklike" onClick={() => setShowAll(true)}>show up to 500</button>}</p>
+      )}
+    </div>
+  );
+  return <div className="edge-lists">{table('inputs', incoming, 'source')}{table('outputs', outgoing, 'target')}</div>;
+}

@@ -1,0 +1,49 @@
+import { useAppStore } from '../../state/appStore';
+import { ablateNode, selectNode } from '../../state/explorerActions';
+import { useExplorerStore } from '../../state/explorerStore';
+import { hasNode } from '../../state/interventionOps';
+import { useLiveStore } from '../../state/liveStore';
+import { useReferenceLabel, variantOf } from '../shared/liveSelectors';
+import { AttentionPattern } from './AttentionPattern';
+import { EdgeList } from './EdgeList';
+import { EmbeddingView } from './EmbeddingView';
+import { TokenHeatmap } from './TokenHeatmap';
+
+/** The inspected node: its value on every token (now and in the reference), its edges, and what it reads or attends to. */
+export function NodeDetail() {
+  const node = useExplorerStore((s) => s.node);
+  const list = useExplorerStore((s) => s.iv.present);
+  const detailed = useLiveStore((s) => s.detailed);
+  const circuit = useLiveStore((s) => s.circuit);
+  const model = useAppStore((s) => s.model);
+  const refLabel = useReferenceLabel();
+  if (!node || !model) {
+    return <section className="panel" aria-label="Node detail"><h2>Node</h2><p className="muted small">shift-click a node in the graph (or press Space on it) to inspect it</p></section>;
+  }
+  const i = node.lastIndexOf(':');
+  const site = node.slice(0, i);
+  const channel = Number(node.slice(i + 1));
+  const kind = site.split('.').slice(1).join('.');
+  const layer = site === 'final_resid' ? null : Number(site.split('.')[0]);
+  const qkv = kind === 'attn.q' || kind === 'attn.k' || kind === 'attn.v';
+  const residual = ['attn.act_in', 'attn.resid_delta', 'mlp.act_in', 'mlp.resid_delta', ''].includes(kind) || site === 'final_resid';
+  const cur = variantOf(detailed, 'current')?.nodes[node];
+  const ref = variantOf(detailed, refLabel)?.nodes[node];
+  const inCircuit = circuit?.nodes.find((n) => n.site === site && n.channel === channel);
+  return (
+    <section className="panel" aria-label="Node detail" data-testid="node-detail" data-node={node}>
+      <h2>Node {node}</h2>
+      <p className="small">
+        {qkv && `head ${Math.floor(channel / model.dHead)} · `}
+        {inCircuit ? `in the circuit${inCircuit.score !== undefined ? ` (score ${inCircuit.score.toFixed(3)})` : ''}` : 'not in the circuit'}
+        {' · '}
+        <button onClick={() => ablateNode(node)}>{hasNode(list, node) ? 'Restore' : 'Ablate'}</button>{' '}
+        <button onClick={() => selectNode(null)} aria-label="Close node detail">Close</button>
+      </p>
+      {detailed && cur ? <TokenHeatmap tokens={detailed.tokens} current={cur} reference={ref} refLabel={refLabel} /> : <p className="muted small">running…</p>}
+      <EdgeList node={node} />
+      {qkv && layer !== null && <AttentionPattern layer={layer} head={Math.floor(channel / model.dHead)} />}
+      {residual && <EmbeddingView channel={channel} />}
+    </section>
+  );
+}

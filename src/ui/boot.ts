@@ -1,0 +1,67 @@
+import { isBackendName } from '../model/backends/types';
+import { fetchModelIndex, loadModel, modelsBaseUrl, startEngine } from '../state/actions';
+import { useAppStore } from '../state/appStore';
+import { loadTasks, redo, setMode, undo } from '../state/explorerActions';
+import { EMPTY_INTERVENTIONS, useExplorerStore } from '../state/explorerStore';
+import { initHistory } from '../state/history';
+import { startLiveRunner } from '../state/liveRunner';
+import { startTheme } from '../state/themeStore';
+import { applyUrlState, readUrl, startUrlSync } from '../state/urlSync';
+import { EngineClient } from '../worker/engineClient';
+
+let started = false;
+
+/**
+ * Starts the engine once, restores the shared link's view, loads the model it names (or the index's default, or a
+ * model folder under models/<id>/ that the index does not list), then its tasks; from then on the engine follows
+ * every state change and the address bar follows the state.
+ */
+export async function boot(): Promise<void> {
+  if (started) return;
+  started = true;
+  startTheme();
+  const params = new URLSearchParams(location.search);
+  const pinned = params.get('backend');
+  const link = readUrl();
+  applyUrlState(link);
+  let pendingTask: string | null = link.task ?? null;
+  // A link that names a task restores its selection: its pair, or its free prompt, or else the first pair.
+  const restore = link.task !== undefined ? { pair: link.pair ?? (link.prompt !== undefined ? null : 0), side: link.side ?? 'a' } : undefined;
+  let first = true;
+  useAppStore.subscribe((s, p) => {
+    if (s.model === p.model || !s.model) return;
+    if (!first) useExplorerStore.setState({ task: null, pair: null, node: null, pos: null, iv: initHistory(EMPTY_INTERVENTIONS) });
+    if (!s.model.hasMeans) setMode('zero'); // mean ablation needs means.safetensors
+    void loadTasks(pendingTask, first ? restore : undefined);
+    first = false;
+    pendingTask = null;
+  });
+  await startEngine(EngineClient.create(), isBackendName(pinned) ? pinned : null);
+  startLiveRunner();
+  startUrlSync();
+  window.addEventListener('keydown', onShortcut);
+  let models: Awaited<ReturnType<typeof fetchModelIndex>> = [];
+  try {
+    models = await fetchModelIndex();
+  } catch (e) {
+    if (!link.model) {
+      useAppStore.setState({ error: (e as Error).message });
+      return;
+    }
+  }
+  const pick = models.find((m) => m.id === link.model) ?? (link.model ? { id: link.model, name: link.model } : undefined)
+    ?? models.find((m) => m.default) ?? models[0];
+  if (pick) await loadModel({ kind: 'url', baseUrl: `${modelsBaseUrl()}${pick.id}/`, id: pick.id }, pick.name);
+}
+
+/** Ctrl/Cmd+Z undoes an intervention, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes; text fields keep their own undo. */
+function onShortcut(e: KeyboardEvent): void {
+  const t = e.target as HTMLElement | null;
+  if (t && (t.tagName === 'TEXTAREA' || (t.tagName === 'INPUT' && (t as HTMLInputElement).type === 'text'))) return;
+  if (!(e.ctrlKey || e.metaKey)) return;
+  const k = e.key.toLowerCase();
+  if (k === 'z' && !e.shiftKey) undo();
+  else if ((k === 'z' && e.shiftKey) || k === 'y') redo();
+  else return;
+  e.preventDefault();
+}

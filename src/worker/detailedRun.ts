@@ -1,0 +1,56 @@
+import type { SparseGpt } from '../model/forward';
+import { parseNodeId, siteWidth, type SiteName } from '../model/sites';
+import type { BpeTokenizer } from '../tokenizer/bpe';
+import type { DetailedResult, DetailedVariantResult, PromptInput, Variant } from './protocol';
+import { topPredictions } from './topPredictions';
+
+export interface DetailedRequest {
+  input: PromptInput;
+  variants: Variant[];
+  nodes: string[];
+  attentionLayers: number[];
+  targets: [number, number] | null;
+  topK: number;
+}
+
+/**
+ * One prompt under several variants (full model, circuit, current interventions): the two target logits, top
+ * predictions, the value of each requested node at every position and the requested layers' attention patterns.
+ * Whole sites are recorded and sliced here so only the few requested channels cross to the page.
+ */
+export async function runDetailed(model: SparseGpt, tokenizer: BpeTokenizer, req: DetailedRequest, signal: AbortSignal): Promise<DetailedResult> {
+  const t0 = performance.now();
+  const c = model.config;
+  const ids = 'tokens' in req.input ? req.input.tokens : tokenizer.encode(req.input.text);
+  if (ids.length === 0) throw new Error('the prompt is empty');
+  if (ids.length > c.blockSize) throw new Error(`the prompt is ${ids.length} tokens long; this model's context holds ${c.blockSize}`);
+  const T = ids.length;
+  const refs = req.nodes.map((id) => ({ id, ...parseNodeId(id) }));
+  for (const r of refs) if (r.channel >= siteWidth(c, r.site)) throw new Error(`node ${r.id} is outside this model (site width ${siteWidth(c, r.site)})`);
+  const sites = [...new Set(refs.map((r) => r.site))] as SiteName[];
+  const layers = req.attentionLayers.filter((l) => Number.isInteger(l) && l >= 0 && l < c.nLayer);
+  const V = c.vocabSize;
+
+  const variants: DetailedVariantResult[] = [];
+  for (const v of req.variants) {
+    signal.throwIfAborted();
+    const out = await model.run(ids, { record: sites, recordAttention: layers, interventions: v.interventions });
+    const last = out.logits.subarray((T - 1) * V, T * V);
+    const nodes: Record<string, Float32Array> = {};
+    for (const r of refs) {
+      const w = siteWidth(c, r.site);
+      const data = out.sites.get(r.site)!;
+      const col = new Float32Array(T);
+      for (let t = 0; t < T; t++) col[t] = data[t * w + r.channel]!;
+      nodes[r.id] = col;
+    }
+    variants.push({
+      label: v.label,
+      targets: req.targets ? { correct: last[req.targets[0]]!, alternative: last[req.targets[1]]! } : null,
+      top: topPredictions(last, req.topK).map((p) => ({ ...p, text: tokenizer.tokenString(p.id) })),
+      nodes,
+      attention: Object.fromEntries(out.attention),
+    });
+  }
+  return { tokens: ids.map((id) => ({ id, text: tokenizer.tokenString(id) })), variants, millis: performance.now() - t0 };
+}

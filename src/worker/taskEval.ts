@@ -1,0 +1,82 @@
+import type { SparseGpt } from '../model/forward';
+import { tf } from '../model/tfjs';
+import type { JobProgress, TargetPrompt, TaskEvalResult, TaskVariantMetrics, Variant } from './protocol';
+import { taskMetrics } from '../tasks/taskLoss';
+
+/** Tokens per forward pass (batch * padded length): large batches amortise per-op overhead; the bound keeps the
+ *  logits (tokens * vocab floats) to a few tens of MB. */
+const TOKENS_PER_BATCH = 2048;
+
+/**
+ * Task loss and accuracy of each variant over a task's prompts. Prompts are right-padded into batches: the model is
+ * causal and AbsTopK acts per position, so padding after a prompt never changes its last position. Only the two
+ * target logits per prompt are read back. Variants run one after another so the model's intervention cache is
+ * rebuilt once per variant, not once per batch. Cancellable between batches.
+ */
+export async function evalTask(
+  model: SparseGpt,
+  prompts: TargetPrompt[],
+  variants: Variant[],
+  onProgress: (p: JobProgress) => void,
+  signal: AbortSignal,
+  tokensPerBatch = TOKENS_PER_BATCH,
+): Promise<TaskEvalResult> {
+  const t0 = performance.now();
+  const V = model.config.vocabSize;
+  for (const p of prompts) {
+    if (p.tokens.length === 0 || p.tokens.length > model.config.blockSize) throw new Error(`a task prompt has ${p.tokens.length} tokens; this model holds 1..${model.config.blockSize}`);
+    for (const t of [...p.tokens, p.correct, p.alternative]) if (!(t >= 0 && t < V)) throw new Error(`task token ${t} is outside this model's vocabulary (${V})`);
+  }
+  // Similar lengths together, so little compute goes into padding; results are put back in task order.
+  const order = prompts.map((_, i) => i).sort((a, b) => prompts[a]!.tokens.length - prompts[b]!.tokens.length);
+  const batches: number[][] = [];
+  for (let i = 0; i < order.length;) {
+    // Sorted ascending, a batch's padded length is its last prompt's: grow while the batch stays within budget.
+    let end = i + 1;
+    while (end < order.length && (end - i + 1) * prompts[order[end]!]!.tokens.length <= tokensPerBatch) end++;
+    batches.push(order.slice(i, end));
+    i = end;
+  }
+  const total = variants.length * prompts.length;
+  let done = 0;
+  const out: TaskVariantMetrics[] = [];
+  for (const v of variants) {
+    const diffs = new Float32Array(prompts.length);
+    for (const batch of batches) {
+      signal.throwIfAborted();
+      const picked = gatherTargets(model, batch.map((i) => prompts[i]!), v);
+      let values: Float32Array;
+      try {
+        values = (await picked.data()) as Float32Array;
+      } finally {
+        picked.dispose();
+      }
+      batch.forEach((p, j) => { diffs[p] = values[2 * j]! - values[2 * j + 1]!; });
+      done += batch.length;
+      onProgress({ kind: 'job', stage: `evaluating ${v.label}`, done, total });
+    }
+    const m = taskMetrics(diffs);
+    out.push({ label: v.label, loss: m.loss, accuracy: m.accuracy, logitDiffs: diffs });
+  }
+  return { prompts: prompts.length, variants: out, millis: performance.now() - t0 };
+}
+
+/** [2 * B] device tensor: (correct, alternative) logit at each prompt's last position. */
+function gatherTargets(model: SparseGpt, chunk: TargetPrompt[], v: Variant): tf.Tensor {
+  const T = Math.max(...chunk.map((p) => p.tokens.length));
+  const ids = new Int32Array(chunk.length * T);
+  const where: number[][] = [];
+  chunk.forEach((p, b) => {
+    ids.set(p.tokens, b * T);
+    where.push([b, p.tokens.length - 1, p.correct], [b, p.tokens.length - 1, p.alternative]);
+  });
+  const tok = tf.tensor2d(ids, [chunk.length, T], 'int32');
+  try {
+    return tf.tidy(() => {
+      const { logits } = model.forwardTensors(tok, { interventions: v.interventions });
+      return tf.gatherND(logits, tf.tensor2d(where, [where.length, 3], 'int32'));
+    });
+  } finally {
+    tok.dispose();
+  }
+}
