@@ -6,7 +6,8 @@ import { ROOT, writeDevModel } from './fixtures/devModel';
 /**
  * The circuit explorer's user journey. It runs on a shipped model that has a quote task with a circuit; when none
  * is shipped yet it writes the development fixture (e2e/fixtures/devModel.ts: a random model, so its numbers mean
- * nothing, but every code path is the same) into the built dist/ and uses that. EXPLORER_MODEL pins the model id.
+ * nothing, but every code path is the same) into the built dist/ and uses that. EXPLORER_MODEL pins the model id,
+ * EXPLORER_TASK another task (by part of its name).
  */
 interface TaskPrompt { text: string; tokens: number[]; correct: number; alternative: number }
 interface Setup {
@@ -28,7 +29,8 @@ async function findSetup(page: Page): Promise<Setup> {
   if (!process.env.EXPLORER_MODEL && !existsSync(fixtureDir)) writeDevModel(fixtureDir);
   for (const model of ids) {
     const tasks = (await get(`/models/${model}/tasks/index.json`)) as { tasks: string[] } | null;
-    const task = (tasks?.tasks ?? ['single_double_quote']).find((t) => t.includes('quote'));
+    const wanted = process.env.EXPLORER_TASK ?? 'quote';
+    const task = (tasks?.tasks ?? [process.env.EXPLORER_TASK ?? 'single_double_quote']).find((t) => t.includes(wanted));
     if (!task) continue;
     const circuit = (await get(`/models/${model}/circuits/${task}.json`)) as { nodes: { site: string; channel: number }[]; ablation: 'mean' | 'zero' } | null;
     const file = (await get(`/models/${model}/tasks/${task}.json`)) as { test: Setup['pairs'] } | null;
@@ -46,6 +48,7 @@ async function settled(page: Page): Promise<string> {
     expect(await page.getByTestId('target-logits').getAttribute('data-for')).toBe(sig);
     expect(await page.getByTestId('task-metrics').getAttribute('data-for')).toBe(sig);
     expect(await page.getByTestId('task-metrics').getAttribute('aria-busy')).toBe('false');
+    expect(await page.getByTestId('target-logits').getAttribute('aria-busy')).toBe('false'); // nothing in flight
   }).toPass({ timeout: 90_000 });
   return (await state.getAttribute('data-state'))!;
 }
@@ -64,11 +67,13 @@ test('pick the quote task, inspect a node, ablate an edge, check the numbers, un
   // 1. load
   await page.goto(`/?model=${setup.model}`);
   await expect(page.getByTestId('model-info')).toBeVisible();
-  await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
+  const picker = page.getByRole('combobox', { name: 'Task', exact: true });
+  await expect(picker.locator(`option[value="${setup.task}"]`)).toHaveCount(1);
   await shot('01-loaded');
 
   // 2. the quote task and one of its pairs
-  await page.getByRole('combobox', { name: 'Task', exact: true }).selectOption(setup.task);
+  await picker.selectOption(setup.task);
+  await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
   const pairIndex = Math.min(3, setup.pairs.length - 1);
   await page.getByTestId(`pair-${pairIndex}a`).click();
   await expect(page.getByLabel('Prompt text')).toHaveValue(setup.pairs[pairIndex]!.a.text);
@@ -168,6 +173,7 @@ test('pick the quote task, inspect a node, ablate an edge, check the numbers, un
 });
 
 test('200 intervention toggles leak no tensors and leave the page responsive', async ({ page }, info) => {
+  test.setTimeout(360_000); // a full-size circuit re-runs the task's test pairs on every toggle
   const setup = await findSetup(page);
   await page.goto(`/?model=${setup.model}&task=${setup.task}&pair=0&side=a`);
   await settled(page);
@@ -178,11 +184,31 @@ test('200 intervention toggles leak no tensors and leave the page responsive', a
     await expect(row).not.toHaveAttribute('data-at', at ?? '');
     return Number(await row.getAttribute('data-tensors'));
   };
-  const before = await tensors();
   const frame = page.getByRole('group', { name: /Circuit graph/ });
   await frame.focus();
   await page.keyboard.press('ArrowRight'); // puts the keyboard cursor on the first node
-  for (let i = 0; i < 200; i++) await page.keyboard.press('Enter');
+  // The engine keeps one compiled intervention list cached. Toggling the cursor node on and off, each settled, makes
+  // that list "cursor node ablated" both before and after the burst; any difference in tensors then is a leak.
+  const onAndOff = async () => {
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('intervention')).toHaveCount(1);
+    await settled(page);
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('intervention')).toHaveCount(0);
+    await settled(page);
+  };
+  await onAndOff();
+  const before = await tensors();
+  await frame.focus(); // the memory refresh button took the focus; the cursor stays where it was
+  // 200 toggles over five nodes: ten distinct states in turn, more than the page caches, so the engine works.
+  for (let pass = 0; pass < 40; pass++) {
+    for (let k = 0; k < 5; k++) {
+      await page.keyboard.press('Enter');
+      if (k < 4) await page.keyboard.press('ArrowRight');
+    }
+    for (let k = 0; k < 4; k++) await page.keyboard.press('ArrowLeft');
+  }
+  await onAndOff();
   await expect(page.getByTestId('intervention')).toHaveCount(0);
   await settled(page);
   const after = await tensors();

@@ -2,18 +2,23 @@
 // npm run bench: builds the app, serves it, runs bench.html in Debian's headless Chromium (with WebGPU enabled)
 // and prints the JSON report. Options: --backends cpu,wasm,webgl,webgpu  --runs N  --model <id>
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chromium } from '@playwright/test';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
-const port = 4174;
 const query = new URLSearchParams({ backends: opt('backends', 'cpu,wasm,webgl,webgpu'), runs: opt('runs', '10') });
 if (opt('model')) query.set('model', opt('model'));
 
 process.stderr.write('bench: building…\n');
 const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
 if (build.status !== 0) process.exit(build.status ?? 1);
+// A free port, so that another preview server already running can never answer in our place.
+const port = await new Promise((resolve) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
+});
 const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { stdio: 'ignore', detached: true });
+server.on('exit', (code) => { if (code) { console.error(`bench: preview server exited with ${code}`); process.exit(1); } });
 const stop = () => { try { process.kill(-server.pid); } catch { /* already gone */ } };
 process.on('exit', stop);
 

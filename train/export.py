@@ -361,7 +361,7 @@ def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=Fals
 
     vl = val_loss(model, val_tok, n_windows=64 if quick else 512)
     heldout = list(load_files("heldout", data_dir))
-    checks = task_checks(model, enc, heldout[:20] if quick else heldout, max_quote_cases=300 if quick else 4000)
+    checks = task_checks(model, enc, heldout[:20] if quick else heldout, max_quote_cases=300 if quick else 2000)
 
     sp = sparsified_params(model)
     nz_sp = sum(int((p != 0).sum()) for _, p in sp)
@@ -398,6 +398,9 @@ def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=Fals
         json.dump(card, fh, indent=2)
         fh.write("\n")
     update_index(out_root, {"id": model_id, "name": name, "kind": card["kind"]}, default=default)
+    for dirpath, _, files in os.walk(out):
+        for fn in files:
+            os.chmod(os.path.join(dirpath, fn), 0o644)
     return card
 
 

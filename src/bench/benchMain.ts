@@ -67,16 +67,29 @@ async function benchBackend(name: BackendName, baseUrl: string, runs: number) {
   }
 }
 
+async function defaultModelId(): Promise<string> {
+  const res = await fetch(`${import.meta.env.BASE_URL}models/index.json`);
+  if (!res.ok) throw new Error(`models/index.json: HTTP ${res.status}`);
+  const index = (await res.json()) as { models: { id: string; default?: boolean }[] };
+  const pick = index.models.find((m) => m.default) ?? index.models[0];
+  if (!pick) throw new Error('models/index.json lists no model');
+  return pick.id;
+}
+
+function status(text: string): void {
+  document.getElementById('out')!.textContent = text;
+}
+
 async function main() {
   const params = new URLSearchParams(location.search);
   registerBrowserBackends(import.meta.env.BASE_URL);
-  const index = await (await fetch(`${import.meta.env.BASE_URL}models/index.json`)).json() as { models: { id: string; default?: boolean }[] };
-  const id = params.get('model') ?? (index.models.find((m) => m.default) ?? index.models[0])!.id;
+  const id = params.get('model') ?? (await defaultModelId());
   const baseUrl = `${import.meta.env.BASE_URL}models/${id}/`;
   const runs = Number(params.get('runs') ?? 10);
   const backends = (params.get('backends') ?? 'cpu,wasm,webgl,webgpu').split(',').filter(isBackendName);
   const results = [];
   for (const b of backends) {
+    status(`benchmarking ${b} on ${id}…`);
     try {
       results.push(await benchBackend(b, baseUrl, b === 'cpu' || b === 'webgpu' ? Math.max(3, runs >> 1) : runs));
     } catch (e) {

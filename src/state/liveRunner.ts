@@ -1,7 +1,7 @@
 import { parseNodeId, parseSite } from '../model/sites';
 import type { TaskFile } from '../tasks/taskSchema';
 import type { EngineClient } from '../worker/engineClient';
-import type { PromptInput, TargetPrompt, Variant } from '../worker/protocol';
+import type { DetailedResult, DetailedVariantResult, PromptInput, TargetPrompt, Variant } from '../worker/protocol';
 import { engineClient } from './actions';
 import { useAppStore } from './appStore';
 import { useExplorerStore } from './explorerStore';
@@ -24,6 +24,11 @@ interface Slot { id: number | null; key: string | null }
 const detailedSlot: Slot = { id: null, key: null };
 const evalSlot: Slot = { id: null, key: null };
 let scheduled = false;
+
+function updateBusy(): void {
+  const busy = detailedSlot.id !== null || evalSlot.id !== null;
+  if (useLiveStore.getState().busy !== busy) useLiveStore.setState({ busy });
+}
 
 export function startLiveRunner(): () => void {
   const subs = [
@@ -60,35 +65,69 @@ export function currentInput(): PromptInput {
   return p && p.text === prompt ? { tokens: p.tokens } : { text: prompt };
 }
 
+/**
+ * Answers for the prompt on screen, per intervention list, for as long as the prompt, the recorded nodes and the
+ * targets stay the same: toggling an ablation then re-runs only "current", and toggling back re-runs nothing.
+ */
+const variantCache = { base: '', tokens: [] as DetailedResult['tokens'], nodes: [] as string[], byList: new Map<string, DetailedVariantResult>() };
+const CACHED_LISTS = 8;
+
+function remember(list: string, v: DetailedVariantResult): void {
+  const m = variantCache.byList;
+  m.delete(list);
+  m.set(list, v);
+  while (m.size > CACHED_LISTS) m.delete(m.keys().next().value!);
+}
+
 function runDetailed(engine: EngineClient): void {
   const ex = useExplorerStore.getState();
   const lv = useLiveStore.getState();
   const variants = comparisonVariants(ex.view, lv.circuit, ex.mode, ex.iv.present);
   const nodes = [...new Set([...(lv.circuit ? circuitNodeIds(lv.circuit) : []), ...(ex.node ? [ex.node] : [])])];
   const layer = ex.node ? parseSite(parseNodeId(ex.node).site).layer : null;
-  const body = {
-    input: currentInput(),
-    variants,
-    nodes,
-    attentionLayers: layer === null ? [] : [layer],
-    targets: targetsFor(lv.taskFile, ex.pair, ex.side),
-    topK: 10,
+  const rest = { input: currentInput(), nodes, attentionLayers: layer === null ? [] : [layer], targets: targetsFor(lv.taskFile, ex.pair, ex.side), topK: 10 };
+  if ('text' in rest.input && rest.input.text.length === 0) return;
+  const base = JSON.stringify([useAppStore.getState().model?.id, rest]);
+  if (base !== variantCache.base) Object.assign(variantCache, { base, byList: new Map() });
+  const listKey = (v: Variant) => JSON.stringify(v.interventions);
+  const need = variants.filter((v, i) => !variantCache.byList.has(listKey(v)) && variants.findIndex((w) => listKey(w) === listKey(v)) === i);
+  const sig = stateSignature();
+  const assemble = (): DetailedResult => {
+    for (const v of variants) remember(listKey(v), variantCache.byList.get(listKey(v))!); // keep what is on screen
+    return {
+      tokens: variantCache.tokens, nodes: variantCache.nodes, millis: 0,
+      variants: variants.map((v) => ({ ...variantCache.byList.get(listKey(v))!, label: v.label })),
+    };
   };
-  if ('text' in body.input && body.input.text.length === 0) return;
-  const key = JSON.stringify([useAppStore.getState().model?.id, body]);
+  if (need.length === 0) {
+    if (detailedSlot.id !== null) engine.cancel(detailedSlot.id);
+    Object.assign(detailedSlot, { id: null, key: null });
+    updateBusy();
+    if (useLiveStore.getState().detailedFor !== sig) useLiveStore.setState({ detailed: assemble(), detailedFor: sig, detailedError: null });
+    return;
+  }
+  const key = JSON.stringify([base, need.map(listKey)]);
   if (key === detailedSlot.key) return;
   if (detailedSlot.id !== null) engine.cancel(detailedSlot.id);
-  const req = engine.request('runDetailed', body);
-  const sig = stateSignature();
+  const req = engine.request('runDetailed', { ...rest, variants: need });
   Object.assign(detailedSlot, { id: req.id, key });
+  updateBusy();
   req.result.then(
-    (detailed) => { if (detailedSlot.id === req.id) useLiveStore.setState({ detailed, detailedFor: sig, detailedError: null }); },
+    (r) => {
+      if (detailedSlot.id !== req.id || variantCache.base !== base) return;
+      Object.assign(variantCache, { tokens: r.tokens, nodes: r.nodes });
+      need.forEach((v, i) => remember(listKey(v), r.variants[i]!));
+      useLiveStore.setState({ detailed: { ...assemble(), millis: r.millis }, detailedFor: sig, detailedError: null });
+    },
     (e: Error) => {
       if (detailedSlot.id !== req.id || e.name === 'AbortError') return;
       detailedSlot.key = null; // let the same state be retried after a fix elsewhere
       useLiveStore.setState({ detailedError: e.message });
     },
-  ).finally(() => { if (detailedSlot.id === req.id) detailedSlot.id = null; });
+  ).finally(() => {
+    if (detailedSlot.id === req.id) detailedSlot.id = null;
+    updateBusy();
+  });
 }
 
 export function taskPrompts(task: TaskFile): TargetPrompt[] {
@@ -113,6 +152,7 @@ function runEval(engine: EngineClient): void {
     // Nothing to compute: whatever is still running belongs to another state.
     if (evalSlot.id !== null) engine.cancel(evalSlot.id);
     Object.assign(evalSlot, { id: null, key: null });
+    updateBusy();
     if (lv.currentFor !== sig || lv.evalProgress) {
       useLiveStore.setState({ current: trivial ? lv.reference[viewRef]! : lv.current, currentKey, currentFor: sig, evalProgress: null });
     }
@@ -126,6 +166,7 @@ function runEval(engine: EngineClient): void {
     if (evalSlot.id === req.id) useLiveStore.setState({ evalProgress });
   });
   Object.assign(evalSlot, { id: req.id, key });
+  updateBusy();
   req.result.then(
     (r) => {
       if (evalSlot.id !== req.id) return;
@@ -139,7 +180,10 @@ function runEval(engine: EngineClient): void {
       evalSlot.key = null;
       useLiveStore.setState({ evalProgress: null, ...(e.name === 'AbortError' ? {} : { evalError: e.message }) });
     },
-  ).finally(() => { if (evalSlot.id === req.id) evalSlot.id = null; });
+  ).finally(() => {
+    if (evalSlot.id === req.id) evalSlot.id = null;
+    updateBusy();
+  });
 }
 
 /** Cancels the running task evaluation (the UI's Cancel button); the next change starts a new one. */

@@ -21,6 +21,8 @@ export interface LiveState {
   current: TaskVariantMetrics | null;
   currentKey: string | null;
   evalProgress: JobProgress | null;
+  /** A live request is in flight (answers on screen may be about to change). */
+  busy: boolean;
   evalError: string | null;
   /** Notices about the shared link (ignored keys) or an import. */
   notices: string[];
@@ -39,6 +41,7 @@ export const useLiveStore = create<LiveState>(() => ({
   current: null,
   currentKey: null,
   evalProgress: null,
+  busy: false,
   evalError: null,
   notices: [],
 }));

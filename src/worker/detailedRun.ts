@@ -36,21 +36,19 @@ export async function runDetailed(model: SparseGpt, tokenizer: BpeTokenizer, req
     signal.throwIfAborted();
     const out = await model.run(ids, { record: sites, recordAttention: layers, interventions: v.interventions });
     const last = out.logits.subarray((T - 1) * V, T * V);
-    const nodes: Record<string, Float32Array> = {};
-    for (const r of refs) {
+    const values = new Float32Array(refs.length * T);
+    refs.forEach((r, i) => {
       const w = siteWidth(c, r.site);
       const data = out.sites.get(r.site)!;
-      const col = new Float32Array(T);
-      for (let t = 0; t < T; t++) col[t] = data[t * w + r.channel]!;
-      nodes[r.id] = col;
-    }
+      for (let t = 0; t < T; t++) values[i * T + t] = data[t * w + r.channel]!;
+    });
     variants.push({
       label: v.label,
       targets: req.targets ? { correct: last[req.targets[0]]!, alternative: last[req.targets[1]]! } : null,
       top: topPredictions(last, req.topK).map((p) => ({ ...p, text: tokenizer.tokenString(p.id) })),
-      nodes,
+      values,
       attention: Object.fromEntries(out.attention),
     });
   }
-  return { tokens: ids.map((id) => ({ id, text: tokenizer.tokenString(id) })), variants, millis: performance.now() - t0 };
+  return { tokens: ids.map((id) => ({ id, text: tokenizer.tokenString(id) })), nodes: refs.map((r) => r.id), variants, millis: performance.now() - t0 };
 }

@@ -81,14 +81,17 @@ export interface DetailedVariantResult {
   /** The two target logits at the last position, when targets were given. */
   targets: { correct: number; alternative: number } | null;
   top: Prediction[];
-  /** node id -> value at every position [T]. */
-  nodes: Record<string, Float32Array>;
+  /** Value of every requested node at every position, packed [nodes.length * T] in the order of
+   *  DetailedResult.nodes (one typed array crosses the worker boundary instead of one per node). */
+  values: Float32Array;
   /** layer -> attention probabilities [H * T * T]. */
   attention: Record<number, Float32Array>;
 }
 
 export interface DetailedResult {
   tokens: TokenView[];
+  /** The requested node ids, in the order of each variant's `values`. */
+  nodes: string[];
   variants: DetailedVariantResult[];
   millis: number;
 }

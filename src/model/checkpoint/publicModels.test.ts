@@ -1,30 +1,16 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModelFolder } from './loadModelFolder';
 import { parseModelIndex } from './modelIndex';
 import { mapSource } from './sources';
+import { MODELS_DIR, readModelFolder, shippedModelFolders } from '../testing/publicModelFolders';
 
-/**
- * Every model folder shipped under public/models/ loads and validates (big ones are left to the e2e tests). Folders
- * whose names start with "_" or "." are exports in progress and are left out.
- */
-const modelsDir = resolve(__dirname, '../../../public/models');
+/** Every model folder shipped under public/models/ loads and validates (big ones are left to the e2e tests). */
+const modelsDir = MODELS_DIR;
 const MAX_TEST_BYTES = 64 * 1024 * 1024;
-const folders = existsSync(modelsDir)
-  ? readdirSync(modelsDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !/^[_.]/.test(d.name) && existsSync(join(modelsDir, d.name, 'config.json')))
-      .map((d) => d.name)
-  : [];
-
-function readFolder(dir: string): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  for (const f of ['config.json', 'model.safetensors', 'means.safetensors', 'model-card.json', 'tokenizer/encoder.json', 'tokenizer/vocab.bpe']) {
-    const p = join(dir, f);
-    if (existsSync(p)) out.set(relative(dir, p), new Uint8Array(readFileSync(p)));
-  }
-  return out;
-}
+const folders = shippedModelFolders();
+const readFolder = readModelFolder;
 
 describe('public/models', () => {
   if (folders.length === 0) {

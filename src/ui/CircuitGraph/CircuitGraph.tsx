@@ -14,7 +14,7 @@ import { neighbour, type Direction } from './navigation';
 import './graph.css';
 
 /** Most weight edges drawn when a circuit is opened (SVG cost); the threshold slider shows more. */
-const MAX_DRAWN_EDGES = 2500;
+const MAX_DRAWN_EDGES = 4000;
 const KEY_DIR: Record<string, Direction> = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' };
 
 /**
@@ -34,8 +34,8 @@ export function CircuitGraph() {
   // A circuit with thousands of weight edges would stall the page as SVG: by default only the strongest are drawn,
   // the rest hidden by the threshold (and counted as hidden in the toolbar).
   const auto = useMemo(() => {
-    const w = (layout?.edges ?? []).filter((e) => e.kind === 'weight').map((e) => Math.abs(e.weight)).sort((a, b) => b - a);
-    return w.length > MAX_DRAWN_EDGES ? w[MAX_DRAWN_EDGES - 1]! : 0;
+    const w = layout?.weightMagnitudes;
+    return w && w.length > MAX_DRAWN_EDGES ? w[w.length - MAX_DRAWN_EDGES]! : 0;
   }, [layout]);
   const threshold = chosen ?? auto;
 
@@ -75,8 +75,8 @@ export function CircuitGraph() {
     if (!layout || !svg) return;
     const sets = ablationSets(list);
     styleGraph(svg, {
-      value: valuesAt(variantOf(detailed, 'current'), pos),
-      baseline: valuesAt(variantOf(detailed, refLabel), pos),
+      value: valuesAt(detailed, variantOf(detailed, 'current'), pos),
+      baseline: valuesAt(detailed, variantOf(detailed, refLabel), pos),
       ablatedNodes: sets.nodes, ablatedEdges: sets.edges, selected, active, pal: readPalette(svg),
     });
   }, [layout, themeVersion, threshold, detailed, pos, refLabel, list, selected, active]);

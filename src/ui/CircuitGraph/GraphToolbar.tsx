@@ -1,6 +1,6 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { setEdgeThreshold } from '../../state/explorerActions';
-import type { GraphLayout, GNode } from './layout';
+import { hiddenByThreshold, type GraphLayout, type GNode } from './layout';
 import { searchNodes } from './navigation';
 
 interface Props {
@@ -17,9 +17,10 @@ interface Props {
 export function GraphToolbar({ layout, threshold, totalNodes, onFind, onFit, onExport }: Props) {
   const [query, setQuery] = useState('');
   const [miss, setMiss] = useState(false);
-  const weightEdges = layout.edges.filter((e) => e.kind === 'weight');
-  const hidden = weightEdges.filter((e) => Math.abs(e.weight) < threshold).length;
-  const maxW = weightEdges.reduce((m, e) => Math.max(m, Math.abs(e.weight)), 0); // no spread: circuits can have 10^5 edges
+  // Thousands of <option>s: built once per circuit, not on every render of the toolbar.
+  const options = useMemo(() => <datalist id="graph-node-ids">{layout.nodes.map((n) => <option key={n.id} value={n.id} />)}</datalist>, [layout]);
+  const hidden = hiddenByThreshold(layout, threshold);
+  const maxW = layout.weightMagnitudes.at(-1) ?? 0;
   const hiddenNodes = totalNodes - layout.nodes.length;
   return (
     <div className="graph-toolbar">
@@ -31,7 +32,7 @@ export function GraphToolbar({ layout, threshold, totalNodes, onFind, onFit, onE
       }}>
         <input aria-label="Find node" placeholder="find node, e.g. 0.mlp.post_act:3" value={query} list="graph-node-ids"
           onChange={(e) => { setQuery(e.target.value); setMiss(false); }} aria-invalid={miss} />
-        <datalist id="graph-node-ids">{layout.nodes.map((n) => <option key={n.id} value={n.id} />)}</datalist>
+        {options}
         <button type="submit">Find</button>
       </form>
       <label>

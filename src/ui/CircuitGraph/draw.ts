@@ -42,6 +42,9 @@ export interface DrawHandlers {
 export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h: DrawHandlers, threshold: number): void {
   const svg = d3.select(svgEl);
   svg.selectAll('*').remove();
+  const st = stateOf(svgEl);
+  st.nodes.clear();
+  st.edges = '\u0000'; // never equal to a real key: the fresh edges get their style on the next update
   svg.attr('viewBox', `0 0 ${g.width} ${g.height}`).attr('font-family', 'ui-monospace, monospace');
   // Keep the user's zoom across redraws (threshold changes, theme switches).
   const root = svg.append('g').attr('class', 'zoom-layer').attr('transform', d3.zoomTransform(svgEl).toString());
@@ -76,7 +79,11 @@ export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h:
     .on('click', (ev: MouseEvent, n) => h.nodeClick(n, ev))
     // Right-click (the context-menu gesture) inspects, like shift-click.
     .on('contextmenu', (ev: MouseEvent, n) => { ev.preventDefault(); h.nodeClick(n, new MouseEvent('click', { shiftKey: true })); })
-    .on('mouseenter', (_ev, n) => h.hover(n.id, null)).on('mouseleave', () => h.hover(null, null));
+    .on('mouseenter', function (_ev, n) {
+      d3.select(this).select('title').text(nodeTitle(svgEl, n));
+      h.hover(n.id, null);
+    })
+    .on('mouseleave', () => h.hover(null, null));
   nodes.each(function (n) {
     const sel = d3.select(this);
     if (n.residual) sel.append('rect').attr('class', 'shape').attr('x', -R).attr('y', -R).attr('width', 2 * R).attr('height', 2 * R).attr('rx', 2);
@@ -99,26 +106,53 @@ export interface StyleInput {
   pal: Palette;
 }
 
-/** Recolours nodes by live activation and marks ablations, selection and threshold-hidden edges. */
+/** Per drawn SVG: the style last written to each node (so an update touches only what changed) and the latest
+ *  input (so a node's tooltip is composed when it is hovered, not on every update). */
+const applied = new WeakMap<SVGSVGElement, { nodes: Map<string, string>; edges: string; latest: StyleInput | null }>();
+
+function stateOf(svgEl: SVGSVGElement) {
+  let st = applied.get(svgEl);
+  if (!st) applied.set(svgEl, (st = { nodes: new Map(), edges: '', latest: null }));
+  return st;
+}
+
+/** The tooltip of a node under the latest style input. */
+export function nodeTitle(svgEl: SVGSVGElement, n: GNode): string {
+  const s = stateOf(svgEl).latest;
+  const v = s?.value.get(n.id);
+  const b = s?.baseline.get(n.id);
+  const was = v !== undefined && b !== undefined && v !== b ? ` (reference ${b.toFixed(4)})` : '';
+  return `${n.id}${n.score !== undefined ? `  score ${n.score.toFixed(3)}` : ''}\nvalue ${v?.toFixed(4) ?? '–'}${was}${s?.ablatedNodes.has(n.id) ? '\nablated' : ''}\nclick: ablate · shift-click or right-click: inspect`;
+}
+
+/** Recolours nodes by live activation and marks ablations and selection, writing only what changed. */
 export function styleGraph(svgEl: SVGSVGElement, s: StyleInput): void {
   const svg = d3.select(svgEl);
-  const maxAbs = d3.max([...s.value.values()], (v) => Math.abs(v)) || 1;
-  const color = d3.scaleDiverging<string>([-maxAbs, 0, maxAbs], (t) => d3.interpolateRdBu(1 - t));
+  const st = stateOf(svgEl);
+  st.latest = s;
+  let maxAbs = 0;
+  for (const v of s.value.values()) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const color = d3.scaleDiverging<string>([-(maxAbs || 1), 0, maxAbs || 1], (t) => d3.interpolateRdBu(1 - t));
   svg.selectAll<SVGGElement, GNode>('g.node').each(function (n) {
-    const g = d3.select(this);
     const v = s.value.get(n.id);
     const b = s.baseline.get(n.id);
     const changed = v !== undefined && b !== undefined && Math.abs(v - b) > 1e-5 * Math.max(1, Math.abs(b));
     const ablated = s.ablatedNodes.has(n.id);
+    const sel = n.id === s.selected;
+    const fill = ablated ? s.pal.border : v === undefined ? s.pal.panel : color(v);
+    const stroke = sel ? s.pal.accent : changed ? '#e6a700' : s.pal.fg;
+    const sig = `${fill}|${stroke}|${sel}|${changed}|${ablated}|${n.id === s.active}|${v}`;
+    if (st.nodes.get(n.id) === sig) return;
+    st.nodes.set(n.id, sig);
+    const g = d3.select(this);
     g.attr('data-value', v === undefined ? null : v.toPrecision(6)).attr('data-ablated', ablated ? 'true' : null)
-      .classed('selected', n.id === s.selected).classed('active', n.id === s.active);
-    g.select('.shape')
-      .attr('fill', ablated ? s.pal.border : v === undefined ? s.pal.panel : color(v))
-      .attr('stroke', n.id === s.selected ? s.pal.accent : changed ? '#e6a700' : s.pal.fg)
-      .attr('stroke-width', n.id === s.selected ? 3 : changed ? 2.5 : 1)
-      .attr('stroke-dasharray', ablated ? '2 2' : null);
-    g.select('title').text(`${n.id}${n.score !== undefined ? `  score ${n.score.toFixed(3)}` : ''}\nvalue ${v?.toFixed(4) ?? '–'}${b !== undefined && changed ? ` (was ${b.toFixed(4)})` : ''}${ablated ? '\nablated' : ''}\nclick: ablate · shift-click or right-click: inspect`);
+      .classed('selected', sel).classed('active', n.id === s.active);
+    g.select('.shape').attr('fill', fill).attr('stroke', stroke)
+      .attr('stroke-width', sel ? 3 : changed ? 2.5 : 1).attr('stroke-dasharray', ablated ? '2 2' : null);
   });
+  const edgeKey = [...s.ablatedEdges].sort().join(',');
+  if (edgeKey === st.edges) return;
+  st.edges = edgeKey;
   svg.selectAll<SVGPathElement, GEdge>('path.edge')
     .attr('data-ablated', (e) => (s.ablatedEdges.has(e.id) ? 'true' : null))
     .attr('opacity', (e) => (s.ablatedEdges.has(e.id) ? 0.25 : 0.85));

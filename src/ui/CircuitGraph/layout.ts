@@ -59,6 +59,21 @@ export interface GraphLayout {
   byId: Map<string, GNode>;
   /** Edges of the file whose endpoints are not among its nodes (not drawn, but counted). */
   orphanEdges: number;
+  /** |weight| of every weight edge, ascending: threshold counts by binary search instead of a scan per render. */
+  weightMagnitudes: Float64Array;
+}
+
+/** How many weight edges a threshold hides (|w| < t). */
+export function hiddenByThreshold(g: GraphLayout, t: number): number {
+  const a = g.weightMagnitudes;
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function parse(site: string): { layer: number | null; kind: RowKind } {
@@ -190,5 +205,6 @@ export function layoutCircuit(circuit: CircuitFile, dHead: number, nLayer: numbe
   const edges: GEdge[] = circuit.edges
     .filter((e) => byId.has(e.source) && byId.has(e.target))
     .map((e) => ({ id: `${e.source}>${e.target}`, source: e.source, target: e.target, weight: e.weight, kind: e.kind, ablatable: e.kind === 'weight' && isAblatableEdge(e.source, e.target) }));
-  return { nodes, edges, rows, heads, width, height, byId, orphanEdges: circuit.edges.length - edges.length };
+  const weightMagnitudes = Float64Array.from(edges.filter((e) => e.kind === 'weight'), (e) => Math.abs(e.weight)).sort();
+  return { nodes, edges, rows, heads, width, height, byId, orphanEdges: circuit.edges.length - edges.length, weightMagnitudes };
 }

@@ -9,13 +9,14 @@ export function TargetLogits() {
   const task = useLiveStore((s) => s.taskFile);
   const error = useLiveStore((s) => s.detailedError);
   const forState = useLiveStore((s) => s.detailedFor);
+  const busy = useLiveStore((s) => s.busy);
   const rows = ROWS.map(([label, name]) => ({ label, name, t: variantOf(detailed, label)?.targets ?? null })).filter((r) => r.t);
   const max = Math.max(1e-6, ...rows.flatMap((r) => [Math.abs(r.t!.correct), Math.abs(r.t!.alternative)]));
   const bar = (v: number, cls: string) => (
     <div className="logit-track"><div className={`logit-bar ${cls}`} style={{ width: `${(50 * Math.abs(v)) / max}%`, [v >= 0 ? 'left' : 'right']: '50%' }} /></div>
   );
   return (
-    <section className="panel" aria-label="Target logits" data-testid="target-logits" data-for={forState ?? undefined}>
+    <section className="panel" aria-label="Target logits" data-testid="target-logits" data-for={forState ?? undefined} aria-busy={busy}>
       <h2>Target tokens</h2>
       {error && <p className="error small" role="alert">{error}</p>}
       {!rows.length && <p className="muted small">pick a task to compare its two target tokens</p>}

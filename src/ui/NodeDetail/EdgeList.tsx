@@ -1,11 +1,14 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
+import type { z } from 'zod';
+import type { circuitEdgeSchema } from '../../circuit/circuitSchema';
 import { ablateEdge, selectNode } from '../../state/explorerActions';
 import { useExplorerStore } from '../../state/explorerStore';
 import { hasEdge } from '../../state/interventionOps';
 import { useLiveStore } from '../../state/liveStore';
 import { isAblatableEdge } from '../CircuitGraph/layout';
 
-const NO_EDGES: never[] = [];
+type CircuitEdge = z.infer<typeof circuitEdgeSchema>;
+const NO_EDGES: CircuitEdge[] = [];
 
 /** The node's incoming and outgoing circuit edges, strongest first; ablate a weight edge or jump to the other node. */
 export function EdgeList({ node }: { node: string }) {
@@ -13,8 +16,11 @@ export function EdgeList({ node }: { node: string }) {
   const list = useExplorerStore((s) => s.iv.present);
   const [showAll, setShowAll] = useState(false);
   const limit = showAll ? 500 : 10;
-  const incoming = edges.filter((e) => e.target === node).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
-  const outgoing = edges.filter((e) => e.source === node).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+  // Circuits can have 10^5 edges: scan them once per node, not on every intervention.
+  const [incoming, outgoing] = useMemo(() => {
+    const byStrength = (a: CircuitEdge, b: CircuitEdge) => Math.abs(b.weight) - Math.abs(a.weight);
+    return [edges.filter((e) => e.target === node).sort(byStrength), edges.filter((e) => e.source === node).sort(byStrength)];
+  }, [edges, node]);
   const table = (title: string, rows: typeof edges, other: 'source' | 'target') => (
     <div>
       <h3 className="small">{title} ({rows.length})</h3>

@@ -3,7 +3,7 @@ import { ablateNode, selectNode } from '../../state/explorerActions';
 import { useExplorerStore } from '../../state/explorerStore';
 import { hasNode } from '../../state/interventionOps';
 import { useLiveStore } from '../../state/liveStore';
-import { useReferenceLabel, variantOf } from '../shared/liveSelectors';
+import { nodeSeries, useReferenceLabel, variantOf } from '../shared/liveSelectors';
 import { AttentionPattern } from './AttentionPattern';
 import { EdgeList } from './EdgeList';
 import { EmbeddingView } from './EmbeddingView';
@@ -27,8 +27,8 @@ export function NodeDetail() {
   const layer = site === 'final_resid' ? null : Number(site.split('.')[0]);
   const qkv = kind === 'attn.q' || kind === 'attn.k' || kind === 'attn.v';
   const residual = ['attn.act_in', 'attn.resid_delta', 'mlp.act_in', 'mlp.resid_delta', ''].includes(kind) || site === 'final_resid';
-  const cur = variantOf(detailed, 'current')?.nodes[node];
-  const ref = variantOf(detailed, refLabel)?.nodes[node];
+  const cur = nodeSeries(detailed, variantOf(detailed, 'current'), node);
+  const ref = nodeSeries(detailed, variantOf(detailed, refLabel), node);
   const inCircuit = circuit?.nodes.find((n) => n.site === site && n.channel === channel);
   return (
     <section className="panel" aria-label="Node detail" data-testid="node-detail" data-node={node}>

@@ -17,9 +17,10 @@ export function LossAtK() {
   const ref = useRef<SVGSVGElement>(null);
 
   const curve = circuit?.loss_at_k ?? [];
-  const ablated = circuit ? circuit.nodes.filter((n) => ablationSets(list).nodes.has(`${n.site}:${n.channel}`)).length : 0;
+  const off = ablationSets(list).nodes;
+  const ablated = circuit && off.size ? circuit.nodes.filter((n) => off.has(`${n.site}:${n.channel}`)).length : 0;
   const fullK = circuit?.total_nodes ?? d3.max(curve, (p) => p[0]) ?? 0;
-  const k = view === 'circuit' && circuit ? circuit.nodes.length - ablated : fullK - ablationSets(list).nodes.size;
+  const k = view === 'circuit' && circuit ? circuit.nodes.length - ablated : fullK - off.size;
 
   useEffect(() => {
     const svg = ref.current;

@@ -22,11 +22,22 @@ export function useEffectivePos(): number | null {
   return pos !== null && pos < T ? pos : T - 1;
 }
 
-export function valuesAt(v: DetailedVariantResult | undefined, pos: number | null): Map<string, number> {
+/** Every node's value at one position in one variant. */
+export function valuesAt(d: DetailedResult | null, v: DetailedVariantResult | undefined, pos: number | null): Map<string, number> {
   const m = new Map<string, number>();
-  if (!v || pos === null) return m;
-  for (const [id, arr] of Object.entries(v.nodes)) if (pos < arr.length) m.set(id, arr[pos]!);
+  if (!d || !v || pos === null) return m;
+  const T = d.tokens.length;
+  if (pos >= T) return m;
+  d.nodes.forEach((id, i) => m.set(id, v.values[i * T + pos]!));
   return m;
+}
+
+/** One node's values over the prompt's tokens in one variant, or undefined when it was not recorded. */
+export function nodeSeries(d: DetailedResult | null, v: DetailedVariantResult | undefined, node: string): Float32Array | undefined {
+  const i = d ? d.nodes.indexOf(node) : -1;
+  if (!d || !v || i < 0) return undefined;
+  const T = d.tokens.length;
+  return v.values.subarray(i * T, (i + 1) * T);
 }
 
 export function ablationSets(list: readonly Intervention[]): { nodes: Set<string>; edges: Set<string> } {
