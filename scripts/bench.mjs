@@ -11,13 +11,15 @@ const query = new URLSearchParams({ backends: opt('backends', 'cpu,wasm,webgl,we
 if (opt('model')) query.set('model', opt('model'));
 
 process.stderr.write('bench: building…\n');
-const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+// A build of its own, so that a concurrent `vite build` of dist/ (e.g. by the e2e tests) cannot pull files away.
+const outDir = '.bench/dist';
+const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], { stdio: ['ignore', 'inherit', 'inherit'] });
 if (build.status !== 0) process.exit(build.status ?? 1);
 // A free port, so that another preview server already running can never answer in our place.
 const port = await new Promise((resolve) => {
   const probe = createServer().listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
 });
-const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { stdio: 'ignore', detached: true });
+const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--outDir', outDir], { stdio: 'ignore', detached: true });
 server.on('exit', (code) => { if (code) { console.error(`bench: preview server exited with ${code}`); process.exit(1); } });
 const stop = () => { try { process.kill(-server.pid); } catch { /* already gone */ } };
 process.on('exit', stop);
@@ -43,7 +45,7 @@ try {
   for (;;) {
     const report = await page.evaluate(() => window.__bench);
     if (report) { console.log(JSON.stringify(report, null, 2)); break; }
-    const text = await page.locator('#out').innerText();
+    const text = await page.evaluate(() => document.getElementById('out')?.textContent ?? '');
     if (text !== last) { process.stderr.write(`bench: ${text.slice(0, 200)}\n`); last = text; }
     await new Promise((r) => setTimeout(r, 1000));
   }

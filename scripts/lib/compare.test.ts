@@ -14,7 +14,7 @@ describe('compareCircuitSets', () => {
     const sparse = new Map([['a', circuit('a', 10, 5)], ['b', circuit('b', 100, 50)], ['c', circuit('c', 10, 10, false)]]);
     const dense = new Map([['a', circuit('a', 40, 20)], ['b', circuit('b', 1600, 800)], ['c', circuit('c', 10, 10)]]);
     const cmp = compareCircuitSets('s', 'd', sparse, dense);
-    expect(cmp.ratios.map((r) => [r.task, r.all, r.weight])).toEqual([['a', 4, 4], ['b', 16, 16]]);
+    expect(cmp.ratios.map((r) => [r.task, r.all, r.weight, r.capable])).toEqual([['a', 4, 4, true], ['b', 16, 16, true]]);
     expect(cmp.markdown).toContain('**geometric mean** (2 tasks) | **8.00** | **8.00**');
   });
 });

@@ -21,7 +21,7 @@ const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
 export interface Comparison {
   markdown: string;
-  ratios: { task: string; all: number; weight: number }[];
+  ratios: { task: string; all: number; weight: number; capable: boolean }[];
 }
 
 export function compareCircuits(sparseId: string, denseId: string): Comparison {
@@ -44,6 +44,7 @@ export function compareCircuitSets(sparseId: string, denseId: string, sparse: Ma
     if (both) {
       ratios.push({
         task: t,
+        capable: s.full_model_accuracy >= CAPABLE && d.full_model_accuracy >= CAPABLE,
         all: d.edge_count / Math.max(1, s.edge_count),
         weight: (d.edge_counts?.weight ?? d.edge_count) / Math.max(1, s.edge_counts?.weight ?? s.edge_count),
       });
@@ -57,13 +58,20 @@ export function compareCircuitSets(sparseId: string, denseId: string, sparse: Ma
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    '| task | dense / sparse edges (all kinds) | dense / sparse weight edges |',
-    '|---|---|---|',
-    ...ratios.map((r) => `| ${r.task} | ${f2(r.all)} | ${f2(r.weight)} |`),
-    `| **geometric mean** (${ratios.length} tasks) | **${f2(geomean(ratios.map((r) => r.all)))}** | **${f2(geomean(ratios.map((r) => r.weight)))}** |`,
+    `Edge ratios over the tasks where both circuits reached the target; "capable" marks tasks where both full models reach test accuracy >= ${CAPABLE}.`,
+    '',
+    '| task | dense / sparse edges (all kinds) | dense / sparse weight edges | both models capable |',
+    '|---|---|---|---|',
+    ...ratios.map((r) => `| ${r.task} | ${f2(r.all)} | ${f2(r.weight)} | ${r.capable ? 'yes' : 'no'} |`),
+    `| **geometric mean** (${ratios.length} tasks) | **${f2(geomean(ratios.map((r) => r.all)))}** | **${f2(geomean(ratios.map((r) => r.weight)))}** | |`,
+    `| **geometric mean, capable tasks** (${ratios.filter((r) => r.capable).length}) | **${f2(geomean(ratios.filter((r) => r.capable).map((r) => r.all)))}** | **${f2(geomean(ratios.filter((r) => r.capable).map((r) => r.weight)))}** | |`,
   ].join('\n');
   return { markdown: md, ratios };
 }
+
+/** Full-model test accuracy from which a model counts as doing the task at all. Below it, pruning can still reach
+ *  the target (mean ablation itself can implement the task), so such circuits say little about the model. */
+export const CAPABLE = 0.7;
 
 const START = '<!-- results:start -->';
 const END = '<!-- results:end -->';

@@ -3,6 +3,7 @@ import { parseNodeId, siteWidth, type SiteName } from '../model/sites';
 import type { BpeTokenizer } from '../tokenizer/bpe';
 import type { DetailedResult, DetailedVariantResult, PromptInput, Variant } from './protocol';
 import { topPredictions } from './topPredictions';
+import { yieldToMessages } from './yieldToMessages';
 
 export interface DetailedRequest {
   input: PromptInput;
@@ -33,6 +34,7 @@ export async function runDetailed(model: SparseGpt, tokenizer: BpeTokenizer, req
 
   const variants: DetailedVariantResult[] = [];
   for (const v of req.variants) {
+    await yieldToMessages();
     signal.throwIfAborted();
     const out = await model.run(ids, { record: sites, recordAttention: layers, interventions: v.interventions });
     const last = out.logits.subarray((T - 1) * V, T * V);

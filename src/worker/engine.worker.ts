@@ -3,6 +3,7 @@
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
 import { Engine } from './engine';
 import type { EngineReply, EngineRequest } from './protocol';
+import { yieldToMessages } from './yieldToMessages';
 
 const engine = new Engine();
 const inFlight = new Map<number, AbortController>();
@@ -22,6 +23,11 @@ self.onmessage = (ev: MessageEvent<EngineRequest>) => {
   inFlight.set(req.id, ctrl);
   queue = queue.then(async () => {
     try {
+      // Let cancels posted after this request arrive first: a superseded request then never starts.
+      if (req.type !== 'init' && req.type !== 'load') {
+        await yieldToMessages();
+        ctrl.signal.throwIfAborted();
+      }
       const result = await handle(req, ctrl.signal);
       post({ id: req.id, type: 'ok', result });
     } catch (e) {

@@ -2,6 +2,7 @@ import type { SparseGpt } from '../model/forward';
 import { tf } from '../model/tfjs';
 import type { JobProgress, TargetPrompt, TaskEvalResult, TaskVariantMetrics, Variant } from './protocol';
 import { taskMetrics } from '../tasks/taskLoss';
+import { yieldToMessages } from './yieldToMessages';
 
 /** Tokens per forward pass (batch * padded length): large batches amortise per-op overhead; the bound keeps the
  *  logits (tokens * vocab floats) to a few tens of MB. */
@@ -43,6 +44,7 @@ export async function evalTask(
   for (const v of variants) {
     const diffs = new Float32Array(prompts.length);
     for (const batch of batches) {
+      await yieldToMessages();
       signal.throwIfAborted();
       const picked = gatherTargets(model, batch.map((i) => prompts[i]!), v);
       let values: Float32Array;
