@@ -1,10 +1,12 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { copyWasmBinaries } from './scripts/vite-copy-wasm.ts';
+import { serviceWorker } from './scripts/vite-service-worker.ts';
 
-// The TF.js WASM binaries are served from our own origin (public/tfjs-wasm/) so the app works offline.
+// The TF.js WASM binaries are served from our own origin (public/tfjs-wasm/) so the app works offline; the build also
+// writes dist/sw.js (src/sw/sw.js with its precache list), the service worker that keeps it working offline.
 export default defineConfig({
-  plugins: [react(), copyWasmBinaries()],
+  plugins: [react(), copyWasmBinaries(), serviceWorker()],
   build: {
     target: 'es2022',
     sourcemap: true,

@@ -21,7 +21,7 @@ export interface TaskRestore {
 /** Lists the loaded model's tasks and opens `wanted` (or the first), restoring a link's selection when given. */
 export async function loadTasks(wanted: string | null, restore?: TaskRestore): Promise<void> {
   const { modelBase, model } = useAppStore.getState();
-  live.setState({ tasks: [], taskFile: null, circuit: null, taskNotice: null, reference: {}, current: null, currentKey: null });
+  live.setState({ tasks: [], taskFile: null, circuit: null, shippedCircuit: null, found: {}, pruneError: null, taskNotice: null, reference: {}, current: null, currentKey: null });
   if (!modelBase) return;
   try {
     const tasks = await fetchTaskList(modelBase, model?.card);
@@ -44,10 +44,11 @@ export async function selectTask(task: string, restore?: TaskRestore): Promise<v
   // A prompt typed while the task was loading wins over the task's first pair.
   const promptAtStart = useAppStore.getState().prompt;
   try {
-    const [taskFile, circuit] = await Promise.all([fetchTask(base, task), fetchCircuit(base, task)]);
+    const [taskFile, shipped] = await Promise.all([fetchTask(base, task), fetchCircuit(base, task)]);
     if (request !== taskRequest) return; // a later pick superseded this one
+    const circuit = live.getState().found[task]?.circuit ?? shipped;
     live.setState({
-      taskFile, circuit, reference: {}, current: null, currentKey: null,
+      taskFile, circuit, shippedCircuit: shipped, pruneError: null, reference: {}, current: null, currentKey: null,
       taskNotice: circuit ? null : `no circuit has been pruned for ${task} yet (circuits/${task}.json)`,
     });
     if (restore) {
@@ -64,7 +65,7 @@ export async function selectTask(task: string, restore?: TaskRestore): Promise<v
     if (useAppStore.getState().prompt !== promptAtStart) ex.setState({ pair: null });
     else selectPair(0, 'a');
   } catch (e) {
-    if (request === taskRequest) live.setState({ taskFile: null, circuit: null, taskNotice: (e as Error).message });
+    if (request === taskRequest) live.setState({ taskFile: null, circuit: null, shippedCircuit: null, taskNotice: (e as Error).message });
   }
 }
 

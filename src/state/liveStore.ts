@@ -26,6 +26,13 @@ export interface LiveState {
   evalError: string | null;
   /** Notices about the shared link (ignored keys) or an import. */
   notices: string[];
+  /** The circuit shipped with the model for the current task (what "back to the shipped circuit" restores). */
+  shippedCircuit: CircuitFile | null;
+  /** Circuits found in this browser for the loaded model, by task; they replace the shipped one while present. */
+  found: Record<string, { circuit: CircuitFile; seconds: number }>;
+  /** A "Find circuit" run in flight: its task and latest progress. */
+  pruneJob: { task: string; progress: JobProgress | null } | null;
+  pruneError: string | null;
 }
 
 export const useLiveStore = create<LiveState>(() => ({
@@ -44,4 +51,8 @@ export const useLiveStore = create<LiveState>(() => ({
   busy: false,
   evalError: null,
   notices: [],
+  shippedCircuit: null,
+  found: {},
+  pruneJob: null,
+  pruneError: null,
 }));

@@ -12,6 +12,7 @@ import { ModelInfo } from './ModelBar/ModelInfo';
 import { NodeDetail } from './NodeDetail/NodeDetail';
 import { Predictions } from './Predictions/Predictions';
 import { PromptPanel } from './PromptPanel/PromptPanel';
+import { OfflineNotice } from './shared/OfflineNotice';
 import { PanelBoundary } from './shared/PanelBoundary';
 import { TaskPanel } from './TaskPanel/TaskPanel';
 import './explorer.css';
@@ -33,6 +34,7 @@ export function App() {
       <ModelBar />
       <div>
         <LoadStatus />
+        <OfflineNotice />
         {backendError && <div className="error" role="alert">No compute backend could start: {backendError}</div>}
         {notices.map((n) => <div key={n} className="notice" data-testid="backend-notice">{n}</div>)}
         {warnings.map((w) => <div key={w} className="notice">{w}</div>)}

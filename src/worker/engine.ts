@@ -1,3 +1,8 @@
+import { buildCircuitFile } from '../circuit/circuitFile';
+import { circuitFileSchema } from '../circuit/circuitSchema';
+import { installFastMatMulGrad } from '../circuit/fastMatMulGrad';
+import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig, type PruneProgress } from '../circuit/prune';
+import type { TaskFile } from '../tasks/taskSchema';
 import { tf } from '../model/tfjs';
 import { selectBackend } from '../model/backends/selectBackend';
 import type { BackendChoice, BackendName } from '../model/backends/types';
@@ -8,10 +13,20 @@ import type { BpeTokenizer } from '../tokenizer/bpe';
 import { loadFromSource } from './loadFromSource';
 import { runDetailed, type DetailedRequest } from './detailedRun';
 import type {
-  DetailedResult, EmbedToken, JobProgress, LoadProgress, ModelSource, ModelSummary, Prediction, PredictResult, TargetPrompt, TaskEvalResult, Variant,
+  DetailedResult, EmbedToken, JobProgress, LoadProgress, ModelSource, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
 } from './protocol';
 import { evalTask } from './taskEval';
 import { topPredictions } from './topPredictions';
+
+/** Pruning settings in the browser: those of `npm run prune` (scripts/lib/pruneCli.ts). */
+export const BROWSER_PRUNE_CONFIG: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, steps: 150, batchPairs: 8, bisectPrompts: 160 };
+/** Test pairs the browser evaluates a found circuit on (the CLI's --test-pairs default). */
+export const BROWSER_TEST_PAIRS = 100;
+
+function pruneStage(p: PruneProgress): string {
+  const name = p.phase === 'optimise' ? 'optimising masks' : p.phase === 'bisect' ? 'bisecting k' : 'calibrating';
+  return `${name}${p.kept !== undefined ? ` · k ${p.kept}` : ''}${p.loss !== undefined ? ` · loss ${p.loss.toFixed(3)}` : ''}`;
+}
 
 interface LoadedModel {
   id: string;
@@ -106,6 +121,33 @@ export class Engine {
     const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => wte.data[b * d + channel]! - wte.data[a * d + channel]! || a - b);
     const view = (id: number): EmbedToken => ({ id, text: cur.tokenizer.tokenString(id), value: wte.data[id * d + channel]! });
     return { top: order.slice(0, k).map(view), bottom: order.slice(-k).reverse().map(view) };
+  }
+
+  /**
+   * Finds a circuit for a task on the loaded model (pruneTask on its training pairs, then the circuit file evaluated
+   * on at most BROWSER_TEST_PAIRS test pairs). Settings follow `npm run prune`'s defaults; reports progress, cancellable.
+   */
+  async prune(task: TaskFile, opts: { steps: number; ablation: 'mean' | 'zero' }, onProgress: (p: JobProgress) => void, signal: AbortSignal): Promise<PruneResult> {
+    const cur = this.requireModel();
+    if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new Error(`steps must be a positive whole number (got ${opts.steps})`);
+    if (task.train.length === 0) throw new Error(`task ${task.task} has no training pairs`);
+    installFastMatMulGrad();
+    const t0 = performance.now();
+    const cfg: PruneConfig = { ...BROWSER_PRUNE_CONFIG, steps: opts.steps, maskFill: opts.ablation };
+    const hooks = {
+      signal,
+      onProgress: (p: PruneProgress) => onProgress({ kind: 'job', stage: pruneStage(p), done: p.done, total: p.total }),
+    };
+    const outcome = await pruneTask(cur.model, task, cfg, hooks);
+    signal.throwIfAborted();
+    onProgress({ kind: 'job', stage: 'evaluating on test pairs', done: 0, total: 1 });
+    const evalTask: TaskFile = { ...task, test: task.test.slice(0, BROWSER_TEST_PAIRS) };
+    const file = await buildCircuitFile(cur.model, cur.checkpoint, evalTask, outcome, { modelId: cur.id, backend: tf.getBackend(), config: cfg, lossAtKCount: 7 }, hooks);
+    signal.throwIfAborted();
+    const seconds = (performance.now() - t0) / 1000;
+    const circuit = circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, found_in: 'browser', wall_seconds: seconds } });
+    onProgress({ kind: 'job', stage: 'done', done: 1, total: 1 });
+    return { circuit, seconds };
   }
 
   memory(): { numTensors: number; numBytes: number } {

@@ -55,5 +55,7 @@ async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: A
       return engine.evalTask(req.prompts, req.variants, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
     case 'embedTop':
       return engine.embedTop(req.channel, req.k);
+    case 'prune':
+      return engine.prune(req.task, { steps: req.steps, ablation: req.ablation }, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
   }
 }

@@ -1,5 +1,7 @@
 import type { BackendChoice, BackendName } from '../model/backends/types';
 import type { Intervention } from '../model/interventions';
+import type { CircuitFile } from '../circuit/circuitSchema';
+import type { TaskFile } from '../tasks/taskSchema';
 
 /** Where a model folder comes from. Files are the user's picked or dropped files (paths kept for folders). */
 export type ModelSource =
@@ -126,7 +128,14 @@ export type EngineRequest =
   | { id: number; type: 'memory' }
   | { id: number; type: 'runDetailed'; input: PromptInput; variants: Variant[]; nodes: string[]; attentionLayers: number[]; targets: [number, number] | null; topK: number }
   | { id: number; type: 'evalTask'; prompts: TargetPrompt[]; variants: Variant[] }
-  | { id: number; type: 'embedTop'; channel: number; k: number };
+  | { id: number; type: 'embedTop'; channel: number; k: number }
+  | { id: number; type: 'prune'; task: TaskFile; ablation: 'mean' | 'zero'; steps: number };
+
+/** The circuit a 'prune' request found (validated circuit file) and the wall time of the whole run. */
+export interface PruneResult {
+  circuit: CircuitFile;
+  seconds: number;
+}
 
 export type EngineReply =
   | { id: number; type: 'progress'; progress: LoadProgress | JobProgress }
@@ -142,6 +151,7 @@ export interface EngineResults {
   runDetailed: DetailedResult;
   evalTask: TaskEvalResult;
   embedTop: { top: EmbedToken[]; bottom: EmbedToken[] };
+  prune: PruneResult;
 }
 
 /** What a request's progress callback receives. */

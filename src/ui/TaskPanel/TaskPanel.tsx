@@ -1,6 +1,7 @@
 import { selectTask } from '../../state/explorerActions';
 import { useExplorerStore } from '../../state/explorerStore';
 import { useLiveStore } from '../../state/liveStore';
+import { FindCircuit } from './FindCircuit';
 import { LossAtK } from './LossAtK';
 import { MetricsTable } from './MetricsTable';
 import { PairList } from './PairList';
@@ -23,6 +24,7 @@ export function TaskPanel() {
       </label>
       {taskFile && <p className="muted small">{taskFile.description} · targets {taskFile.target_tokens.map((t) => JSON.stringify(t)).join(' vs ')}</p>}
       {notice && <p className="notice small" data-testid="task-notice">{notice}</p>}
+      <FindCircuit />
       <MetricsTable />
       <LossAtK />
       {taskFile && <PairList />}

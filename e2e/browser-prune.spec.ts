@@ -1,0 +1,68 @@
+import { expect, test } from '@playwright/test';
+
+/**
+ * "Find circuit": node pruning of the loaded model on the current task's training pairs, run in the engine worker.
+ * On the shipped default model and its quote task, with few steps (?pruneSteps=): progress shows, the page stays
+ * responsive, the found circuit replaces the shipped one (labelled, with its k / nodes / edges / loss) until the
+ * user goes back; and a run can be cancelled.
+ */
+const MODEL = 'sparse-py-2l';
+const TASK = 'single_double_quote';
+
+test('find a circuit in the browser and go back to the shipped one', async ({ page }) => {
+  test.setTimeout(360_000); // pruning plus the test-pair evaluation takes about a minute on two CPU cores
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/?model=${MODEL}&task=${TASK}&backend=wasm&pruneSteps=10`);
+  await expect(page.getByRole('combobox', { name: 'Task', exact: true })).toHaveValue(TASK);
+  await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
+  const shippedNodes = await page.getByTestId('circuit-graph').locator('g.node').count();
+  await expect(page.getByLabel('Pruning steps')).toHaveValue('10');
+
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Find circuit' }).click();
+  const progress = page.getByRole('progressbar', { name: 'Pruning progress' });
+  await expect(progress).toBeVisible();
+  await expect(page.getByTestId('prune-progress')).toContainText(/optimising masks|bisecting k|calibrating|evaluating/);
+  // The page stays responsive while the worker prunes.
+  const tick = await page.evaluate(() => new Promise<number>((r) => { const s = performance.now(); setTimeout(() => r(performance.now() - s), 0); }));
+  expect(tick).toBeLessThan(1000);
+
+  const found = page.getByTestId('found-circuit');
+  await expect(found).toBeVisible({ timeout: 300_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  test.info().annotations.push({ type: 'browser-prune', description: `${MODEL}/${TASK}: 10 steps in ${seconds.toFixed(1)} s` });
+  console.log(`browser pruning ${MODEL}/${TASK}, 10 steps: ${seconds.toFixed(1)} s (shown: ${await found.innerText()})`);
+  await expect(found).toContainText('found in this browser');
+  const text = await found.innerText();
+  const m = /k (\d+) · nodes (\d+) · edges (\d+) · loss ([\d.]+)/.exec(text);
+  expect(m, text).not.toBeNull();
+  const nodes = Number(m![2]);
+  expect(nodes).toBeGreaterThan(0);
+  await expect(progress).toHaveCount(0);
+  // The graph now draws the found circuit.
+  await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(nodes);
+
+  await page.getByRole('button', { name: 'Back to shipped circuit' }).click();
+  await expect(found).toHaveCount(0);
+  await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(shippedNodes);
+  expect(errors).toEqual([]);
+});
+
+test('cancel a running search', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/?model=${MODEL}&task=${TASK}&backend=wasm`);
+  await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
+  const shippedNodes = await page.getByTestId('circuit-graph').locator('g.node').count();
+  await page.getByLabel('Pruning steps').fill('5000');
+  await page.getByRole('button', { name: 'Find circuit' }).click();
+  await expect(page.getByTestId('prune-progress')).toContainText(/optimising masks .*\(\d+\/5000\)/);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('prune-progress')).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId('prune-error')).toContainText('cancelled');
+  await expect(page.getByTestId('found-circuit')).toHaveCount(0);
+  await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(shippedNodes);
+  await expect(page.getByRole('button', { name: 'Find circuit' })).toBeEnabled();
+  expect(errors).toEqual([]);
+});

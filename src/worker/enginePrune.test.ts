@@ -1,0 +1,82 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { circuitFileSchema } from '../circuit/circuitSchema';
+import { testFolder } from '../model/checkpoint/testFolder';
+import { useBackend } from '../model/testing/nodeBackends';
+import { tf } from '../model/tfjs';
+import type { TaskFile, TaskPair } from '../tasks/taskSchema';
+import { Engine } from './engine';
+import type { JobProgress } from './protocol';
+
+// The worker's 'prune' request, through the engine on a tiny random model: progress arrives, an abort stops it,
+// and what it returns is a valid circuit file for the loaded model.
+const config = { dModel: 16, nHead: 2, dHead: 4, nLayer: 2 };
+
+function asFiles(files: Record<string, Uint8Array>): File[] {
+  return Object.entries(files).map(([path, bytes]) => new File([bytes.slice()], path.split('/').pop()!));
+}
+
+function randomTask(n: number, vocab: number): TaskFile {
+  let s = 11;
+  const rnd = (m: number) => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % m);
+  const prompt = (flip: boolean) => {
+    const tokens = Array.from({ length: 3 + rnd(4) }, () => rnd(vocab));
+    return { text: tokens.join(' '), tokens, correct: flip ? 2 : 1, alternative: flip ? 1 : 2 };
+  };
+  const pairs: TaskPair[] = Array.from({ length: n }, () => ({ a: prompt(false), b: prompt(true) }));
+  return { task: 'tiny', description: 'test', target_tokens: ['1', '2'], train: pairs.slice(0, n - 4), test: pairs.slice(n - 4) };
+}
+
+let engine: Engine;
+let task: TaskFile;
+
+beforeAll(async () => {
+  await useBackend('cpu');
+  engine = new Engine();
+  const summary = await engine.load({ kind: 'files', files: asFiles(testFolder({ config, seed: 3 }).files) }, () => {}, new AbortController().signal);
+  task = randomTask(16, Math.min(summary.vocabSize, 50));
+});
+
+describe('engine prune request', () => {
+  it('reports progress and returns a valid circuit file', async () => {
+    const progress: JobProgress[] = [];
+    const r = await engine.prune(task, { steps: 6, ablation: 'mean' }, (p) => progress.push(p), new AbortController().signal);
+    expect(circuitFileSchema.safeParse(r.circuit).success).toBe(true);
+    expect(r.circuit.task).toBe('tiny');
+    expect(r.circuit.nodes.length).toBe(r.circuit.k);
+    expect(r.circuit.edge_count).toBe(r.circuit.edges.length);
+    expect(r.circuit.prune_config?.steps).toBe(6);
+    expect(r.circuit.prune_config?.found_in).toBe('browser');
+    expect(r.seconds).toBeGreaterThan(0);
+    const optimise = progress.filter((p) => p.stage.startsWith('optimising'));
+    expect(optimise.map((p) => p.done)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(optimise.every((p) => p.total === 6)).toBe(true);
+    expect(progress.some((p) => p.stage.startsWith('bisecting'))).toBe(true);
+    expect(progress.at(-1)?.stage).toBe('done');
+    // The first run may leave the model's cached mean tensors behind; a second one must leave nothing.
+    const held = tf.memory().numTensors;
+    await engine.prune(task, { steps: 2, ablation: 'mean' }, () => {}, new AbortController().signal);
+    expect(tf.memory().numTensors).toBe(held);
+  }, 60_000);
+
+  it('stops when its AbortSignal fires', async () => {
+    const ctrl = new AbortController();
+    const progress: JobProgress[] = [];
+    const run = engine.prune(task, { steps: 1000, ablation: 'mean' }, (p) => {
+      progress.push(p);
+      if (p.done === 3) ctrl.abort();
+    }, ctrl.signal);
+    await expect(run).rejects.toThrow();
+    expect(progress.length).toBe(3);
+    expect(progress.every((p) => p.stage.startsWith('optimising'))).toBe(true);
+    // Aborted before it started: nothing runs.
+    const pre = new AbortController();
+    pre.abort();
+    const none: JobProgress[] = [];
+    await expect(engine.prune(task, { steps: 5, ablation: 'mean' }, (p) => none.push(p), pre.signal)).rejects.toThrow();
+    expect(none).toEqual([]);
+  }, 60_000);
+
+  it('refuses a bad step count', async () => {
+    await expect(engine.prune(task, { steps: 0, ablation: 'mean' }, () => {}, new AbortController().signal)).rejects.toThrow(/steps/);
+  });
+});
