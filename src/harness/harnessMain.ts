@@ -4,15 +4,10 @@ import { tf } from '../model/tfjs';
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
 import { probeWebGpu } from '../model/backends/selectBackend';
 import type { BackendName } from '../model/backends/types';
-import { goldenDiffs } from '../model/testing/goldenDiffs';
+import { goldenDiffs, testTokens } from '../model/testing/goldenDiffs';
 import { OPTION_CASES } from '../model/testing/optionMatrix';
 import { randomCheckpoint } from '../model/testing/randomCheckpoint';
 import { targetLogits } from './explorerChecks';
-
-function tokens(n: number, vocab: number, seed: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s % vocab));
-}
 
 async function useBackend(name: BackendName): Promise<{ backend: string; adapter: string }> {
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to start`);
@@ -27,7 +22,7 @@ async function goldenSuite(name: BackendName) {
   const cases: Record<string, Record<string, number>> = {};
   for (const [label, config] of OPTION_CASES) {
     const ckpt = randomCheckpoint({ config, seed: 11 });
-    cases[label] = await goldenDiffs(ckpt, tokens(9, ckpt.config.vocabSize, 7));
+    cases[label] = await goldenDiffs(ckpt, testTokens(9, ckpt.config.vocabSize, 7));
   }
   return { ...info, cases };
 }

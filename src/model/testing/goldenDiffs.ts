@@ -15,6 +15,15 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** Deterministic pseudo-random tokens in [0, vocab), the same in Vitest and in the browser harness. */
+export function testTokens(n: number, vocab: number, seed = 7): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % vocab;
+  });
+}
+
 /**
  * Runs the TF.js forward (on whatever backend is active) and the float64 reference on the same tokens, and
  * returns the max abs difference of the logits, of every hook site and of every layer's attention pattern.
