@@ -85,6 +85,21 @@ test('pick the quote task, inspect a node, ablate an edge, check the numbers, un
   await page.locator(`g.node[data-node="${node}"]`).click({ modifiers: ['Shift'] });
   await expect(page.getByTestId('node-detail')).toHaveAttribute('data-node', node);
   await expect(page.getByTestId('node-heatmap').getByTestId('heat-current').locator('button')).toHaveCount(setup.pairs[pairIndex]!.a.tokens.length);
+  // ... and where it is largest on held-out code, from the folder's optional snippets.safetensors
+  const snippetFile = await page.request.fetch(`/models/${setup.model}/snippets.safetensors`, { method: 'HEAD' });
+  const hasSnippets = snippetFile.ok() && !(snippetFile.headers()['content-type'] ?? '').startsWith('text/html');
+  if (setup.model === 'sparse-py-2l') expect(hasSnippets, 'the shipped sparse model has a snippet file').toBe(true);
+  const snippets = page.getByTestId('top-snippets');
+  if (hasSnippets) {
+    await expect(snippets).toHaveAttribute('data-state', 'ready');
+    const top = snippets.getByRole('list', { name: `Top-activating held-out snippets of ${node}` }).getByRole('listitem');
+    await expect(top.first()).toBeVisible();
+    expect(await top.count()).toBeGreaterThanOrEqual(1);
+    await expect(top.first()).toHaveAccessibleName(/^1: -?[\d.]+ on ".*" in ".*"$/s);
+    await expect(snippets.locator('.snippets').first().locator('.token.focus')).toHaveCount(await top.count()); // one boxed token each
+  } else {
+    await expect(snippets).toContainText('no snippet file for this model');
+  }
   await shot('03-node-heatmap');
 
   // 4. ablate the strongest ablatable weight edge of the circuit
@@ -97,8 +112,9 @@ test('pick the quote task, inspect a node, ablate an edge, check the numbers, un
   await settled(page);
   const after = {
     diff: await num(page, '[data-testid=target-logits] [data-variant=current]', 'data-diff'),
-    accuracy: await num(page, '[data-testid=task-metrics] [data-variant=current]', 'data-accuracy'),
-    loss: await num(page, '[data-testid=task-metrics] [data-variant=current]', 'data-loss'),
+    // Raw logits: in the circuit view the shown figures are calibrated with the circuit's logit scale and shift.
+    accuracy: await num(page, '[data-testid=task-metrics] [data-variant=current]', 'data-uncalibrated-accuracy'),
+    loss: await num(page, '[data-testid=task-metrics] [data-variant=current]', 'data-uncalibrated-loss'),
   };
   await shot('04-edge-ablated');
 
@@ -146,7 +162,7 @@ test('pick the quote task, inspect a node, ablate an edge, check the numbers, un
   await expect(again.getByTestId('node-detail')).toHaveAttribute('data-node', node);
   await expect(again.getByLabel('Prompt text')).toHaveValue(setup.pairs[pairIndex]!.a.text);
   expect(await num(again, '[data-testid=target-logits] [data-variant=current]', 'data-diff')).toBeCloseTo(after.diff, 5);
-  expect(await num(again, '[data-testid=task-metrics] [data-variant=current]', 'data-accuracy')).toBeCloseTo(after.accuracy, 6);
+  expect(await num(again, '[data-testid=task-metrics] [data-variant=current]', 'data-uncalibrated-accuracy')).toBeCloseTo(after.accuracy, 6);
   await again.screenshot({ path: info.outputPath('06-shared-link.png'), fullPage: true });
 
   // 7. export the graph as SVG

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // npm run bench: builds the app, serves it, runs bench.html in Debian's headless Chromium (with WebGPU enabled)
 // and prints the JSON report. Options: --backends cpu,wasm,webgl,webgpu  --runs N  --model <id>
+// Large model (a separate entry, "large_model"): when public/models/_bridges2/ exists (scripts/make-bridges2-model.py),
+// each weight representation (--large-options sparse:csr,sparse:densify,dense) is loaded on wasm in a fresh browser:
+// load time, forward latency on the 64-token golden prompt, accuracy, and the renderer's peak RSS (VmHWM).
+// --large-model <id> picks another folder, --large-only skips the small-model bench, --no-large skips this entry.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { chromium } from '@playwright/test';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
+const flag = (name) => args.includes(`--${name}`);
 const query = new URLSearchParams({ backends: opt('backends', 'cpu,wasm,webgl,webgpu'), runs: opt('runs', '10') });
 if (opt('model')) query.set('model', opt('model'));
 
@@ -34,22 +40,75 @@ async function waitForServer(url) {
 
 const base = `http://127.0.0.1:${port}`;
 await waitForServer(base);
-const browser = await chromium.launch({
+const launch = () => chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
 });
-try {
+
+/** Opens a bench.html URL and waits for its report. */
+async function runPage(browser, url) {
   const page = await browser.newPage();
-  await page.goto(`${base}/bench.html?${query}`);
+  await page.goto(url);
   let last = '';
   for (;;) {
     const report = await page.evaluate(() => window.__bench);
-    if (report) { console.log(JSON.stringify(report, null, 2)); break; }
+    if (report) return report;
     const text = await page.evaluate(() => document.getElementById('out')?.textContent ?? '');
     if (text !== last) { process.stderr.write(`bench: ${text.slice(0, 200)}\n`); last = text; }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Peak and current resident memory of the browser's renderer processes (Linux /proc; CDP lists the processes). */
+async function rendererMemory(browser) {
+  const cdp = await browser.newBrowserCDPSession();
+  const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
+  const kib = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+  return processInfo.filter((p) => p.type === 'renderer').map((p) => {
+    try {
+      const status = readFileSync(`/proc/${p.id}/status`, 'utf8');
+      return { pid: p.id, peak_rss_bytes: kib(status, 'VmHWM'), rss_bytes: kib(status, 'VmRSS') };
+    } catch {
+      return { pid: p.id, error: 'not readable' };
+    }
+  });
+}
+
+async function largeModelEntry() {
+  const id = opt('large-model', '_bridges2');
+  if (!existsSync(`${outDir}/models/${id}/golden.safetensors`)) {
+    return { skipped: `public/models/${id}/ is absent (create it with: .venv/bin/python scripts/make-bridges2-model.py)` };
+  }
+  const results = [];
+  for (const option of opt('large-options', 'sparse:csr,sparse:densify,dense').split(',')) {
+    const [weights, kernel = 'csr'] = option.split(':');
+    const q = new URLSearchParams({ big: id, backend: 'wasm', weights, kernel, runs: opt('large-runs', '5') });
+    process.stderr.write(`bench: large model ${id}, ${option}\n`);
+    const browser = await launch(); // a fresh renderer per option: its peak RSS is this option's alone
+    try {
+      const report = await runPage(browser, `${base}/bench.html?${q}`);
+      results.push({ option, ...report, renderer_memory: await rendererMemory(browser) });
+    } catch (e) {
+      results.push({ option, error: e.message });
+    } finally {
+      await browser.close();
+    }
+  }
+  return { model: id, backend: 'wasm', results };
+}
+
+try {
+  let report = {};
+  if (!flag('large-only')) {
+    const browser = await launch();
+    try {
+      report = await runPage(browser, `${base}/bench.html?${query}`);
+    } finally {
+      await browser.close();
+    }
+  }
+  if (!flag('no-large')) report = { ...report, large_model: await largeModelEntry() };
+  console.log(JSON.stringify(report, null, 2));
 } finally {
-  await browser.close();
   stop();
 }

@@ -4,7 +4,10 @@
  *   npm run prune -- --model <id> --task <task> [--task <task2> ...] | --all
  *                    [--backend wasm|cpu] [--steps 150] [--batch-pairs 8] [--lr 0.01] [--k-coef 1e-4]
  *                    [--target-loss 0.15] [--ablation mean|zero] [--seed 0] [--test-pairs 100]
+ *                    [--validation-fraction 0.25]
  *   npm run prune -- --compare --sparse <id> --dense <id> [--write-docs]
+ *   npm run prune -- --describe --model <id> --task <task> [--edges 4]
+ *                    the circuit in words: nodes by site (with heads), what they respond to, strongest edges
  *                    per-task and geometric-mean edge ratios of the two models' circuits
  *
  * TF.js is imported only after a Node resolve hook is installed (scripts/lib/tfjsNodeHook.ts).

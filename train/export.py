@@ -205,13 +205,15 @@ def task_checks(model: GPT, enc, files, max_quote_cases=4000, seed=0):
                   "double": {"accuracy": acc(qok['"']), "cases": qok['"'][1]}},
         "bracket": {"depth1": {"accuracy": d1, "cases": bok[1][1]},
                     "depth2": {"accuracy": d2, "cases": bok[2][1]},
-                    "accuracy": (d1 + d2) / 2 if d1 is not None and d2 is not None else None},
+                    "accuracy": (d1 + d2) / 2 if d1 is not None and d2 is not None else None,
+                    "pooled_accuracy": acc([bok[1][0] + bok[2][0], bok[1][1] + bok[2][1]])},
         "method": ("quote: single-line string literals in held-out files whose closing quote starts a token; "
                    "correct when the best closing-quote token of the right kind (the quote followed only by "
                    "non-alphanumeric characters) outscores the best one of the other kind. bracket: one-line "
                    "list literals ending a line whose final token is ']\\n' (depth 1) or ']]\\n' (depth 2); "
                    "correct when the right one of the two tokens outscores the other; accuracy = mean of the "
-                   "depth-1 and depth-2 accuracies. Context: up to block_size tokens before the position."),
+                   "depth-1 and depth-2 accuracies (balanced: depth 2 is rarer), pooled_accuracy = share of all "
+                   "cases. Context: up to block_size tokens before the position."),
     }
 
 
@@ -367,9 +369,9 @@ def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=Fals
     nz_sp = sum(int((p != 0).sum()) for _, p in sp)
     tot_sp = sum(p.numel() for _, p in sp)
     allp = {id(p): p for p in model.parameters()}.values()
-    cmd = targs.get("command", "")
-    if cmd.startswith("python "):
-        cmd = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + cmd
+    def pinned_threads(c):
+        return "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + c if c.startswith("python ") else c
+    cmd = " && ".join(pinned_threads(c) for c in targs.get("commands", [targs.get("command", "")]))
     card = {
         "id": model_id,
         "name": name,
@@ -413,9 +415,15 @@ def main():
     ap.add_argument("--default", action="store_true")
     ap.add_argument("--out-root", default=None)
     ap.add_argument("--quick", action="store_true", help="fewer windows/cases (smoke tests)")
+    ap.add_argument("--snippets-tokens", type=int, default=0,
+                    help="also write snippets.safetensors (train/snippets.py) scoring this many held-out tokens")
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     card = export(args.run, args.id, args.name, args.out_root, args.dense_twin, args.default, quick=args.quick)
+    if args.snippets_tokens:  # optional top-activating held-out snippets, see train/snippets.py
+        from snippets import write_snippets
+        write_snippets(os.path.join(args.out_root or os.path.join(ROOT, "public", "models"), args.id),
+                       tokens=args.snippets_tokens)
     print(json.dumps({k: card[k] for k in ("id", "kind", "tokens_trained", "val_loss", "weight_l0_fraction",
                                            "checks")}, indent=2))
 

@@ -81,6 +81,8 @@ def project_(model, frac: float, min_per_neuron: int = 4):
 def l0_frac(step: int, total: int, target: float, start_frac: float = 0.01, end_frac: float = 0.5) -> float:
     """Linear anneal of the kept fraction from dense (1) to target between start_frac*T and end_frac*T."""
     a, b = start_frac * total, end_frac * total
+    if b <= a:  # no anneal (a continuation of an already sparse model): the target from step a on
+        return target if step >= a else 1.0
     t = min(1.0, max(0.0, (step - a) / max(b - a, 1e-9)))
     return 1.0 + (target - 1.0) * t
 

@@ -75,6 +75,15 @@ def parse_args(argv=None):
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this step")
+    ap.add_argument("--init-from", default=None,
+                    help="start from the weights of another run's ckpt.pt (a continuation stage; its tokens count "
+                         "towards tokens_trained). Shapes must match; optimizer state starts fresh.")
+    ap.add_argument("--focus-tokens", default=None,
+                    help="comma-separated token strings (Python escapes, e.g. ']\\n,]]\\n'): a share of every batch "
+                         "is windows of real training text placed so that one of these tokens is a target, "
+                         "the tokens chosen uniformly; upweights rare constructs without synthetic text")
+    ap.add_argument("--focus-frac", type=float, default=0.25, help="share of each batch drawn by --focus-tokens")
+    ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer"), help="folder with encoder.json + vocab.bpe")
     ap.add_argument("--device", default=None)
     ap.add_argument("--no-progress", action="store_true")
     return ap.parse_args(argv)
@@ -88,11 +97,39 @@ def make_config(args) -> GPTConfig:
                      enable_bigram_table=args.bigram, sink=args.sink, tied_unembed=args.tied)
 
 
-def get_batch(tokens: np.ndarray, batch: int, T: int, seed: int, step: int, rank: int, device):
+def focus_positions(tokens: np.ndarray, token_ids: list[int]) -> list[np.ndarray]:
+    """Positions of each focus token in the training stream (one array per token; empty ones dropped)."""
+    out = [np.flatnonzero(np.asarray(tokens) == t) for t in token_ids]
+    return [p for p in out if len(p) > 0]
+
+
+def resolve_focus_tokens(spec: str, tok_dir: str) -> list[int]:
+    """'a,b' with Python escapes -> token ids; each string must be exactly one token."""
+    from tokenizer_train import load_tiktoken
+    enc = load_tiktoken(tok_dir)
+    ids = []
+    for raw in spec.split(","):
+        text = raw.encode("utf-8").decode("unicode_escape")
+        toks = enc.encode_ordinary(text)
+        if len(toks) != 1:
+            raise SystemExit(f"--focus-tokens: {raw!r} is {len(toks)} tokens, not one")
+        ids.append(toks[0])
+    return ids
+
+
+def get_batch(tokens: np.ndarray, batch: int, T: int, seed: int, step: int, rank: int, device,
+              focus: list[np.ndarray] | None = None, focus_frac: float = 0.0):
     """Batch for (seed, step, rank): random windows of T+1 tokens. Depends on nothing else, so resuming
-    at a step reproduces the data order exactly."""
+    at a step reproduces the data order exactly. With ``focus``, the first round(batch * focus_frac) windows
+    are instead placed so that a uniformly chosen focus token, at a random occurrence, is one of the T targets
+    at a uniformly random offset (drawn after the plain windows, so runs without focus are unchanged)."""
     g = np.random.Generator(np.random.PCG64([seed, step, rank]))
     starts = g.integers(0, len(tokens) - T - 1, size=batch)
+    if focus:
+        for i in range(int(round(batch * focus_frac))):
+            positions = focus[int(g.integers(len(focus)))]
+            p = int(positions[int(g.integers(len(positions)))])
+            starts[i] = min(max(p - int(g.integers(1, T + 1)), 0), len(tokens) - T - 1)
     x = np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])
     x = torch.from_numpy(x).to(device)
     return x[:, :-1], x[:, 1:]
@@ -184,6 +221,8 @@ def train(args):
     train_tok = np.memmap(os.path.join(args.data, "tokens_train.bin"), dtype=np.uint16, mode="r")
     val_tok = np.memmap(os.path.join(args.data, "tokens_val.bin"), dtype=np.uint16, mode="r")
     val_batches = eval_batches(val_tok, args.eval_batches, args.batch_size, T, device)
+    focus = focus_positions(train_tok, resolve_focus_tokens(args.focus_tokens, args.tokenizer)) \
+        if args.focus_tokens else None
 
     step, acc = 0, {"loss": 0.0, "n": 0}
     ckpt_path = os.path.join(args.out, "ckpt.pt")
@@ -195,12 +234,34 @@ def train(args):
         set_rng_state(ck["rng"])
         if master:
             print(f"resumed from {ckpt_path} at step {step}", flush=True)
-    elif master:
-        with open(os.path.join(args.out, "config.json"), "w") as fh:
-            json.dump(cfg.to_dict(), fh, indent=2)
-        with open(os.path.join(args.out, "train_args.json"), "w") as fh:
-            json.dump(dict(vars(args), total_steps=total_steps, tokens_per_step=tokens_per_step, world=world,
-                           command="python " + " ".join(shlex.quote(a) for a in sys.argv)), fh, indent=2)
+        init_tokens = ck.get("init_tokens", 0)
+        if master:
+            print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    else:
+        init_tokens, init_commands = 0, []
+        if args.init_from:
+            # A continuation stage: the earlier run's tokens count towards this model's training, and its
+            # command(s) go first in the reproduction recipe.
+            init = torch.load(args.init_from, map_location=device)
+            if GPTConfig.from_dict(init["config"]).to_dict() != cfg.to_dict():
+                raise SystemExit(f"--init-from {args.init_from}: its config differs from this run's")
+            model.load_state_dict(init["model"])
+            init_tokens = int(init.get("tokens", 0))
+            init_args = os.path.join(os.path.dirname(args.init_from), "train_args.json")
+            if os.path.exists(init_args):
+                with open(init_args) as fh:
+                    prev = json.load(fh)
+                init_commands = prev.get("commands", [prev["command"]] if "command" in prev else [])
+            if master:
+                print(f"initialised from {args.init_from} ({init_tokens:,} tokens)", flush=True)
+        if master:
+            with open(os.path.join(args.out, "config.json"), "w") as fh:
+                json.dump(cfg.to_dict(), fh, indent=2)
+            command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+            with open(os.path.join(args.out, "train_args.json"), "w") as fh:
+                json.dump(dict(vars(args), total_steps=total_steps, tokens_per_step=tokens_per_step, world=world,
+                               init_tokens=init_tokens, command=command, commands=init_commands + [command]),
+                          fh, indent=2)
 
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
 
@@ -210,7 +271,7 @@ def train(args):
         tmp = ckpt_path + ".tmp"
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step_now, "acc": acc,
                     "rng": rng_state(), "config": cfg.to_dict(), "args": vars(args),
-                    "tokens": step_now * tokens_per_step}, tmp)
+                    "init_tokens": init_tokens, "tokens": init_tokens + step_now * tokens_per_step}, tmp)
         os.replace(tmp, ckpt_path)
 
     metrics = open(os.path.join(args.out, "metrics.jsonl"), "a") if master else None
@@ -225,7 +286,7 @@ def train(args):
         lr = lr_at(step, total_steps, args.lr, args.warmup_frac) * math.sqrt(target / frac)
         for g in opt.param_groups:
             g["lr"] = lr
-        x, y = get_batch(train_tok, args.batch_size, T, args.seed, step, rank, device)
+        x, y = get_batch(train_tok, args.batch_size, T, args.seed, step, rank, device, focus, args.focus_frac)
         _, loss = net(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

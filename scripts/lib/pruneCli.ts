@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { buildCircuitFile } from '../../src/circuit/circuitFile';
 import { circuitFileSchema, type CircuitFile } from '../../src/circuit/circuitSchema';
 import { installFastMatMulGrad } from '../../src/circuit/fastMatMulGrad';
-import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig } from '../../src/circuit/prune';
+import { NodeLayout } from '../../src/circuit/nodeLayout';
+import { DEFAULT_PRUNE_CONFIG, maskedLogitDiffs, pruneTask, type PruneConfig } from '../../src/circuit/prune';
+import { pairPrompts, taskMetrics } from '../../src/tasks/taskLoss';
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
 import { useBackend } from '../../src/model/testing/nodeBackends';
@@ -13,9 +15,13 @@ import { numberArg, parseArgs, type ParsedArgs } from './args';
 import { compareCircuits, writeResultsToDocs } from './compare';
 import { folderFiles, modelDir } from './models';
 import { ProgressBar } from './progressBar';
+import { describeCircuit } from './describeCircuit';
+import { parseConfig } from '../../src/model/config';
+import { parseSnippets, SNIPPETS_FILE } from '../../src/state/snippets';
+import { BpeTokenizer } from '../../src/tokenizer/bpe';
 
-const VALUED = ['model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac'];
-const BOOLEAN = ['all', 'compare', 'write-docs', 'help'];
+const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction'];
+const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'help'];
 
 function pruneConfig(args: ParsedArgs): PruneConfig {
   const ablation = args.values.get('ablation')?.at(-1) ?? 'mean';
@@ -31,7 +37,8 @@ function pruneConfig(args: ParsedArgs): PruneConfig {
     warmupFrac: numberArg(args, 'warmup-frac', DEFAULT_PRUNE_CONFIG.warmupFrac),
     seed: numberArg(args, 'seed', 0),
     maskFill: ablation,
-    bisectPrompts: 160,
+    validationFraction: numberArg(args, 'validation-fraction', DEFAULT_PRUNE_CONFIG.validationFraction),
+    bisectPrompts: 256,
   };
 }
 
@@ -46,6 +53,52 @@ function taskNames(id: string, args: ParsedArgs): string[] {
   if (asked.length === 0) throw new Error('pass --task <task> (repeatable) or --all');
   for (const t of asked) if (!available.includes(t)) throw new Error(`no task "${t}" for ${id} (have: ${available.join(', ') || 'none'})`);
   return asked;
+}
+
+/** A shipped circuit in words (describeCircuit), with the folder's snippets when it has them. */
+function describeShipped(id: string, task: string, edgesPerNode: number, importance?: Map<string, number>): string {
+  const dir = modelDir(id);
+  const path = join(dir, 'circuits', `${task}.json`);
+  if (!existsSync(path)) return `${id}/${task}: no circuit file (run npm run prune -- --model ${id} --task ${task})`;
+  const circuit = circuitFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  const config = parseConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  const tokenizer = BpeTokenizer.fromDataGym(readFileSync(join(dir, 'tokenizer/encoder.json'), 'utf8'), readFileSync(join(dir, 'tokenizer/vocab.bpe'), 'utf8'));
+  const snippetsPath = join(dir, SNIPPETS_FILE);
+  const snippets = existsSync(snippetsPath) ? parseSnippets(new Uint8Array(readFileSync(snippetsPath)), config) : null;
+  return describeCircuit(circuit, { config, snippets, tokenString: (t) => tokenizer.tokenString(t), edgesPerNode, importance });
+}
+
+/**
+ * For every node of a shipped circuit: the test-pair loss of the circuit with that node also ablated, minus the
+ * circuit's own (uncalibrated, the circuit file's ablation mode). Large = the circuit relies on the node.
+ */
+async function nodeImportance(id: string, task: string): Promise<Map<string, number>> {
+  const dir = modelDir(id);
+  const circuit = circuitFileSchema.parse(JSON.parse(readFileSync(join(dir, 'circuits', `${task}.json`), 'utf8')));
+  const taskFile = taskFileSchema.parse(JSON.parse(readFileSync(join(dir, 'tasks', `${task}.json`), 'utf8')));
+  await useBackend('wasm');
+  tf.env().set('IS_TEST', false);
+  const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
+  const model = new SparseGpt(checkpoint);
+  try {
+    const layout = new NodeLayout(model.config);
+    const prompts = pairPrompts(taskFile.test.slice(0, 100));
+    const kept = circuit.nodes.map((n) => layout.index(`${n.site}:${n.channel}`));
+    const opts = { maskFill: circuit.ablation, batchSize: 64 };
+    const base = taskMetrics(await maskedLogitDiffs(model, layout, prompts, layout.maskOf(kept), opts)).loss;
+    const out = new Map<string, number>();
+    const bar = new ProgressBar(`${id}/${task} node importance`);
+    for (const [i, idx] of kept.entries()) {
+      const loss = taskMetrics(await maskedLogitDiffs(model, layout, prompts, layout.maskOf(kept.filter((j) => j !== idx)), opts)).loss;
+      const n = layout.node(idx);
+      out.set(`${n.site}:${n.channel}`, loss - base);
+      bar.update(i + 1, kept.length, '');
+    }
+    bar.done(`base loss ${fmt(base)}`);
+    return out;
+  } finally {
+    model.dispose();
+  }
 }
 
 function fmt(x: number, d = 3): string {
@@ -69,6 +122,15 @@ export async function main(argv: string[]): Promise<void> {
   }
   const ids = args.values.get('model') ?? [];
   if (ids.length === 0) throw new Error('pass --model <id>');
+  if (args.flags.has('describe')) {
+    for (const id of ids) {
+      for (const name of taskNames(id, args)) {
+        const importance = args.flags.has('importance') ? await nodeImportance(id, name) : undefined;
+        process.stdout.write(describeShipped(id, name, numberArg(args, 'edges', 4), importance) + '\n\n');
+      }
+    }
+    return;
+  }
   const backend = (args.values.get('backend')?.at(-1) ?? 'wasm') as 'wasm' | 'cpu';
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error('--backend must be wasm or cpu');
   await useBackend(backend);

@@ -9,6 +9,7 @@ import { loadModelFolder } from '../model/checkpoint/loadModelFolder';
 import { urlSource } from '../model/checkpoint/sources';
 import { SparseGpt } from '../model/forward';
 import type { Intervention } from '../model/interventions';
+import { bigModelBench } from './bigModelBench';
 import { strongestMlpOutEdge } from './pickEdge';
 import { timeMedian } from './stats';
 
@@ -83,6 +84,13 @@ function status(text: string): void {
 async function main() {
   const params = new URLSearchParams(location.search);
   registerBrowserBackends(import.meta.env.BASE_URL);
+  if (params.get('big')) {
+    status(`large model ${params.get('big')}…`);
+    const report = await bigModelBench(params);
+    (window as unknown as { __bench: unknown }).__bench = report;
+    document.getElementById('out')!.textContent = JSON.stringify(report, null, 2);
+    return;
+  }
   const id = params.get('model') ?? (await defaultModelId());
   const baseUrl = `${import.meta.env.BASE_URL}models/${id}/`;
   const runs = Number(params.get('runs') ?? 10);

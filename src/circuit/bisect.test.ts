@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bisectSmallest } from './bisect';
+import { splitForValidation } from './prune';
 
 describe('bisectSmallest', () => {
   it.each([0, 1, 7, 99, 100])('finds the smallest k with ok(k) (threshold %i) in O(log n) probes', async (threshold) => {
@@ -24,5 +25,23 @@ describe('bisectSmallest', () => {
 
   it('rejects a bad range', async () => {
     await expect(bisectSmallest(5, 2, async () => true)).rejects.toThrow('bad range');
+  });
+});
+
+describe('splitForValidation', () => {
+  it('holds back a seeded share of the pairs, disjoint from the rest and covering all of them', () => {
+    const pairs = Array.from({ length: 100 }, (_, i) => i);
+    const { fit, validation } = splitForValidation(pairs, 0.25, 0);
+    expect(validation).toHaveLength(25);
+    expect(fit).toHaveLength(75);
+    expect([...fit, ...validation].sort((a, b) => a - b)).toEqual(pairs);
+    expect(splitForValidation(pairs, 0.25, 0)).toEqual({ fit, validation });
+    expect(splitForValidation(pairs, 0.25, 1).validation).not.toEqual(validation);
+  });
+
+  it('uses every pair for both when the held-back share would be too small to judge k on', () => {
+    const pairs = Array.from({ length: 30 }, (_, i) => i);
+    expect(splitForValidation(pairs, 0.25, 0)).toEqual({ fit: pairs, validation: pairs });
+    expect(splitForValidation(pairs, 0, 0)).toEqual({ fit: pairs, validation: pairs });
   });
 });

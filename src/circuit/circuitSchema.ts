@@ -50,7 +50,8 @@ export const circuitFileSchema = z.object({
   /** Test-pair loss and accuracy of the circuit after the fitted logit scale and shift. */
   circuit_loss_calibrated: z.number().optional(),
   circuit_accuracy_calibrated: z.number().optional(),
-  /** Training-pair loss of the circuit at k (what the bisection compared with target_loss). */
+  /** Loss of the circuit at k on the prompts the bisection judged (the training pairs held back from mask learning,
+   *  prune_config.validationFraction; all training pairs when that is 0): what it compared with target_loss. */
   train_circuit_loss: z.number().optional(),
   /** False when no probed circuit reaches target_loss on the training pairs (k is then the probed size with the
    *  lowest training loss). */

@@ -4,7 +4,9 @@ import { nodeId } from '../model/sites';
 import { useBackend, type NodeBackendName } from '../model/testing/nodeBackends';
 import { ALL_ABS_TOPK_LOCATIONS, randomCheckpoint } from '../model/testing/randomCheckpoint';
 import { tf } from '../model/tfjs';
+import { taskMetricVariants } from '../state/variants';
 import { pairPrompts, taskMetrics } from '../tasks/taskLoss';
+import { evalTask } from '../worker/taskEval';
 import type { TaskFile, TaskPair } from '../tasks/taskSchema';
 import { buildCircuitFile, circuitNodeIds } from './circuitFile';
 import { circuitFileSchema } from './circuitSchema';
@@ -118,6 +120,13 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('pruning on %s', (backend) => {
       diffs.push(last[p.correct]! - last[p.alternative]!);
     }
     expect(taskMetrics(diffs).loss).toBeCloseTo(file.circuit_loss, 4);
+    // The explorer's task metrics ("restrict to circuit", calibrated with the file's logit_scale/shift) give the
+    // file's calibrated loss.
+    const variants = taskMetricVariants('circuit', file, file.ablation, [], task);
+    const r = await evalTask(model, pairPrompts(task.test), variants.slice(1, 2), () => {}, new AbortController().signal);
+    expect(r.variants[0]!.calibration).not.toBeNull();
+    expect(r.variants[0]!.uncalibrated.loss).toBeCloseTo(file.circuit_loss, 4);
+    expect(r.variants[0]!.loss).toBeCloseTo(file.circuit_loss_calibrated!, 4);
     model.dispose();
   });
 });

@@ -37,9 +37,18 @@ export interface PruneConfig {
   seed: number;
   /** Prompts per forward pass when evaluating. */
   evalBatchSize: number;
-  /** At most this many training prompts are used by the bisection (a fixed seeded subset). */
+  /** At most this many prompts are used by the bisection (a fixed seeded subset). */
   bisectPrompts: number;
+  /**
+   * Share of the training pairs held back from mask learning and used only by the bisection (0: masks and bisection
+   * both see every training pair). Choosing k on pairs the masks were not fitted to removes the optimism of judging
+   * a circuit on the prompts it was learned from; tasks with fewer than MIN_VALIDATION_PAIRS such pairs use all.
+   */
+  validationFraction: number;
 }
+
+/** Fewer held-back pairs than this make the bisection too noisy: masks and bisection then share every pair. */
+export const MIN_VALIDATION_PAIRS = 10;
 
 export const DEFAULT_PRUNE_CONFIG: PruneConfig = {
   steps: 300,
@@ -60,7 +69,17 @@ export const DEFAULT_PRUNE_CONFIG: PruneConfig = {
   seed: 0,
   evalBatchSize: 64,
   bisectPrompts: 256,
+  validationFraction: 0.25,
 };
+
+/** The training pairs split (seeded) into those the masks learn from and those the bisection judges k on. */
+export function splitForValidation<T>(train: readonly T[], fraction: number, seed: number): { fit: T[]; validation: T[] } {
+  const n = Math.round(train.length * fraction);
+  if (n < MIN_VALIDATION_PAIRS || train.length - n < MIN_VALIDATION_PAIRS) return { fit: train.slice(), validation: train.slice() };
+  const order = new SeededRng(seed + 2).shuffle(train.map((_, i) => i));
+  const held = new Set(order.slice(0, n));
+  return { fit: train.filter((_, i) => !held.has(i)), validation: train.filter((_, i) => held.has(i)) };
+}
 
 export type PrunePhase = 'optimise' | 'bisect' | 'calibrate';
 
@@ -203,14 +222,16 @@ export async function pruneTask(model: SparseGpt, task: TaskFile, config: Partia
   const cfg: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, ...config };
   const t0 = now();
   const layout = new NodeLayout(model.config);
-  const pairs = task.train.map((p) => [p.a, p.b] as [TaskPrompt, TaskPrompt]);
+  const { fit, validation } = splitForValidation(task.train, cfg.validationFraction, cfg.seed);
+  const pairs = fit.map((p) => [p.a, p.b] as [TaskPrompt, TaskPrompt]);
   const { tau, curve, keptCurve } = await learnMasks(model, pairs, cfg, hooks);
   const ranking = rankNodes(tau);
 
-  // Bisection on a fixed subset of training prompts.
+  // Bisection on a fixed subset of the held-back training prompts.
   const rng = new SeededRng(cfg.seed + 1);
   const all = pairPrompts(task.train);
-  const subset = all.length <= cfg.bisectPrompts ? all : rng.shuffle(all.slice()).slice(0, cfg.bisectPrompts);
+  const judged = pairPrompts(validation);
+  const subset = judged.length <= cfg.bisectPrompts ? judged : rng.shuffle(judged.slice()).slice(0, cfg.bisectPrompts);
   const probes: [number, number][] = [];
   const lossCache = new Map<number, number>();
   const evalOpts = { maskFill: cfg.maskFill, batchSize: cfg.evalBatchSize, signal: hooks.signal };

@@ -7,6 +7,7 @@ import type { BackendName } from '../model/backends/types';
 import { goldenDiffs, testTokens } from '../model/testing/goldenDiffs';
 import { OPTION_CASES } from '../model/testing/optionMatrix';
 import { randomCheckpoint } from '../model/testing/randomCheckpoint';
+import { bigModelRun, refusalKeepsModel, sparseGoldenSuite } from './bigModelChecks';
 import { targetLogits } from './explorerChecks';
 
 async function useBackend(name: BackendName): Promise<{ backend: string; adapter: string }> {
@@ -28,5 +29,5 @@ async function goldenSuite(name: BackendName) {
 }
 
 registerBrowserBackends(import.meta.env.BASE_URL);
-(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite, targetLogits };
+(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite, targetLogits, bigModelRun, refusalKeepsModel, sparseGoldenSuite };
 document.getElementById('out')!.textContent = 'ready';

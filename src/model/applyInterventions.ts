@@ -1,6 +1,7 @@
 import type { ModelConfig } from './config';
 import type { Intervention } from './interventions';
 import { allSites, nodeId, parseNodeId, parseSite, siteWidth, type NodeRef, type SiteName } from './sites';
+import type { SparseMatrix } from './sparseMatrix';
 import type { HostTensor, LoadedCheckpoint } from './weights';
 
 /**
@@ -19,6 +20,8 @@ export interface CompiledInterventions {
   /** Edited copies of state-dict tensors, original `[out, in]` orientation, keyed by released name. A bias
    *  appears here even for bias-free models when a mean-mode edge needs one. */
   tensors: Map<string, HostTensor>;
+  /** Edited copies of the linear weights a sparse-representation checkpoint keeps as SparseMatrix (ckpt.sparse). */
+  sparse?: Map<string, SparseMatrix>;
   sites: Map<SiteName, SiteOverride>;
 }
 
@@ -73,6 +76,8 @@ export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Inte
     }
     return t;
   };
+  // Edges on sparse weights: the zeroed entries per key, applied as one copy at the end.
+  const sparseZeroed = new Map<string, Set<number>>();
   const override = (site: SiteName): SiteOverride => {
     let o = sites.get(site);
     if (!o) {
@@ -103,6 +108,17 @@ export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Inte
       // Sequential edits: a repeated edge finds its weight already zero and is a no-op.
       const source = parseNodeId(iv.source);
       const loc = edgeLocation(c, source, parseNodeId(iv.target));
+      const S = ckpt.sparse?.get(loc.weight);
+      if (S) {
+        let zeroed = sparseZeroed.get(loc.weight);
+        if (!zeroed) sparseZeroed.set(loc.weight, (zeroed = new Set()));
+        const flat = loc.row * S.cols + loc.col;
+        const w = zeroed.has(flat) ? 0 : S.get(loc.row, loc.col);
+        if (w === 0) continue;
+        zeroed.add(flat);
+        if (iv.mode === 'mean') editable(loc.bias, S.rows).data[loc.row] += w * siteMean(ckpt, source.site)[source.channel];
+        continue;
+      }
       const W = editable(loc.weight, 0);
       const cols = W.shape[1];
       const w = W.data[loc.row * cols + loc.col];
@@ -111,7 +127,13 @@ export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Inte
       if (iv.mode === 'mean') editable(loc.bias, W.shape[0]).data[loc.row] += w * siteMean(ckpt, source.site)[source.channel];
     }
   }
-  return { tensors, sites };
+  if (sparseZeroed.size === 0) return { tensors, sites };
+  const sparse = new Map<string, SparseMatrix>();
+  for (const [key, flat] of sparseZeroed) {
+    const S = ckpt.sparse!.get(key)!;
+    sparse.set(key, S.withZeroed([...flat].map((f) => [Math.floor(f / S.cols), f % S.cols] as const)));
+  }
+  return { tensors, sparse, sites };
 }
 
 /** First layer whose computation an intervention list changes (nLayer: only final_resid; Infinity: none).

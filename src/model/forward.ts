@@ -5,6 +5,7 @@ import { disposeInterventions, GpuWeights, uploadInterventions, type DeviceInter
 import type { Intervention } from './interventions';
 import { activation, attention, causalMask, layerNorm, linear, rmsNorm } from './layers';
 import { allSites, siteName, siteWidth, type LayerSiteKind, type SiteName } from './sites';
+import { defaultSparseKernel, sparseLinear, type SparseKernel } from './sparseLinear';
 import { tf } from './tfjs';
 import type { LoadedCheckpoint } from './weights';
 
@@ -51,9 +52,16 @@ export interface RunResult {
   residuals?: Map<number, tf.Tensor3D>;
 }
 
+export interface SparseGptOptions {
+  /** How linear weights kept sparse (ckpt.sparse) are multiplied (default: defaultSparseKernel of the backend). */
+  sparseKernel?: SparseKernel;
+}
+
 /**
  * A weight-sparse GPT on the active TF.js backend. Weights are uploaded dense once (sparsity buys nothing
- * on GPU matmuls at these sizes); intervention lists are compiled to edited weight copies and per-site
+ * on GPU matmuls at these sizes), except the linear weights of a checkpoint loaded in the sparse representation
+ * (ckpt.sparse: large models, where it is what fits and what runs fastest on cpu/wasm; src/model/memoryEstimate.ts),
+ * which stay on the host and go through sparseLinear. Intervention lists are compiled to edited weight copies and per-site
  * vectors, cached for the most recent non-empty list and freed when it changes or on dispose().
  */
 export class SparseGpt {
@@ -64,14 +72,17 @@ export class SparseGpt {
   /** Causal masks by sequence length, so GPU backends don't re-upload one per call; a few lengths at most. */
   private readonly masks = new Map<number, tf.Tensor2D>();
 
-  constructor(private readonly ckpt: LoadedCheckpoint) {
+  private readonly sparseKernel: SparseKernel;
+
+  constructor(private readonly ckpt: LoadedCheckpoint, opts: SparseGptOptions = {}) {
     this.config = ckpt.config;
+    this.sparseKernel = opts.sparseKernel ?? defaultSparseKernel(tf.getBackend());
     this.weights = new GpuWeights(ckpt);
     for (const [site, m] of ckpt.means) this.means.set(site, tf.keep(tf.tensor1d(m)));
   }
 
-  static fromCheckpoint(ckpt: LoadedCheckpoint): SparseGpt {
-    return new SparseGpt(ckpt);
+  static fromCheckpoint(ckpt: LoadedCheckpoint, opts: SparseGptOptions = {}): SparseGpt {
+    return new SparseGpt(ckpt, opts);
   }
 
   dispose(): void {
@@ -100,6 +111,11 @@ export class SparseGpt {
   /** Device bytes held by the base weights. */
   get weightBytes(): number {
     return this.weights.bytes;
+  }
+
+  /** Host bytes of the linear weights kept sparse (0 in the dense representation). */
+  get sparseWeightBytes(): number {
+    return this.weights.sparseBytes;
   }
 
   private dropCache(): void {
@@ -148,6 +164,10 @@ export class SparseGpt {
     const mask = this.causalMask(T);
     const w = (key: string) => this.weight(dev, key);
     const mw = (key: string) => this.mustWeight(dev, key);
+    const lin = (x: tf.Tensor3D, weightKey: string, biasKey: string): tf.Tensor3D => {
+      const s = dev?.sparse.get(weightKey) ?? this.weights.sparse(weightKey);
+      return s ? sparseLinear(x, s, w(biasKey), this.sparseKernel) : linear(x, mw(weightKey), w(biasKey));
+    };
     const recordAll = opts.record === 'all';
     const recordSet = new Set<string>(recordAll ? [] : (opts.record ?? []));
     const attnSet = new Set(opts.recordAttention ?? []);
@@ -202,31 +222,38 @@ export class SparseGpt {
       };
 
       for (let i = start; i < c.nLayer; i++) {
-        keepResidual(i, x);
-        const p = `transformer.h.${i}`;
-        const s = (kind: LayerSiteKind) => siteName(i, kind);
-        const a = site(s('attn.act_in'), sparsify('attn_in', norm(x, `${p}.ln_1`)));
-        const qkv = linear(a, mw(`${p}.attn.c_attn.weight`), w(`${p}.attn.c_attn.bias`));
-        const [q0, k0, v0] = tf.split(qkv, 3, 2) as tf.Tensor3D[];
-        const q = site(s('attn.q'), sparsify('attn_q', q0));
-        const k = site(s('attn.k'), sparsify('attn_k', k0));
-        const v = site(s('attn.v'), sparsify('attn_v', v0));
-        const { y, probs } = attention(q, k, v, c.nHead, c.dHead, mask, c.sink ? mw(`${p}.attn.attn_imp.sink_logit`) : undefined);
-        if (attnSet.has(i)) {
-          attnLayers.push(i);
-          atts.push(probs);
-        }
-        const ra = linear(y, mw(`${p}.attn.c_proj.weight`), w(`${p}.attn.c_proj.bias`));
-        x = tf.add(x, site(s('attn.resid_delta'), sparsify('attn_out', ra)));
-        const m = site(s('mlp.act_in'), sparsify('mlp_in', norm(x, `${p}.ln_2`)));
-        const pre = linear(m, mw(`${p}.mlp.c_fc.weight`), w(`${p}.mlp.c_fc.bias`));
-        const h = site(s('mlp.post_act'), sparsify('mlp_neuron', activation(pre, c.activation)));
-        const rm = linear(h, mw(`${p}.mlp.c_proj.weight`), w(`${p}.mlp.c_proj.bias`));
-        x = tf.add(x, site(s('mlp.resid_delta'), sparsify('mlp_out', rm)));
+        // One tidy per layer: a layer's intermediates are freed before the next one starts, so the working memory is
+        // one layer's, not nLayer's (it matters for the released sizes). What a layer records is returned, i.e. kept.
+        const marks = [recs.length, atts.length, ress.length] as const;
+        x = tf.tidy(() => {
+          let xl = x;
+          keepResidual(i, xl);
+          const p = `transformer.h.${i}`;
+          const s = (kind: LayerSiteKind) => siteName(i, kind);
+          const a = site(s('attn.act_in'), sparsify('attn_in', norm(xl, `${p}.ln_1`)));
+          const qkv = lin(a, `${p}.attn.c_attn.weight`, `${p}.attn.c_attn.bias`);
+          const [q0, k0, v0] = tf.split(qkv, 3, 2) as tf.Tensor3D[];
+          const q = site(s('attn.q'), sparsify('attn_q', q0));
+          const k = site(s('attn.k'), sparsify('attn_k', k0));
+          const v = site(s('attn.v'), sparsify('attn_v', v0));
+          const { y, probs } = attention(q, k, v, c.nHead, c.dHead, mask, c.sink ? mw(`${p}.attn.attn_imp.sink_logit`) : undefined);
+          if (attnSet.has(i)) {
+            attnLayers.push(i);
+            atts.push(probs);
+          }
+          const ra = lin(y, `${p}.attn.c_proj.weight`, `${p}.attn.c_proj.bias`);
+          xl = tf.add(xl, site(s('attn.resid_delta'), sparsify('attn_out', ra)));
+          const m = site(s('mlp.act_in'), sparsify('mlp_in', norm(xl, `${p}.ln_2`)));
+          const pre = lin(m, `${p}.mlp.c_fc.weight`, `${p}.mlp.c_fc.bias`);
+          const h = site(s('mlp.post_act'), sparsify('mlp_neuron', activation(pre, c.activation)));
+          const rm = lin(h, `${p}.mlp.c_proj.weight`, `${p}.mlp.c_proj.bias`);
+          xl = tf.add(xl, site(s('mlp.resid_delta'), sparsify('mlp_out', rm)));
+          return [xl, ...recs.slice(marks[0]), ...atts.slice(marks[1]), ...ress.slice(marks[2])];
+        })[0] as tf.Tensor3D;
       }
       keepResidual(c.nLayer, x);
       x = site('final_resid', x);
-      let logits = linear(norm(x, 'transformer.ln_f'), mw('lm_head.weight'), w('final_logits_bias'));
+      let logits = lin(norm(x, 'transformer.ln_f'), 'lm_head.weight', 'final_logits_bias');
       if (c.bigramTable) logits = tf.add(logits, tf.gather(mw('bigram_table'), tokens));
       return { logits, recs, atts, ress };
     });

@@ -1,19 +1,19 @@
 import type { CompiledInterventions } from './applyInterventions';
 import type { ModelConfig } from './config';
 import type { SiteName } from './sites';
+import type { SparseMatrix } from './sparseMatrix';
 import { tf } from './tfjs';
-import type { HostTensor, LoadedCheckpoint } from './weights';
+import { isLinearWeight, type HostTensor, type LoadedCheckpoint } from './weights';
 
 /**
  * Device-side copies of checkpoint tensors. Linear weights (`[out, in]` in the checkpoint) are stored
  * transposed (`[in, out]`) so the forward pass is a plain `x @ W`: matMul's transposeA/B flags are
  * 10-50x slower on the wasm backend. Every tensor here is tf.keep-ed (it outlives any tidy scope it was
- * created in) and freed only by dispose().
+ * created in) and freed only by dispose(). Linear weights of the sparse representation (ckpt.sparse) stay on the
+ * host as SparseMatrix and are multiplied by src/model/sparseLinear.ts.
  */
 
-export function isLinearWeight(key: string): boolean {
-  return key === 'lm_head.weight' || /\.(c_attn|c_proj|c_fc)\.weight$/.test(key);
-}
+export { isLinearWeight };
 
 export function transposeHost(t: HostTensor): HostTensor {
   const [rows, cols] = t.shape;
@@ -63,21 +63,40 @@ function unusedByConfig(c: ModelConfig, key: string): boolean {
 
 export class GpuWeights {
   private readonly tensors = new Map<string, tf.Tensor>();
+  private readonly sparseWeights = new Map<string, SparseMatrix>();
 
   constructor(ckpt: LoadedCheckpoint) {
     const c = ckpt.config;
-    const missing = requiredKeys(c).filter((k) => !ckpt.tensors.has(k));
+    const missing = requiredKeys(c).filter((k) => !ckpt.tensors.has(k) && !ckpt.sparse?.has(k));
     if (missing.length) throw new Error(`checkpoint is missing tensors: ${missing.join(', ')}`);
-    for (const [key, t] of ckpt.tensors) {
-      if (unusedByConfig(c, key)) continue;
-      this.tensors.set(key, uploadTensor(key, t));
+    try {
+      for (const [key, t] of ckpt.tensors) {
+        if (unusedByConfig(c, key)) continue;
+        this.tensors.set(key, uploadTensor(key, t));
+      }
+      // Tied unembedding: lm_head is wte; the embedding lookup needs wte as [V, d], the unembedding as [d, V].
+      if (c.tiedUnembed) this.tensors.set('lm_head.weight', uploadTensor('lm_head.weight', ckpt.tensors.get('transformer.wte.weight')!));
+    } catch (e) {
+      this.dispose(); // e.g. out of backend memory half-way: free what was uploaded
+      throw e;
     }
-    // Tied unembedding: lm_head is wte; the embedding lookup needs wte as [V, d], the unembedding as [d, V].
-    if (c.tiedUnembed) this.tensors.set('lm_head.weight', uploadTensor('lm_head.weight', ckpt.tensors.get('transformer.wte.weight')!));
+    for (const [key, m] of ckpt.sparse ?? []) if (!unusedByConfig(c, key)) this.sparseWeights.set(key, m);
   }
 
   get(key: string): tf.Tensor | undefined {
     return this.tensors.get(key);
+  }
+
+  /** A linear weight kept sparse on the host, if this key is one. */
+  sparse(key: string): SparseMatrix | undefined {
+    return this.sparseWeights.get(key);
+  }
+
+  /** Host bytes of the sparse linear weights. */
+  get sparseBytes(): number {
+    let n = 0;
+    for (const m of this.sparseWeights.values()) n += m.bytes;
+    return n;
   }
 
   /** Device bytes held (float32). */
@@ -90,6 +109,7 @@ export class GpuWeights {
   dispose(): void {
     for (const t of this.tensors.values()) t.dispose();
     this.tensors.clear();
+    this.sparseWeights.clear();
   }
 }
 
@@ -97,6 +117,8 @@ export class GpuWeights {
  *  `x * keep + fill` vectors. Built once per distinct list and kept until the list changes. */
 export interface DeviceInterventions {
   weights: Map<string, tf.Tensor>;
+  /** Edited copies of sparse linear weights (host-side; nothing to free). */
+  sparse: Map<string, SparseMatrix>;
   sites: Map<SiteName, { keep: tf.Tensor1D; fill: tf.Tensor1D }>;
 }
 
@@ -107,7 +129,7 @@ export function uploadInterventions(compiled: CompiledInterventions): DeviceInte
   for (const [site, o] of compiled.sites) {
     sites.set(site, { keep: tf.keep(tf.tensor1d(o.keep)), fill: tf.keep(tf.tensor1d(o.fill)) });
   }
-  return { weights, sites };
+  return { weights, sparse: new Map(compiled.sparse ?? []), sites };
 }
 
 export function disposeInterventions(d: DeviceInterventions): void {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { BackendName } from '../model/backends/types';
 import type { EngineClient } from '../worker/engineClient';
-import type { ModelSource } from '../worker/protocol';
+import type { EngineMemoryOptions, ModelSource } from '../worker/protocol';
 import { useAppStore, type ModelIndexEntry } from './appStore';
 
 const indexSchema = z.object({
@@ -27,10 +27,10 @@ export function modelsBaseUrl(): string {
   return `${import.meta.env.BASE_URL}models/`;
 }
 
-export async function startEngine(client: EngineClient, pinned: BackendName | null): Promise<void> {
+export async function startEngine(client: EngineClient, pinned: BackendName | null, memory: EngineMemoryOptions = {}): Promise<void> {
   engine = client;
   try {
-    const backend = await client.request('init', { baseUrl: import.meta.env.BASE_URL, pinnedBackend: pinned }).result;
+    const backend = await client.request('init', { baseUrl: import.meta.env.BASE_URL, pinnedBackend: pinned, memory }).result;
     set({ backend });
   } catch (e) {
     set({ backendError: (e as Error).message });

@@ -8,6 +8,10 @@ import { useLiveStore } from './liveStore';
 import { fetchCircuit, fetchTask, fetchTaskList } from './taskFiles';
 import type { Intervention } from '../model/interventions';
 import { makeSession, parseSession, type SessionFile } from './sessionFile';
+import { isCustomTaskId } from '../tasks/customTask';
+import type { TaskFile } from '../tasks/taskSchema';
+import type { CircuitFile } from '../circuit/circuitSchema';
+import { customTaskFile, registerCustomTask, useCustomTaskStore } from './customTaskStore';
 
 const ex = useExplorerStore;
 const live = useLiveStore;
@@ -26,8 +30,15 @@ export async function loadTasks(wanted: string | null, restore?: TaskRestore): P
   try {
     const tasks = await fetchTaskList(modelBase, model?.card);
     live.setState({ tasks, taskNotice: tasks.length ? null : 'this model folder lists no tasks (tasks/index.json)' });
-    const pick = wanted && tasks.includes(wanted) ? wanted : tasks[0];
-    if (wanted && !tasks.includes(wanted)) live.setState({ taskNotice: `the link names task "${wanted}", which this model does not have` });
+    const known = (t: string) => tasks.includes(t) || (isCustomTaskId(t) && !!useCustomTaskStore.getState().specs[t]);
+    const pick = wanted && known(wanted) ? wanted : tasks[0];
+    if (wanted && !known(wanted)) {
+      live.setState({
+        taskNotice: isCustomTaskId(wanted)
+          ? `the link names the user-defined task "${wanted}" but does not carry its definition (a long one does not fit in a link: share it with Export JSON)`
+          : `the link names task "${wanted}", which this model does not have`,
+      });
+    }
     if (pick) await selectTask(pick, pick === wanted ? restore : undefined);
   } catch (e) {
     live.setState({ taskNotice: (e as Error).message });
@@ -35,6 +46,19 @@ export async function loadTasks(wanted: string | null, restore?: TaskRestore): P
 }
 
 let taskRequest = 0;
+
+/** What the task panel says while a task has no circuit. */
+export function noCircuitNotice(task: string): string {
+  return isCustomTaskId(task)
+    ? 'no circuit for this task yet: use Find circuit to prune one here'
+    : `no circuit has been pruned for ${task} yet (circuits/${task}.json)`;
+}
+
+/** A task's file and shipped circuit: from the model folder, or built from a user-defined task's spec (no circuit). */
+async function taskAndCircuit(base: string, task: string): Promise<[TaskFile, CircuitFile | null]> {
+  if (isCustomTaskId(task)) return [(await customTaskFile(task)).task, null];
+  return Promise.all([fetchTask(base, task), fetchCircuit(base, task)]);
+}
 
 /** Opens a task: its file and circuit, then the restored selection or its first pair (node and position reset). */
 export async function selectTask(task: string, restore?: TaskRestore): Promise<void> {
@@ -44,12 +68,12 @@ export async function selectTask(task: string, restore?: TaskRestore): Promise<v
   // A prompt typed while the task was loading wins over the task's first pair.
   const promptAtStart = useAppStore.getState().prompt;
   try {
-    const [taskFile, shipped] = await Promise.all([fetchTask(base, task), fetchCircuit(base, task)]);
+    const [taskFile, shipped] = await taskAndCircuit(base, task);
     if (request !== taskRequest) return; // a later pick superseded this one
     const circuit = live.getState().found[task]?.circuit ?? shipped;
     live.setState({
       taskFile, circuit, shippedCircuit: shipped, pruneError: null, reference: {}, current: null, currentKey: null,
-      taskNotice: circuit ? null : `no circuit has been pruned for ${task} yet (circuits/${task}.json)`,
+      taskNotice: circuit ? null : noCircuitNotice(task),
     });
     if (restore) {
       ex.setState({ task, edgeThreshold: null });
@@ -134,17 +158,28 @@ export function exportSession(): string {
     interventions: s.iv.present,
     selection: { pair: s.pair, side: s.side, node: s.node, pos: s.pos },
     circuit: live.getState().circuit,
+    customTask: isCustomTaskId(s.task) ? useCustomTaskStore.getState().specs[s.task] ?? null : null,
   });
   return JSON.stringify(session, null, 1);
 }
 
-/** Applies an exported session; on any problem nothing changes and the message is returned. */
-export function importSession(text: string): string | null {
+/**
+ * Applies an exported session; on any problem nothing changes and the message is returned. A session that carries a
+ * user-defined task defines it (replacing one of the same name) and opens it first.
+ */
+export async function importSession(text: string): Promise<string | null> {
   let session: SessionFile;
   try {
     session = parseSession(text);
   } catch (e) {
     return (e as Error).message;
+  }
+  if (session.custom_task) {
+    const id = registerCustomTask(session.custom_task);
+    if (session.task === id) {
+      await selectTask(id);
+      if (ex.getState().task !== id) return `the session's task "${id}" could not be opened: ${live.getState().taskNotice ?? 'unknown problem'}`;
+    }
   }
   const s = ex.getState();
   if (session.task && session.task !== s.task) return `the session is for task "${session.task}"; pick that task first`;

@@ -7,7 +7,7 @@ import { useAppStore } from './appStore';
 import { useExplorerStore } from './explorerStore';
 import { useLiveStore } from './liveStore';
 import { encodeInterventions } from './urlCodec';
-import { circuitNodeIds, comparisonVariants } from './variants';
+import { circuitNodeIds, comparisonVariants, taskMetricVariants } from './variants';
 
 /** What the live answers depend on besides the prompt, as one string (shown as data attributes for tests). */
 export function stateSignature(): string {
@@ -138,14 +138,14 @@ function runEval(engine: EngineClient): void {
   const ex = useExplorerStore.getState();
   const lv = useLiveStore.getState();
   if (!lv.taskFile) return;
-  const all = comparisonVariants(ex.view, lv.circuit, ex.mode, ex.iv.present);
+  const all = taskMetricVariants(ex.view, lv.circuit, ex.mode, ex.iv.present, lv.taskFile);
   const current = all[all.length - 1]!;
   const refKey = (v: Variant) => `${v.label}|${ex.mode}`;
   // With no user interventions "current" is the view's reference, whose metrics are cached.
   const viewRef = refKey(all.find((v) => v.label === (ex.view === 'circuit' && lv.circuit ? 'circuit' : 'full'))!);
   const trivial = ex.iv.present.length === 0;
   const missing = all.slice(0, -1).filter((v) => !lv.reference[refKey(v)]);
-  const currentKey = JSON.stringify([lv.taskFile.task, current.interventions]);
+  const currentKey = JSON.stringify([lv.taskFile.task, current.interventions, current.calibration ?? null]);
   const needCurrent = !trivial && currentKey !== lv.currentKey;
   const sig = stateSignature();
   if (missing.length === 0 && !needCurrent) {

@@ -1,4 +1,5 @@
 import { engineClient } from './actions';
+import { noCircuitNotice } from './explorerActions';
 import { useAppStore } from './appStore';
 import { useExplorerStore } from './explorerStore';
 import { useLiveStore } from './liveStore';
@@ -56,7 +57,7 @@ export function showShippedCircuit(): void {
   const shipped = live.getState().shippedCircuit;
   live.setState({
     found, circuit: shipped, pruneError: null, reference: {}, current: null, currentKey: null,
-    taskNotice: shipped ? null : `no circuit has been pruned for ${task} yet (circuits/${task}.json)`,
+    taskNotice: shipped ? null : noCircuitNotice(task),
   });
   useExplorerStore.setState({ edgeThreshold: null });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { circuitFileSchema, type CircuitFile } from '../circuit/circuitSchema';
+import { customTaskSpecSchema, type CustomTaskSpec } from '../tasks/customTask';
 import { ablationModeSchema, interventionListSchema, type AblationMode, type Intervention } from '../model/interventions';
 
 /**
@@ -17,14 +18,17 @@ export const sessionFileSchema = z.object({
   interventions: interventionListSchema,
   selection: z.object({ pair: z.number().int().nonnegative().nullable(), side: z.enum(['a', 'b']), node: z.string().nullable(), pos: z.number().int().nonnegative().nullable() }),
   circuit: circuitFileSchema.nullable(),
+  /** The definition of a user-defined task (src/tasks/customTask.ts) when the session is about one. */
+  custom_task: customTaskSpecSchema.nullable().optional(),
 });
 export type SessionFile = z.infer<typeof sessionFileSchema>;
 
 export function makeSession(p: {
   model: string | null; task: string | null; mode: AblationMode; view: 'full' | 'circuit'; interventions: readonly Intervention[];
-  selection: SessionFile['selection']; circuit: CircuitFile | null;
+  selection: SessionFile['selection']; circuit: CircuitFile | null; customTask?: CustomTaskSpec | null;
 }): SessionFile {
-  return { format: SESSION_FORMAT, ...p, interventions: [...p.interventions] };
+  const { customTask, ...rest } = p;
+  return { format: SESSION_FORMAT, ...rest, interventions: [...p.interventions], ...(customTask ? { custom_task: customTask } : {}) };
 }
 
 export function parseSession(text: string): SessionFile {

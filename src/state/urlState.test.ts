@@ -24,6 +24,18 @@ describe('URL state', () => {
     expect(r.problems).toHaveLength(3);
     expect(r.problems.join(' ')).toMatch(/"task".*"iv".*"mode"/);
   });
+  it('carries a user-defined task in the link, and reports a malformed one', () => {
+    const custom = { name: 'quotes', targets: ['"', "'"] as [string, string], examples: 'x = "a || x = \'a\nA| y = "b\nB| y = \'b' };
+    const q = formatUrlState({ model: 'm', task: 'custom_quotes', custom }, '');
+    const back = parseUrlState(q);
+    expect(back.problems).toEqual([]);
+    expect(back.state).toEqual({ model: 'm', task: 'custom_quotes', custom });
+    const bad = parseUrlState('?task=custom_x&custom=%%%');
+    expect(bad.state).toEqual({ task: 'custom_x' });
+    expect(bad.problems[0]).toMatch(/"custom"/);
+    // Too long for a link: left out rather than written.
+    expect(new URLSearchParams(formatUrlState({ task: 'custom_big', custom: { ...custom, examples: 'x'.repeat(10_000) } }, '')).get('custom')).toBeNull();
+  });
   it('encodes interventions compactly and rejects malformed ones', () => {
     expect(decodeInterventions(encodeInterventions(ivs))).toEqual(ivs);
     expect(encodeInterventions([ivs[0]!])).toBe('n~3.mlp.post_act:17~m');

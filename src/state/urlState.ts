@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ablationModeSchema, type Intervention } from '../model/interventions';
+import { decodeCustomTaskSpec, encodeCustomTaskSpec, type CustomTaskSpec } from '../tasks/customTask';
 import { decodeInterventions, encodeInterventions } from './urlCodec';
 
 const nodeId = z.string().regex(/^(\d+\.(attn\.(act_in|q|k|v|resid_delta)|mlp\.(act_in|post_act|resid_delta))|final_resid):\d+$/, 'not a node id like 3.mlp.post_act:17');
@@ -27,6 +28,15 @@ export const URL_TABLE = {
   }),
   mode: ablationModeSchema,
   view: z.enum(['full', 'circuit']),
+  /** A user-defined task's definition (base64url, at most MAX_URL_SPEC_CHARS), when the task is one. */
+  custom: z.string().transform((s, ctx): CustomTaskSpec => {
+    try {
+      return decodeCustomTaskSpec(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  }),
 } as const;
 
 export type UrlKey = keyof typeof URL_TABLE;
@@ -64,6 +74,7 @@ export function formatUrlState(s: UrlState, keep: string): string {
   if (s.iv && s.iv.length) put('iv', encodeInterventions(s.iv));
   put('mode', s.mode);
   put('view', s.view);
+  if (s.custom) put('custom', encodeCustomTaskSpec(s.custom) ?? undefined);
   const q = params.toString();
   return q ? `?${q}` : '';
 }

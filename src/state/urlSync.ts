@@ -4,6 +4,8 @@ import { EMPTY_INTERVENTIONS, useExplorerStore } from './explorerStore';
 import { initHistory } from './history';
 import { useLiveStore } from './liveStore';
 import { formatUrlState, parseUrlState, type UrlState } from './urlState';
+import { isCustomTaskId } from '../tasks/customTask';
+import { registerCustomTask, useCustomTaskStore } from './customTaskStore';
 
 /** The link's state, read once at start; its problems are shown as notices. */
 export function readUrl(): UrlState {
@@ -15,6 +17,7 @@ export function readUrl(): UrlState {
 /** Puts the link's explorer part into the store (before the model and task load, which then keep it). */
 export function applyUrlState(s: UrlState): void {
   const iv: Intervention[] = s.iv ?? EMPTY_INTERVENTIONS;
+  if (s.custom) registerCustomTask(s.custom);
   useExplorerStore.setState({
     pair: s.pair ?? null,
     side: s.side ?? 'a',
@@ -42,6 +45,7 @@ export function currentUrlState(): UrlState {
     iv: ex.iv.present,
     mode: ex.mode,
     view: ex.view,
+    custom: isCustomTaskId(ex.task) ? useCustomTaskStore.getState().specs[ex.task] : undefined,
   };
 }
 
@@ -55,6 +59,6 @@ export function startUrlSync(): () => void {
     if (q !== location.search) history.replaceState(null, '', `${location.pathname}${q}${location.hash}`);
   };
   const later = () => { if (!timer) timer = setTimeout(write, 150); };
-  const subs = [useExplorerStore.subscribe(later), useAppStore.subscribe(later)];
+  const subs = [useExplorerStore.subscribe(later), useAppStore.subscribe(later), useCustomTaskStore.subscribe(later)];
   return () => { subs.forEach((u) => u()); if (timer) clearTimeout(timer); };
 }

@@ -1,6 +1,8 @@
 import type { CircuitFile } from '../circuit/circuitSchema';
 import type { AblationMode, Intervention } from '../model/interventions';
-import type { Variant } from '../worker/protocol';
+import { referenceToken } from '../tasks/taskLoss';
+import type { TaskFile } from '../tasks/taskSchema';
+import type { Variant, VariantCalibration } from '../worker/protocol';
 import type { ViewMode } from './explorerStore';
 
 /** Node ids of a circuit, `site:channel`. */
@@ -25,6 +27,30 @@ export function referenceVariant(view: ViewMode, circuit: CircuitFile | null, mo
 export function currentVariant(view: ViewMode, circuit: CircuitFile | null, mode: AblationMode, iv: readonly Intervention[]): Variant {
   const ref = referenceVariant(view, circuit, mode);
   return { ...ref, label: 'current', interventions: [...ref.interventions, ...iv] };
+}
+
+/**
+ * The circuit file's fitted logit scale and shift (docs/circuits.md: the paper's scalar calibration of the circuit's
+ * logits, fitted on the training pairs after pruning), for the task metrics of the circuit. Null when there is no
+ * circuit, when it belongs to another task, when it is studied under another ablation than it was fitted with, or when
+ * the calibration is the identity.
+ */
+export function circuitCalibration(circuit: CircuitFile | null, mode: AblationMode, task: Pick<TaskFile, 'task' | 'train'> | null): VariantCalibration | null {
+  if (!circuit || !task || circuit.task !== task.task || circuit.ablation !== mode) return null;
+  if (circuit.logit_scale === 1 && circuit.logit_shift === 0) return null;
+  return { scale: circuit.logit_scale, shift: circuit.logit_shift, reference: referenceToken(task) };
+}
+
+/**
+ * The comparison variants for task metrics: the circuit, and "current" in the circuit view, carry the circuit's
+ * calibration (so the unmodified circuit reproduces the file's calibrated test loss); the full model is never calibrated.
+ */
+export function taskMetricVariants(
+  view: ViewMode, circuit: CircuitFile | null, mode: AblationMode, iv: readonly Intervention[], task: Pick<TaskFile, 'task' | 'train'> | null,
+): Variant[] {
+  const cal = circuitCalibration(circuit, mode, task);
+  return comparisonVariants(view, circuit, mode, iv).map((v) =>
+    cal && (v.label === 'circuit' || (v.label === 'current' && view === 'circuit' && circuit)) ? { ...v, calibration: cal } : v);
 }
 
 /** Full model, circuit (when there is one) and current: the three columns every comparison shows. */

@@ -31,6 +31,8 @@ const CORPUS: SourceFile[] = [
   {
     path: 'a.py',
     text: [
+      'import os.path',
+      'from collections import OrderedDict',
       'def f(items, key):',
       '    """Docstring with "quoted" words.',
       '    if x == 1: not code',
@@ -38,6 +40,8 @@ const CORPUS: SourceFile[] = [
       '    name = "alpha" + key',
       "    other = 'beta' % key",
       '    values = [alpha, beta, gamma]',
+      '    pair = (alpha, beta)',
+      '    process(alpha, beta)',
       '    with open(path) as fh:',
       '        data = fh',
       '    for item in items:',

@@ -257,6 +257,86 @@ const withAs: TaskSpec = {
   },
 };
 
+const defOrCall: TaskSpec = {
+  name: 'def_or_call',
+  description: 'A one-line "def name(args" closes its signature with "):\\n"; a call statement "name(args" closes with ")\\n".',
+  targets: ['):\n', ')\n'],
+  generate(files, tok, opts) {
+    const sig = tokenOf(tok, '):\n');
+    const call = tokenOf(tok, ')\n');
+    const out: TaskPair[] = [];
+    eachLine(files, opts, (line, ctx, next, where) => {
+      // Arguments without nested parentheses, so the closing parenthesis is the one the decision is about.
+      const d = /^(\s*)def (\w+)\(([^()#:'"]*)\):\s*$/.exec(line);
+      const c = /^(\s*)([a-zA-Z_][\w.]*)\(([^()#:'"=]*)\)\s*$/.exec(line);
+      if (d) {
+        const [, ind, name, args] = d;
+        const a: Side = { prefix: ctx + `${ind}def ${name}(${args}`, continuation: '):\n' + next };
+        const b: Side = { prefix: ctx + `${ind}${name}(${args}`, continuation: ')\n' + next };
+        const p = makePair(tok, a, b, sig, call, opts.maxTokens, where);
+        if (p) out.push(p);
+      } else if (c && !KEYWORDS.has(c[2]!)) {
+        const [, ind, name, args] = c;
+        const a: Side = { prefix: ctx + `${ind}${name}(${args}`, continuation: ')\n' + next };
+        const b: Side = { prefix: ctx + `${ind}def ${name}(${args}`, continuation: '):\n' + next };
+        const p = makePair(tok, b, a, sig, call, opts.maxTokens, where);
+        if (p) out.push(p);
+      }
+    });
+    return out;
+  },
+};
+
+const fromImport: TaskSpec = {
+  name: 'from_import',
+  description: '"from module" continues with " import"; "import module" ends the line with "\\n".',
+  targets: [' import', '\n'],
+  generate(files, tok, opts) {
+    const imp = tokenOf(tok, ' import');
+    const nl = tokenOf(tok, '\n');
+    const out: TaskPair[] = [];
+    eachLine(files, opts, (line, ctx, next, where) => {
+      const f = /^(\s*)from ([a-zA-Z_][\w.]*) import (.+)$/.exec(line);
+      const i = /^(\s*)import ([a-zA-Z_][\w.]*)\s*$/.exec(line);
+      if (f) {
+        const [, ind, mod, names] = f;
+        const a: Side = { prefix: ctx + `${ind}from ${mod}`, continuation: ` import ${names}\n` + next };
+        const b: Side = { prefix: ctx + `${ind}import ${mod}`, continuation: '\n' + next };
+        const p = makePair(tok, a, b, imp, nl, opts.maxTokens, where);
+        if (p) out.push(p);
+      } else if (i) {
+        const [, ind, mod] = i;
+        const a: Side = { prefix: ctx + `${ind}import ${mod}`, continuation: '\n' + next };
+        const b: Side = { prefix: ctx + `${ind}from ${mod}`, continuation: ' import *\n' + next };
+        const p = makePair(tok, b, a, imp, nl, opts.maxTokens, where);
+        if (p) out.push(p);
+      }
+    });
+    return out;
+  },
+};
+
+const tupleList: TaskSpec = {
+  name: 'tuple_list',
+  description: 'Close a one-line literal with the bracket that opened it: a tuple "(" ends with ")\\n", a list "[" with "]\\n".',
+  targets: [')\n', ']\n'],
+  generate(files, tok, opts) {
+    const rp = tokenOf(tok, ')\n');
+    const rb = tokenOf(tok, ']\n');
+    const out: TaskPair[] = [];
+    eachLine(files, opts, (line, ctx, next, where) => {
+      const m = /^(\s*[\w.]+ = )([[(])([^[\](){}:#'"]*\w)([\])])\s*$/.exec(line);
+      if (!m || (m[2] === '[') !== (m[4] === ']') || !m[3]!.includes(',')) return;
+      const [, head, open, items] = m;
+      const tuple: Side = { prefix: ctx + `${head}(${items}`, continuation: ')\n' + next };
+      const list: Side = { prefix: ctx + `${head}[${items}`, continuation: ']\n' + next };
+      const p = open === '(' ? makePair(tok, tuple, list, rp, rb, opts.maxTokens, where) : makePair(tok, list, tuple, rb, rp, opts.maxTokens, where);
+      if (p) out.push(p);
+    });
+    return out;
+  },
+};
+
 // --- template tasks ----------------------------------------------------------------------------------------------
 
 const bracketCounting: TaskSpec = {
@@ -329,6 +409,9 @@ export const TASK_SPECS: readonly TaskSpec[] = [
   ifEquals,
   bracketBrace,
   withAs,
+  defOrCall,
+  fromImport,
+  tupleList,
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { isBackendName } from '../model/backends/types';
+import { parseByteSize } from '../model/memoryEstimate';
 import { fetchModelIndex, loadModel, modelsBaseUrl, startEngine } from '../state/actions';
 import { useAppStore } from '../state/appStore';
 import { loadTasks, redo, setMode, undo } from '../state/explorerActions';
@@ -36,7 +37,12 @@ export async function boot(): Promise<void> {
     first = false;
     pendingTask = null;
   });
-  await startEngine(EngineClient.create(), isBackendName(pinned) ? pinned : null);
+  // ?memoryBudget=512MB caps the memory a model may use (to try the refusal); ?weights=dense|sparse forces a representation.
+  const weights = params.get('weights');
+  await startEngine(EngineClient.create(), isBackendName(pinned) ? pinned : null, {
+    budgetBytes: parseByteSize(params.get('memoryBudget')),
+    representation: weights === 'dense' || weights === 'sparse' ? weights : 'auto',
+  });
   startLiveRunner();
   startUrlSync();
   window.addEventListener('keydown', onShortcut);

@@ -3,23 +3,26 @@ import { circuitFileSchema } from '../circuit/circuitSchema';
 import { installFastMatMulGrad } from '../circuit/fastMatMulGrad';
 import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig, type PruneProgress } from '../circuit/prune';
 import type { TaskFile } from '../tasks/taskSchema';
+import { buildCustomTask, CustomTaskError } from '../tasks/customTask';
 import { tf } from '../model/tfjs';
 import { selectBackend } from '../model/backends/selectBackend';
 import type { BackendChoice, BackendName } from '../model/backends/types';
 import { SparseGpt } from '../model/forward';
 import type { Intervention } from '../model/interventions';
+import type { MemoryPlan } from '../model/memoryEstimate';
 import type { LoadedCheckpoint } from '../model/weights';
 import type { BpeTokenizer } from '../tokenizer/bpe';
 import { loadFromSource } from './loadFromSource';
+import { engineBudget, modelMemory, pruneUnsupported } from './modelMemory';
 import { runDetailed, type DetailedRequest } from './detailedRun';
 import type {
-  DetailedResult, EmbedToken, JobProgress, LoadProgress, ModelSource, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
+  BuildTaskResult, DetailedResult, EngineMemoryOptions, ModelMemory, EmbedToken, JobProgress, LoadProgress, ModelSource, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
 } from './protocol';
 import { evalTask } from './taskEval';
 import { topPredictions } from './topPredictions';
 
 /** Pruning settings in the browser: those of `npm run prune` (scripts/lib/pruneCli.ts). */
-export const BROWSER_PRUNE_CONFIG: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, steps: 150, batchPairs: 8, bisectPrompts: 160 };
+export const BROWSER_PRUNE_CONFIG: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, steps: 150, batchPairs: 8, bisectPrompts: 256 };
 /** Test pairs the browser evaluates a found circuit on (the CLI's --test-pairs default). */
 export const BROWSER_TEST_PAIRS = 100;
 
@@ -35,6 +38,7 @@ interface LoadedModel {
   tokenizer: BpeTokenizer;
   card: unknown;
   warnings: string[];
+  memory: MemoryPlan;
 }
 
 /**
@@ -44,20 +48,38 @@ interface LoadedModel {
 export class Engine {
   private current: LoadedModel | null = null;
   backend: BackendChoice | null = null;
+  private memoryOptions: EngineMemoryOptions = {};
 
-  async init(pinned: BackendName | null): Promise<BackendChoice> {
+  async init(pinned: BackendName | null, memory: EngineMemoryOptions = {}): Promise<BackendChoice> {
+    this.memoryOptions = memory;
     this.backend = await selectBackend({ pinned });
     return this.backend;
   }
 
+  /**
+   * Loads a model folder. Its memory is planned from config.json and the weights' header before the download
+   * (src/model/memoryEstimate.ts): dense or sparse linear weights, or a refusal that names what it needs and has.
+   */
   async load(source: ModelSource, onProgress: (p: LoadProgress) => void, signal: AbortSignal): Promise<ModelSummary> {
-    const loaded = await loadFromSource(source, onProgress, signal);
+    const held = this.current?.memory.estimate;
+    let memory: ModelMemory | undefined;
+    const loaded = await loadFromSource(source, (p) => onProgress(memory ? { ...p, memory } : p), signal, {
+      budget: engineBudget(this.backend?.active ?? tf.getBackend(), this.memoryOptions),
+      representation: this.memoryOptions.representation,
+      heldBytes: held?.steadyBytes ?? 0,
+      heldDeviceBytes: held?.deviceBytes ?? 0,
+      onPlan: (plan) => {
+        memory = modelMemory(plan);
+        onProgress({ stage: 'planned', file: 'model.safetensors', loadedBytes: 0, totalBytes: null, memory });
+      },
+    });
     signal.throwIfAborted();
     const model = SparseGpt.fromCheckpoint(loaded.checkpoint);
     // Only now, with the new model fully built, does the old one go.
     const previous = this.current;
     this.current = {
       id: loaded.id, model, checkpoint: loaded.checkpoint, tokenizer: loaded.tokenizer, card: loaded.card, warnings: loaded.warnings,
+      memory: loaded.memory,
     };
     previous?.model.dispose();
     return this.summary();
@@ -73,10 +95,15 @@ export class Engine {
       total += t.data.length;
       for (let i = 0; i < t.data.length; i++) if (t.data[i] !== 0) nonzero++;
     }
+    for (const m of cur.checkpoint.sparse?.values() ?? []) {
+      total += m.rows * m.cols;
+      nonzero += m.countNonzero();
+    }
     return {
       id: cur.id, nLayer: c.nLayer, dModel: c.dModel, dMlp: c.dMlp, nHead: c.nHead, dHead: c.dHead,
       vocabSize: c.vocabSize, blockSize: c.blockSize, nonzeroWeights: nonzero, totalWeights: total,
       hasMeans: cur.checkpoint.means.size > 0, card: cur.card, warnings: cur.warnings,
+      memory: modelMemory(cur.memory), pruneUnsupported: pruneUnsupported(cur.memory),
     };
   }
 
@@ -129,6 +156,8 @@ export class Engine {
    */
   async prune(task: TaskFile, opts: { steps: number; ablation: 'mean' | 'zero' }, onProgress: (p: JobProgress) => void, signal: AbortSignal): Promise<PruneResult> {
     const cur = this.requireModel();
+    const unsupported = pruneUnsupported(cur.memory);
+    if (unsupported) throw new Error(unsupported);
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new Error(`steps must be a positive whole number (got ${opts.steps})`);
     if (task.train.length === 0) throw new Error(`task ${task.task} has no training pairs`);
     installFastMatMulGrad();
@@ -148,6 +177,17 @@ export class Engine {
     const circuit = circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, found_in: 'browser', wall_seconds: seconds } });
     onProgress({ kind: 'job', stage: 'done', done: 1, total: 1 });
     return { circuit, seconds };
+  }
+
+  /** A user-defined task (src/tasks/customTask.ts) with the loaded model's tokenizer and context length. */
+  buildTask(spec: unknown): BuildTaskResult {
+    const cur = this.requireModel();
+    try {
+      return { ok: true, built: buildCustomTask(spec, cur.tokenizer, cur.checkpoint.config.blockSize) };
+    } catch (e) {
+      if (e instanceof CustomTaskError) return { ok: false, problems: e.problems };
+      throw e;
+    }
   }
 
   memory(): { numTensors: number; numBytes: number } {

@@ -42,7 +42,7 @@ async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: A
   switch (req.type) {
     case 'init':
       registerBrowserBackends(req.baseUrl);
-      return engine.init(req.pinnedBackend);
+      return engine.init(req.pinnedBackend, req.memory);
     case 'load':
       return engine.load(req.source, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
     case 'predict':
@@ -57,5 +57,7 @@ async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: A
       return engine.embedTop(req.channel, req.k);
     case 'prune':
       return engine.prune(req.task, { steps: req.steps, ablation: req.ablation }, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
+    case 'buildTask':
+      return engine.buildTask(req.spec);
   }
 }

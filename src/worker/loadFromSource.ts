@@ -1,4 +1,4 @@
-import { loadModelFolder, type LoadedModelFolder } from '../model/checkpoint/loadModelFolder';
+import { loadModelFolder, type LoadedModelFolder, type LoadModelFolderOptions } from '../model/checkpoint/loadModelFolder';
 import { filesSource, urlSource } from '../model/checkpoint/sources';
 import type { LoadProgress, ModelSource } from './protocol';
 
@@ -7,9 +7,10 @@ export async function loadFromSource(
   source: ModelSource,
   onProgress: (p: LoadProgress) => void,
   signal: AbortSignal,
+  opts: Omit<LoadModelFolderOptions, 'onProgress' | 'signal'> = {},
 ): Promise<LoadedModelFolder & { id: string }> {
   const folder = source.kind === 'url' ? urlSource(source.baseUrl) : filesSource(source.files);
-  const loaded = await loadModelFolder(folder, { onProgress, signal });
+  const loaded = await loadModelFolder(folder, { ...opts, onProgress, signal });
   const card = (loaded.card ?? {}) as { id?: unknown };
   const id = source.kind === 'url' && source.id
     ? source.id

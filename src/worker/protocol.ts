@@ -1,7 +1,9 @@
 import type { BackendChoice, BackendName } from '../model/backends/types';
 import type { Intervention } from '../model/interventions';
+import type { RepresentationChoice, WeightRepresentation } from '../model/memoryEstimate';
 import type { CircuitFile } from '../circuit/circuitSchema';
 import type { TaskFile } from '../tasks/taskSchema';
+import type { BuiltCustomTask, CustomTaskSpec } from '../tasks/customTask';
 
 /** Where a model folder comes from. Files are the user's picked or dropped files (paths kept for folders). */
 export type ModelSource =
@@ -13,6 +15,24 @@ export interface LoadProgress {
   file: string;
   loadedBytes: number;
   totalBytes: number | null;
+  /** The memory plan, once made (before the weights are downloaded); repeated on later events. */
+  memory?: ModelMemory;
+}
+
+/** How a model's weights are held and what that costs, for the UI (from src/model/memoryEstimate.ts's plan). */
+export interface ModelMemory {
+  representation: WeightRepresentation;
+  backend: string;
+  /** Estimated bytes held once loaded, and at the peak of loading, in the chosen representation. */
+  steadyBytes: number;
+  peakBytes: number;
+  /** The same for the dense representation (and the sparse one, when possible). */
+  denseSteadyBytes: number;
+  sparseSteadyBytes: number | null;
+  availableBytes: number;
+  /** One line, e.g. "sparse weights: 93.2 MiB (dense would need 1.61 GiB), peak ... of 4.00 GiB available on wasm". */
+  text: string;
+  reason: string;
 }
 
 export interface ModelSummary {
@@ -27,6 +47,10 @@ export interface ModelSummary {
   nonzeroWeights: number;
   totalWeights: number;
   hasMeans: boolean;
+  /** How the weights are held and what that costs. */
+  memory: ModelMemory;
+  /** Null when browser pruning works for this model, else why not. */
+  pruneUnsupported: string | null;
   card: unknown;
   /** Problems that did not stop the load (e.g. no means: mean ablation unavailable). */
   warnings: string[];
@@ -67,12 +91,24 @@ export interface TargetPrompt {
 }
 
 /**
- * A model variant to compare (full model, circuit, current interventions): the intervention list it runs under.
- * Logits are compared raw: a circuit's fitted calibration (logit_scale/shift) is reported from its file, not applied.
+ * A circuit's fitted calibration (the circuit file's logit_scale and logit_shift, docs/circuits.md): the two candidate
+ * logits are multiplied by `scale` and `shift` is added to the logit of `reference` (the task's first target token,
+ * taskLoss.referenceToken), i.e. per prompt d' = scale * d + (correct === reference ? shift : -shift).
+ */
+export interface VariantCalibration {
+  scale: number;
+  shift: number;
+  reference: number;
+}
+
+/**
+ * A model variant to compare (full model, circuit, current interventions): the intervention list it runs under and,
+ * for task metrics only, the calibration applied to its logit differences (none: compared raw).
  */
 export interface Variant {
   label: string;
   interventions: Intervention[];
+  calibration?: VariantCalibration;
 }
 
 /** The prompt of a detailed run: text to tokenise, or ready token ids (task prompts). */
@@ -100,11 +136,15 @@ export interface DetailedResult {
 
 export interface TaskVariantMetrics {
   label: string;
-  /** Mean binary cross-entropy over the two target logits, over all prompts. */
+  /** Mean binary cross-entropy over the two target logits, over all prompts (after the calibration, if any). */
   loss: number;
   accuracy: number;
-  /** correct - alternative logit per prompt. */
+  /** correct - alternative logit per prompt (after the calibration, if any). */
   logitDiffs: Float32Array;
+  /** The calibration that was applied, or null. */
+  calibration: VariantCalibration | null;
+  /** Loss and accuracy of the raw logits (the same as loss and accuracy when no calibration was applied). */
+  uncalibrated: { loss: number; accuracy: number };
 }
 
 export interface TaskEvalResult {
@@ -121,7 +161,7 @@ export interface EmbedToken {
 
 /** Requests from the page to the engine worker. Every request carries an id; replies echo it. */
 export type EngineRequest =
-  | { id: number; type: 'init'; baseUrl: string; pinnedBackend: BackendName | null }
+  | { id: number; type: 'init'; baseUrl: string; pinnedBackend: BackendName | null; memory?: EngineMemoryOptions }
   | { id: number; type: 'load'; source: ModelSource }
   | { id: number; type: 'predict'; prompt: string; topK: number; interventions: Intervention[] }
   | { id: number; type: 'cancel'; target: number }
@@ -129,7 +169,18 @@ export type EngineRequest =
   | { id: number; type: 'runDetailed'; input: PromptInput; variants: Variant[]; nodes: string[]; attentionLayers: number[]; targets: [number, number] | null; topK: number }
   | { id: number; type: 'evalTask'; prompts: TargetPrompt[]; variants: Variant[] }
   | { id: number; type: 'embedTop'; channel: number; k: number }
-  | { id: number; type: 'prune'; task: TaskFile; ablation: 'mean' | 'zero'; steps: number };
+  | { id: number; type: 'prune'; task: TaskFile; ablation: 'mean' | 'zero'; steps: number }
+  | { id: number; type: 'buildTask'; spec: CustomTaskSpec };
+
+/** A user-defined task built with the loaded model's tokenizer, or every problem that stopped it. */
+export type BuildTaskResult = { ok: true; built: BuiltCustomTask } | { ok: false; problems: string[] };
+
+/** Overrides of the memory plan (URL parameters ?memoryBudget= and ?weights=; tests). */
+export interface EngineMemoryOptions {
+  /** Total bytes a model may use, instead of the backend's default budget. */
+  budgetBytes?: number | null;
+  representation?: RepresentationChoice;
+}
 
 /** The circuit a 'prune' request found (validated circuit file) and the wall time of the whole run. */
 export interface PruneResult {
@@ -152,6 +203,7 @@ export interface EngineResults {
   evalTask: TaskEvalResult;
   embedTop: { top: EmbedToken[]; bottom: EmbedToken[] };
   prune: PruneResult;
+  buildTask: BuildTaskResult;
 }
 
 /** What a request's progress callback receives. */

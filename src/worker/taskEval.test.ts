@@ -1,10 +1,18 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { circuitFileSchema } from '../circuit/circuitSchema';
 import { SparseGpt } from '../model/forward';
+import { MODELS_DIR, readModelFolder } from '../model/testing/publicModelFolders';
+import { taskMetricVariants } from '../state/variants';
+import { applyCalibration, pairPrompts, taskMetrics } from '../tasks/taskLoss';
+import { taskFileSchema } from '../tasks/taskSchema';
+import { Engine } from './engine';
 import type { Intervention } from '../model/interventions';
 import { useBackend } from '../model/testing/nodeBackends';
 import { randomCheckpoint } from '../model/testing/randomCheckpoint';
 import { tf } from '../model/tfjs';
-import { evalTask } from './taskEval';
+import { calibrateDiffs, evalTask } from './taskEval';
 import type { TargetPrompt } from './protocol';
 
 // Batched, right-padded evaluation must give each prompt exactly what a lone, unpadded run gives.
@@ -43,4 +51,57 @@ describe('evalTask', () => {
     await expect(evalTask(model, prompts, [{ label: 'full', interventions: [] }], () => {}, ctrl.signal)).rejects.toThrow();
     model.dispose();
   });
+});
+
+describe('evalTask with a circuit calibration', () => {
+  it('applies scale to the logit difference and the shift towards the reference token; reports the raw metrics too', async () => {
+    await useBackend('cpu');
+    const model = SparseGpt.fromCheckpoint(ckpt);
+    const cal = { scale: 1.7, shift: -0.4, reference: prompts[0]!.correct };
+    const r = await evalTask(model, prompts, [{ label: 'full', interventions: iv }, { label: 'circuit', interventions: iv, calibration: cal }], () => {}, new AbortController().signal);
+    const [raw, calibrated] = r.variants;
+    expect(raw!.calibration).toBeNull();
+    expect(raw!.uncalibrated).toEqual({ loss: raw!.loss, accuracy: raw!.accuracy });
+    expect(calibrated!.calibration).toEqual(cal);
+    expect(calibrated!.uncalibrated.loss).toBeCloseTo(raw!.loss, 9);
+    const signs = prompts.map((p) => (p.correct === cal.reference ? 1 : -1));
+    expect(signs.filter((x) => x === 1).length).toBeGreaterThan(0);
+    expect(signs.filter((x) => x === -1).length).toBeGreaterThan(0);
+    const want = applyCalibration(raw!.logitDiffs, signs, cal);
+    prompts.forEach((_, i) => expect(calibrated!.logitDiffs[i]).toBeCloseTo(want[i]!, 5));
+    expect(calibrated!.loss).toBeCloseTo(taskMetrics(want).loss, 9);
+    expect(calibrateDiffs(prompts, [1, 1], cal)[0]).toBeCloseTo(1.7 * 1 + (prompts[0]!.correct === cal.reference ? -0.4 : 0.4), 9);
+    model.dispose();
+  });
+});
+
+/**
+ * The explorer's task metrics for a shipped circuit, computed the way the page does (the engine's evalTask with the
+ * variants of taskMetricVariants: "restrict to circuit" calibrated with the file's logit_scale/logit_shift), reproduce
+ * the circuit file's stored test-pair figures: full_model_loss, circuit_loss (uncalibrated) and circuit_loss_calibrated.
+ */
+const SHIPPED = 'sparse-py-2l';
+const shippedDir = join(MODELS_DIR, SHIPPED);
+describe.skipIf(!existsSync(join(shippedDir, 'circuits')))(`shipped circuits of ${SHIPPED} replayed through the engine`, () => {
+  it.each(['single_double_quote', 'bracket_brace', 'while_return_true', 'set_or_string'])('%s', async (name) => {
+    await useBackend('wasm');
+    const engine = new Engine();
+    const files = [...readModelFolder(shippedDir)].map(([path, bytes]) => new File([bytes.slice()], path.split('/').pop()!));
+    await engine.load({ kind: 'files', files }, () => {}, new AbortController().signal);
+    const circuit = circuitFileSchema.parse(JSON.parse(readFileSync(join(shippedDir, 'circuits', `${name}.json`), 'utf8')));
+    const task = taskFileSchema.parse(JSON.parse(readFileSync(join(shippedDir, 'tasks', `${name}.json`), 'utf8')));
+    const test = pairPrompts(task.test.slice(0, circuit.test_pairs ?? 100));
+    const variants = taskMetricVariants('circuit', circuit, circuit.ablation, [], task);
+    expect(variants.map((v) => [v.label, !!v.calibration])).toEqual([['full', false], ['circuit', true], ['current', true]]);
+    const r = await engine.evalTask(test.map((p) => ({ tokens: p.tokens, correct: p.correct, alternative: p.alternative })), variants, () => {}, new AbortController().signal);
+    const [full, shown, current] = r.variants;
+    expect(full!.loss).toBeCloseTo(circuit.full_model_loss, 4);
+    expect(full!.accuracy).toBeCloseTo(circuit.full_model_accuracy, 6);
+    expect(shown!.uncalibrated.loss).toBeCloseTo(circuit.circuit_loss, 4);
+    expect(shown!.uncalibrated.accuracy).toBeCloseTo(circuit.circuit_accuracy, 6);
+    expect(circuit.circuit_loss_calibrated).toBeDefined();
+    expect(shown!.loss).toBeCloseTo(circuit.circuit_loss_calibrated!, 4);
+    expect(shown!.accuracy).toBeCloseTo(circuit.circuit_accuracy_calibrated!, 6);
+    expect(current!.loss).toBe(shown!.loss); // the unmodified circuit in "restrict to circuit" view
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 import type { SparseGpt } from '../model/forward';
 import { tf } from '../model/tfjs';
-import type { JobProgress, TargetPrompt, TaskEvalResult, TaskVariantMetrics, Variant } from './protocol';
-import { taskMetrics } from '../tasks/taskLoss';
+import type { JobProgress, TargetPrompt, TaskEvalResult, TaskVariantMetrics, Variant, VariantCalibration } from './protocol';
+import { applyCalibration, taskMetrics } from '../tasks/taskLoss';
 import { yieldToMessages } from './yieldToMessages';
 
 /** Tokens per forward pass (batch * padded length): large batches amortise per-op overhead; the bound keeps the
@@ -57,10 +57,22 @@ export async function evalTask(
       done += batch.length;
       onProgress({ kind: 'job', stage: `evaluating ${v.label}`, done, total });
     }
-    const m = taskMetrics(diffs);
-    out.push({ label: v.label, loss: m.loss, accuracy: m.accuracy, logitDiffs: diffs });
+    const raw = taskMetrics(diffs);
+    const cal = v.calibration ?? null;
+    const calibrated = cal ? calibrateDiffs(prompts, diffs, cal) : null;
+    const m = calibrated ? taskMetrics(calibrated) : raw;
+    out.push({
+      label: v.label, loss: m.loss, accuracy: m.accuracy, logitDiffs: calibrated ? Float32Array.from(calibrated) : diffs,
+      calibration: cal, uncalibrated: { loss: raw.loss, accuracy: raw.accuracy },
+    });
   }
   return { prompts: prompts.length, variants: out, millis: performance.now() - t0 };
+}
+
+/** The circuit file's calibration applied to per-prompt logit differences (taskLoss.applyCalibration). */
+export function calibrateDiffs(prompts: readonly TargetPrompt[], diffs: ArrayLike<number>, cal: VariantCalibration): Float64Array {
+  const signs = prompts.map((p) => (p.correct === cal.reference ? 1 : -1));
+  return applyCalibration(diffs, signs, cal);
 }
 
 /** [2 * B] device tensor: (correct, alternative) logit at each prompt's last position. */

@@ -72,3 +72,30 @@ def test_two_process_gloo(tiny_data, tmp_path):
     assert all(p.returncode == 0 for p in procs), "\n".join(o[-2000:] for o in outs)
     ck = load(out)
     assert ck["step"] == 10 and ck["tokens"] == 10 * 2 * 64  # two processes: twice the tokens per step
+
+
+def test_focus_windows_put_a_focus_token_among_the_targets():
+    import numpy as np
+    tokens = np.random.default_rng(1).integers(0, 50, size=5000).astype(np.uint16)
+    tokens[[123, 2400, 4990]] = 60  # a rare token
+    focus = trainer.focus_positions(tokens, [60, 63])  # 63 never occurs: dropped
+    assert [list(p) for p in focus] == [[123, 2400, 4990]]
+    plain_x, _ = trainer.get_batch(tokens, 8, 16, 0, 5, 0, "cpu")
+    x, y = trainer.get_batch(tokens, 8, 16, 0, 5, 0, "cpu", focus, 0.5)
+    for i in range(4):  # round(8 * 0.5) focus windows first: the rare token is one of their targets
+        assert (y[i] == 60).any(), i
+    assert torch.equal(x[4:], plain_x[4:])  # the other windows are the plain ones
+
+
+def test_continuation_counts_earlier_tokens_and_chains_commands(tiny_data, tmp_path):
+    import json
+    run(tmp_path / "first", tiny_data, "--total-tokens", str(10 * 64))
+    run(tmp_path / "second", tiny_data, "--total-tokens", str(5 * 64), "--init-from", str(tmp_path / "first" / "ckpt.pt"),
+        "--anneal-start", "0", "--anneal-end", "0")
+    ck = load(tmp_path / "second")
+    assert ck["init_tokens"] == 10 * 64 and ck["tokens"] == 15 * 64
+    targs = json.load(open(tmp_path / "second" / "train_args.json"))
+    assert len(targs["commands"]) == 2 and targs["init_tokens"] == 10 * 64
+    # no anneal: the target sparsity holds from the first step
+    from sparsity import l0_frac
+    assert l0_frac(0, 5, 0.25, 0, 0) == 0.25

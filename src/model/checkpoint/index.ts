@@ -1,7 +1,8 @@
 /** Reading model folders (docs/model-folder.md): safetensors, compact sparse tensors, validation, sources. */
 export { CheckpointError, formatBytes } from './errors';
 export { parseSafetensors, toFloat32, toInt32, type SafetensorsFile, type SafetensorsEntry, type Dtype } from './safetensors';
-export { expandTensors } from './sparse';
+export { expandTensors, readTensors } from './sparse';
+export { readSafetensorsHead, type WeightsHead } from './header';
 export {
   expectedTensors, estimateDenseBytes, checkMemoryBudget, validateTensorShapes, checkFinite, DEFAULT_MAX_DENSE_BYTES,
   type ExpectedTensor,

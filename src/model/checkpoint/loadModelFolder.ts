@@ -1,22 +1,35 @@
 import { ConfigError, parseConfig, type ModelConfig } from '../config';
-import type { LoadedCheckpoint } from '../weights';
+import { fixedMemoryBudget, planMemory, type MemoryBudget, type MemoryPlan, type RepresentationChoice } from '../memoryEstimate';
+import { isLinearWeight, type LoadedCheckpoint } from '../weights';
 import { BpeTokenizer, TokenizerError } from '../../tokenizer/bpe';
 import { CheckpointError } from './errors';
+import { readSafetensorsHead } from './header';
 import { readMeans } from './means';
-import { parseSafetensors } from './safetensors';
-import { expandTensors } from './sparse';
+import { parseSafetensors, parseSafetensorsHeader } from './safetensors';
+import { readTensors } from './sparse';
 import type { FolderFile, FolderSource, LoadProgressEvent, LoadStage } from './sources';
-import { checkFinite, checkMemoryBudget, DEFAULT_MAX_DENSE_BYTES, validateTensorShapes } from './validate';
+import { checkFinite, DEFAULT_MAX_DENSE_BYTES, validateTensorShapes } from './validate';
 
 export interface LoadModelFolderOptions {
   onProgress?: (e: LoadProgressEvent) => void;
   signal?: AbortSignal;
-  /** The "oversized" guard: most bytes of dense float32 weights to accept (default 2 GiB). */
+  /** The "oversized" guard: most bytes of weights to hold, in the chosen representation (default 2 GiB). */
   maxDenseBytes?: number;
+  /** Memory the active backend can give the model (src/model/memoryEstimate.ts); default: only maxDenseBytes limits. */
+  budget?: MemoryBudget;
+  /** Bytes (and backend bytes) held by a model that stays loaded until this one is ready. */
+  heldBytes?: number;
+  heldDeviceBytes?: number;
+  /** Keep linear weights dense, sparse, or let the memory plan decide (default). */
+  representation?: RepresentationChoice;
+  /** The memory plan, as soon as it is made (before the weights are downloaded when the source can read heads). */
+  onPlan?: (plan: MemoryPlan) => void;
 }
 
 export interface LoadedModelFolder {
   checkpoint: LoadedCheckpoint;
+  /** How the weights are held and what that costs (see memoryEstimate.ts). */
+  memory: MemoryPlan;
   tokenizer: BpeTokenizer;
   /** model-card.json, parsed but not interpreted; undefined when absent or unreadable. */
   card?: unknown;
@@ -60,17 +73,38 @@ export async function loadModelFolder(source: FolderSource, opts: LoadModelFolde
   };
   signal?.throwIfAborted();
 
-  // config.json first: it decides what to expect, and whether the model fits at all, before the big download.
+  // config.json and the weights' header first: they decide what to expect, how to hold it and whether it fits at
+  // all, before the big download.
   const configJson = parseJson(await required('config.json', 'config'), 'config.json');
   const config: ModelConfig = parseConfig(configJson);
-  checkMemoryBudget(config, maxDenseBytes);
+  const planOpts = {
+    budget: opts.budget ?? fixedMemoryBudget('any', Infinity, 'no limit given'),
+    maxWeightBytes: maxDenseBytes,
+    representation: opts.representation,
+    heldBytes: opts.heldBytes,
+    heldDeviceBytes: opts.heldDeviceBytes,
+  };
+  const head = await readSafetensorsHead(source, 'model.safetensors', signal);
+  signal?.throwIfAborted();
+  let plan = planMemory(config, head?.header ?? null, head?.fileBytes ?? null, planOpts);
+  opts.onPlan?.(plan);
 
   const modelBytes = await required('model.safetensors', 'weights');
   signal?.throwIfAborted();
   onProgress?.({ stage: 'validate', file: 'model.safetensors', loadedBytes: 0, totalBytes: null });
+  if (!head) {
+    // No header before the download (the source cannot read heads): plan again now that the storage is known.
+    plan = planMemory(config, parseSafetensorsHeader(modelBytes, 'model.safetensors'), modelBytes.length, planOpts);
+    opts.onPlan?.(plan);
+  }
   const file = parseSafetensors(modelBytes, 'model.safetensors');
-  const tensors = expandTensors(file, { maxDenseBytes });
-  warnings.push(...validateTensorShapes(config, tensors, 'model.safetensors'));
+  const keepSparse = plan.representation === 'sparse'
+    ? (key: string) => isLinearWeight(key) && !(config.tiedUnembed && key === 'lm_head.weight')
+    : undefined;
+  const { dense: tensors, sparse } = readTensors(file, { maxDenseBytes, keepSparse });
+  const shapes = new Map<string, { shape: readonly number[] }>(tensors);
+  for (const [key, m] of sparse) shapes.set(key, { shape: [m.rows, m.cols] });
+  warnings.push(...validateTensorShapes(config, shapes, 'model.safetensors'));
   checkFinite(tensors, 'model.safetensors');
 
   const meansBytes = await read('means.safetensors', 'means');
@@ -112,7 +146,8 @@ export async function loadModelFolder(source: FolderSource, opts: LoadModelFolde
   onProgress?.({ stage: 'validate', file: 'model.safetensors', loadedBytes: 1, totalBytes: 1 });
 
   return {
-    checkpoint: { config, tensors, means: means.means },
+    checkpoint: { config, tensors, ...(sparse.size > 0 ? { sparse } : {}), means: means.means },
+    memory: plan,
     tokenizer,
     ...(card === undefined ? {} : { card }),
     warnings,

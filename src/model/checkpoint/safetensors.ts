@@ -60,8 +60,30 @@ function asBytes(data: ArrayBuffer | Uint8Array): Uint8Array {
   return data instanceof Uint8Array ? data : new Uint8Array(data);
 }
 
-/** Parses a safetensors file. Throws CheckpointError naming `fileName` for any malformed or truncated input. */
-export function parseSafetensors(data: ArrayBuffer | Uint8Array, fileName = 'file.safetensors'): SafetensorsFile {
+/** One tensor as the header describes it (its bytes are [begin, end) of the data section). */
+export interface SafetensorsTensorInfo {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  numel: number;
+  begin: number;
+  end: number;
+}
+
+/** A safetensors header on its own: enough to plan a load before the data is downloaded. */
+export interface SafetensorsHeader {
+  /** 8 + the JSON header's length: where the data section starts. */
+  dataStart: number;
+  metadata: Record<string, string>;
+  /** Tensors in header order. */
+  infos: SafetensorsTensorInfo[];
+}
+
+/**
+ * Parses the 8-byte length and the JSON header. `bytes` must hold at least the whole header (a file's first
+ * `8 + N` bytes); the data section is not looked at. Throws CheckpointError as parseSafetensors does.
+ */
+export function parseSafetensorsHeader(data: ArrayBuffer | Uint8Array, fileName = 'file.safetensors'): SafetensorsHeader {
   const bytes = asBytes(data);
   const fail = (msg: string, tensor?: string): never => {
     throw new CheckpointError(`${fileName}: ${msg}`, { file: fileName, tensor });
@@ -101,10 +123,8 @@ export function parseSafetensors(data: ArrayBuffer | Uint8Array, fileName = 'fil
     return fail('header is corrupt: the JSON header is not an object');
   }
 
-  const dataStart = 8 + headerLen;
-  const dataLength = bytes.length - dataStart;
   let metadata: Record<string, string> = {};
-  const infos: { name: string; dtype: Dtype; shape: number[]; numel: number; begin: number; end: number }[] = [];
+  const infos: SafetensorsTensorInfo[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       const m = metadataSchema.safeParse(raw);
@@ -135,7 +155,17 @@ export function parseSafetensors(data: ArrayBuffer | Uint8Array, fileName = 'fil
     }
     infos.push({ name, dtype, shape: info.shape, numel, begin, end });
   }
+  return { dataStart: 8 + headerLen, metadata, infos };
+}
 
+/** Parses a safetensors file. Throws CheckpointError naming `fileName` for any malformed or truncated input. */
+export function parseSafetensors(data: ArrayBuffer | Uint8Array, fileName = 'file.safetensors'): SafetensorsFile {
+  const bytes = asBytes(data);
+  const fail = (msg: string, tensor?: string): never => {
+    throw new CheckpointError(`${fileName}: ${msg}`, { file: fileName, tensor });
+  };
+  const { dataStart, metadata, infos } = parseSafetensorsHeader(bytes, fileName);
+  const dataLength = bytes.length - dataStart;
   const dataNeeded = infos.reduce((m, t) => Math.max(m, t.end), 0);
   if (dataNeeded > dataLength) {
     throw new CheckpointError(

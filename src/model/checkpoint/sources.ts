@@ -28,11 +28,42 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** The first bytes of a file, and its full size when the source knows it. */
+export interface FileHead {
+  bytes: Uint8Array;
+  totalBytes: number | null;
+}
+
 /** Where a model folder's files come from. `read` resolves to null when the folder has no such file. */
 export interface FolderSource {
   /** For messages, e.g. the base URL or "the dropped files". */
   readonly label: string;
   read(file: FolderFile, opts: ReadOptions): Promise<Uint8Array | null>;
+  /**
+   * The first `length` bytes of a file (fewer if it is shorter) without reading the rest: used to read the
+   * safetensors header and plan memory before the download. Null when the folder has no such file. Optional.
+   */
+  readHead?(file: FolderFile, length: number, opts: { signal?: AbortSignal }): Promise<FileHead | null>;
+}
+
+/** Reads up to `length` bytes from the start of a stream, then cancels it. */
+async function readStreamHead(stream: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const out = new Uint8Array(length);
+  let got = 0;
+  try {
+    while (got < length) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const n = Math.min(value.length, length - got);
+      out.set(value.subarray(0, n), got);
+      got += n;
+    }
+  } finally {
+    void reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  return got === length ? out : out.slice(0, got);
 }
 
 const PROGRESS_INTERVAL_MS = 50;
@@ -121,6 +152,31 @@ export function urlSource(baseUrl: string, opts: { fetch?: typeof fetch } = {}):
       }
       return readStreamWithProgress(res.body, total, file, ro);
     },
+    async readHead(file, length, ro) {
+      const url = base + file + query;
+      let res: Response;
+      try {
+        // no-store: a cached partial response could otherwise be stitched into the later full read, which breaks on
+        // servers that compress range responses (vite preview does).
+        res = await doFetch(url, { signal: ro.signal, cache: 'no-store', headers: { Range: `bytes=0-${length - 1}` } });
+      } catch (e) {
+        if (ro.signal?.aborted) throw ro.signal.reason ?? e;
+        throw new CheckpointError(`${file}: could not fetch ${url} (${(e as Error).message})`, { file, cause: e });
+      }
+      if (res.status === 404 || res.status === 410 || res.status === 416) return null;
+      if (!res.ok) throw new CheckpointError(`${file}: could not fetch ${url}: HTTP ${res.status} ${res.statusText}`.trim(), { file });
+      if ((res.headers.get('content-type') ?? '').startsWith('text/html')) {
+        void res.body?.cancel().catch(() => {});
+        return null;
+      }
+      // 206: "bytes 0-N/TOTAL"; a server that ignores Range answers 200 with the whole file (read only its head).
+      const range = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
+      const len = res.headers.get('content-length');
+      const identity = !res.headers.get('content-encoding') || res.headers.get('content-encoding') === 'identity';
+      const totalBytes = res.status === 206 ? (range ? Number(range[1]) : null) : len !== null && identity && /^\d+$/.test(len) ? Number(len) : null;
+      const bytes = res.body ? await readStreamHead(res.body, length) : new Uint8Array(await res.arrayBuffer()).slice(0, length);
+      return { bytes, totalBytes };
+    },
   };
 }
 
@@ -176,6 +232,11 @@ export function filesSource(files: Iterable<File | PathedFile>): FolderSource {
       if (typeof blob.stream !== 'function') return new Uint8Array(await blob.arrayBuffer());
       return readStreamWithProgress(blob.stream() as ReadableStream<Uint8Array>, blob.size, file, ro);
     },
+    async readHead(file, length) {
+      const blob = matchFolderFile(entries, file, label);
+      if (!blob) return null;
+      return { bytes: new Uint8Array(await blob.slice(0, length).arrayBuffer()), totalBytes: blob.size };
+    },
   };
 }
 
@@ -196,6 +257,11 @@ export function mapSource(
       const bytes = matchFolderFile(entries, file, label);
       if (bytes) ro.onProgress?.({ stage: ro.stage, file, loadedBytes: bytes.length, totalBytes: bytes.length });
       return bytes;
+    },
+    async readHead(file, length, ro) {
+      ro.signal?.throwIfAborted();
+      const bytes = matchFolderFile(entries, file, label);
+      return bytes ? { bytes: bytes.subarray(0, length), totalBytes: bytes.length } : null;
     },
   };
 }

@@ -1,6 +1,8 @@
+import { SparseMatrix } from '../sparseMatrix';
 import type { HostTensor } from '../weights';
 import { CheckpointError, formatBytes } from './errors';
 import { isFloatDtype, shapeNumel, toFloat32, toInt32, type SafetensorsFile } from './safetensors';
+import { nonFiniteError } from './validate';
 
 /**
  * Compact sparse tensors (docs/model-folder.md): tensor `K` stored as `K.__indices` (I32 [nnz], flat row-major,
@@ -11,8 +13,16 @@ export const SPARSE_VALUES_SUFFIX = '.__values';
 export const SPARSE_META_PREFIX = 'sparse:';
 
 export interface ExpandOptions {
-  /** Refuse to allocate more than this many bytes of dense float32 data in total. */
+  /** Refuse to allocate more than this many bytes of weights in total (dense float32 and sparse matrices). */
   maxDenseBytes?: number;
+  /** Keys to hold as SparseMatrix instead of dense (2-D only; the sparse representation's linear weights). */
+  keepSparse?: (key: string) => boolean;
+}
+
+export interface ReadTensors {
+  dense: Map<string, HostTensor>;
+  /** Only keys for which keepSparse said yes; finite-checked here (the dense ones are checked by checkFinite). */
+  sparse: Map<string, SparseMatrix>;
 }
 
 function parseDenseShape(text: string, fileName: string, key: string): number[] {
@@ -40,7 +50,13 @@ function parseDenseShape(text: string, fileName: string, key: string): number[] 
  * Validates the sparse encoding (dtypes, matching lengths, indices strictly increasing and in range).
  */
 export function expandTensors(file: SafetensorsFile, opts: ExpandOptions = {}): Map<string, HostTensor> {
+  return readTensors(file, { maxDenseBytes: opts.maxDenseBytes }).dense;
+}
+
+/** expandTensors, except that the keys `keepSparse` picks become SparseMatrix (never expanded to dense). */
+export function readTensors(file: SafetensorsFile, opts: ExpandOptions = {}): ReadTensors {
   const { fileName } = file;
+  const keepSparse = opts.keepSparse ?? (() => false);
   const err = (msg: string, tensor?: string) => new CheckpointError(`${fileName}: ${msg}`, { file: fileName, tensor });
   const maxBytes = opts.maxDenseBytes ?? Infinity;
   let allocated = 0;
@@ -67,12 +83,23 @@ export function expandTensors(file: SafetensorsFile, opts: ExpandOptions = {}): 
   // dense file stay zero-copy views of it (copying would double the memory of the largest download).
   const copyDense = sparseKeys.size > 0;
   const out = new Map<string, HostTensor>();
+  const sparseOut = new Map<string, SparseMatrix>();
+  const finite = (name: string, shape: readonly number[], vals: Float32Array, flat: (i: number) => number) => {
+    for (let i = 0; i < vals.length; i++) if (vals[i]! - vals[i]! !== 0) throw nonFiniteError(fileName, name, shape, flat(i), vals[i]!);
+  };
   for (const [name, e] of file.tensors) {
     if (name.endsWith(SPARSE_INDICES_SUFFIX) || name.endsWith(SPARSE_VALUES_SUFFIX)) continue;
     if (sparseKeys.has(name)) throw err(`tensor "${name}" is stored both densely and as a compact sparse pair`, name);
     if (!isFloatDtype(e.dtype)) throw err(`tensor "${name}" has dtype ${e.dtype}; weights must be F32, F16 or BF16`, name);
-    charge(e.numel, name);
     const data = toFloat32(e);
+    if (e.shape.length === 2 && keepSparse(name)) {
+      finite(name, e.shape, data, (i) => i);
+      const m = SparseMatrix.fromDense(e.shape, data);
+      charge(m.bytes / 4, name);
+      sparseOut.set(name, m);
+      continue;
+    }
+    charge(e.numel, name);
     out.set(name, { shape: [...e.shape], data: copyDense && data.buffer === e.data.buffer ? data.slice() : data });
   }
 
@@ -101,8 +128,10 @@ export function expandTensors(file: SafetensorsFile, opts: ExpandOptions = {}): 
     if (idxE.numel > numel) throw err(`compact sparse tensor "${key}" has ${idxE.numel} entries but only ${numel} elements`, key);
     const idx = toInt32(idxE, fileName);
     const vals = toFloat32(valE);
-    charge(numel, key);
-    const dense = new Float32Array(numel);
+    const sparse = shape.length === 2 && keepSparse(key);
+    // CSR of W^T: (cols + 1) column pointers, then an int32 row and a float32 value per entry.
+    charge(sparse ? (shape[1]! + 1) + 2 * idx.length : numel, key);
+    const dense = sparse ? null : new Float32Array(numel);
     let prev = -1;
     for (let i = 0; i < idx.length; i++) {
       const j = idx[i]!;
@@ -113,9 +142,14 @@ export function expandTensors(file: SafetensorsFile, opts: ExpandOptions = {}): 
         throw err(`compact sparse tensor "${key}": indices are not strictly increasing at position ${i} (${prev} then ${j})`, key);
       }
       prev = j;
-      dense[j] = vals[i]!;
+      if (dense) dense[j] = vals[i]!;
     }
-    out.set(key, { shape, data: dense });
+    if (dense) {
+      out.set(key, { shape, data: dense });
+    } else {
+      finite(key, shape, vals, (i) => idx[i]!);
+      sparseOut.set(key, SparseMatrix.fromCompact(shape, idx, vals));
+    }
   }
-  return out;
+  return { dense: out, sparse: sparseOut };
 }

@@ -79,7 +79,7 @@ const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
  */
 export function validateTensorShapes(
   c: ModelConfig,
-  tensors: ReadonlyMap<string, HostTensor>,
+  tensors: ReadonlyMap<string, { shape: readonly number[] }>,
   fileName = 'model.safetensors',
 ): string[] {
   const expected = expectedTensors(c);
@@ -112,6 +112,20 @@ export function validateTensorShapes(
     : [];
 }
 
+/** The error for a NaN or ±Infinity at a flat index of a tensor. */
+export function nonFiniteError(fileName: string, name: string, shape: readonly number[], i: number, v: number): CheckpointError {
+  const multi: number[] = [];
+  let r = i;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    multi.unshift(r % shape[k]!);
+    r = Math.floor(r / shape[k]!);
+  }
+  return new CheckpointError(
+    `${fileName}: tensor "${name}" has a non-finite value (${v}) at flat index ${i} ${fmt(multi)}`,
+    { file: fileName, tensor: name },
+  );
+}
+
 /** Refuses NaN or ±Infinity anywhere, naming the tensor and the first bad index. */
 export function checkFinite(tensors: ReadonlyMap<string, HostTensor>, fileName = 'model.safetensors'): void {
   for (const [name, t] of tensors) {
@@ -119,18 +133,7 @@ export function checkFinite(tensors: ReadonlyMap<string, HostTensor>, fileName =
     for (let i = 0; i < a.length; i++) {
       const v = a[i]!;
       // v - v is 0 for finite numbers and NaN for NaN and ±Infinity.
-      if (v - v !== 0) {
-        const multi: number[] = [];
-        let r = i;
-        for (let k = t.shape.length - 1; k >= 0; k--) {
-          multi.unshift(r % t.shape[k]!);
-          r = Math.floor(r / t.shape[k]!);
-        }
-        throw new CheckpointError(
-          `${fileName}: tensor "${name}" has a non-finite value (${v}) at flat index ${i} ${fmt(multi)}`,
-          { file: fileName, tensor: name },
-        );
-      }
+      if (v - v !== 0) throw nonFiniteError(fileName, name, t.shape, i, v);
     }
   }
 }

@@ -27,15 +27,17 @@ export function testTokens(n: number, vocab: number, seed = 7): number[] {
 /**
  * Runs the TF.js forward (on whatever backend is active) and the float64 reference on the same tokens, and
  * returns the max abs difference of the logits, of every hook site and of every layer's attention pattern.
- * Framework-free so the same check runs in Vitest and in the browser harness page.
+ * Framework-free so the same check runs in Vitest and in the browser harness page. `runAs` is the checkpoint the
+ * TF.js side runs (default: `ckpt`), e.g. the same weights in the sparse representation.
  */
 export async function goldenDiffs(
   ckpt: LoadedCheckpoint,
   tokens: number[],
   interventions: Intervention[] = [],
   reference: ReferenceOptions = {},
+  runAs: LoadedCheckpoint = ckpt,
 ): Promise<Record<string, number>> {
-  const model = new SparseGpt(ckpt);
+  const model = new SparseGpt(runAs);
   try {
     const layers = [...Array(ckpt.config.nLayer).keys()];
     const got = await model.run(tokens, { record: 'all', recordAttention: layers, interventions });

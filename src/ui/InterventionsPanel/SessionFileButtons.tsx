@@ -14,7 +14,7 @@ export function SessionFileButtons() {
   };
   const load = async (f: File | undefined) => {
     if (!f) return;
-    setProblem(importSession(await f.text()));
+    setProblem(await importSession(await f.text()));
     if (input.current) input.current.value = '';
   };
   return (

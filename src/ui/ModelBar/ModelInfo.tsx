@@ -13,7 +13,9 @@ export function ModelInfo() {
     ['d_mlp', String(model.dMlp)],
     ['nonzero weights', `${model.nonzeroWeights.toLocaleString()} of ${model.totalWeights.toLocaleString()} (1/${(model.totalWeights / Math.max(1, model.nonzeroWeights)).toFixed(1)})`],
     ['mean ablation', model.hasMeans ? 'available' : 'unavailable (no means.safetensors)'],
+    ['weights in memory', model.memory.text],
   ];
+  if (model.pruneUnsupported) rows.push(['circuit search', model.pruneUnsupported]);
   for (const key of ['kind', 'tokens_trained', 'val_loss']) {
     if (card[key] !== undefined) rows.push([key, String(card[key])]);
   }

@@ -8,8 +8,12 @@ import { AttentionPattern } from './AttentionPattern';
 import { EdgeList } from './EdgeList';
 import { EmbeddingView } from './EmbeddingView';
 import { TokenHeatmap } from './TokenHeatmap';
+import { TopSnippets } from './TopSnippets';
 
-/** The inspected node: its value on every token (now and in the reference), its edges, and what it reads or attends to. */
+/**
+ * The inspected node: its value on every token (now and in the reference), where it is largest on held-out code, its
+ * edges, and what it reads or attends to.
+ */
 export function NodeDetail() {
   const node = useExplorerStore((s) => s.node);
   const list = useExplorerStore((s) => s.iv.present);
@@ -41,6 +45,7 @@ export function NodeDetail() {
         <button onClick={() => selectNode(null)} aria-label="Close node detail">Close</button>
       </p>
       {detailed && cur ? <TokenHeatmap tokens={detailed.tokens} current={cur} reference={ref} refLabel={refLabel} /> : <p className="muted small">running…</p>}
+      <TopSnippets node={node} />
       <EdgeList node={node} />
       {qkv && layer !== null && <AttentionPattern layer={layer} head={Math.floor(channel / model.dHead)} />}
       {residual && <EmbeddingView channel={channel} />}

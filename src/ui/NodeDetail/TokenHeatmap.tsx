@@ -1,6 +1,6 @@
-import * as d3 from 'd3';
 import { selectPos } from '../../state/explorerActions';
 import type { TokenView } from '../../worker/protocol';
+import { heatColor } from '../shared/heatColor';
 import { useEffectivePos } from '../shared/liveSelectors';
 import { showToken } from '../shared/tokenText';
 
@@ -10,13 +10,13 @@ interface Props { tokens: TokenView[]; current: Float32Array; reference?: Float3
 export function TokenHeatmap({ tokens, current, reference, refLabel }: Props) {
   const pos = useEffectivePos();
   const maxAbs = Math.max(1e-9, ...current.map(Math.abs), ...(reference ? [...reference].map(Math.abs) : []));
-  const color = d3.scaleDiverging<string>([-maxAbs, 0, maxAbs], (t) => d3.interpolateRdBu(1 - t));
+  const color = heatColor(maxAbs);
   const row = (label: string, values: ArrayLike<number>, testid: string) => (
     <div className="heat-row" data-testid={testid}>
       <span className="muted small heat-label">{label}</span>
       <div className="tokens">
         {tokens.map((t, i) => (
-          <button key={i} className={`token heat${i === pos ? ' selected' : ''}`} style={{ background: color(values[i]!), color: Math.abs(values[i]!) > 0.6 * maxAbs ? '#fff' : '#111' }}
+          <button key={i} className={`token heat${i === pos ? ' selected' : ''}`} style={color(values[i]!)}
             title={`${JSON.stringify(t.text)} @${i}: ${values[i]!.toFixed(4)}`} data-value={values[i]} onClick={() => selectPos(i)}>{showToken(t.text)}</button>
         ))}
       </div>

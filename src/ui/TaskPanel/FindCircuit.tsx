@@ -26,8 +26,8 @@ export function FindCircuit() {
   return (
     <div className="find-circuit" data-testid="find-circuit">
       <div className="row">
-        <button type="button" onClick={() => void findCircuit(steps)} disabled={!!job || !(steps >= 1)}
-          title={`prune ${model.id} on the ${taskFile.train.length} training pairs of ${taskFile.task}, here in the browser`}>
+        <button type="button" onClick={() => void findCircuit(steps)} disabled={!!job || !(steps >= 1) || !!model.pruneUnsupported}
+          title={model.pruneUnsupported ?? `prune ${model.id} on the ${taskFile.train.length} training pairs of ${taskFile.task}, here in the browser`}>
           Find circuit
         </button>
         <label className="small">

@@ -21,6 +21,8 @@ export function LossAtK() {
   const ablated = circuit && off.size ? circuit.nodes.filter((n) => off.has(`${n.site}:${n.channel}`)).length : 0;
   const fullK = circuit?.total_nodes ?? d3.max(curve, (p) => p[0]) ?? 0;
   const k = view === 'circuit' && circuit ? circuit.nodes.length - ablated : fullK - off.size;
+  // The curve is of uncalibrated losses (docs/circuits.md), so the live point is too.
+  const liveLoss = current?.uncalibrated.loss;
 
   useEffect(() => {
     const svg = ref.current;
@@ -28,7 +30,7 @@ export function LossAtK() {
     const s = d3.select(svg);
     s.selectAll('*').remove();
     const ks = curve.map((p) => p[0]).concat(k > 0 ? [k] : []);
-    const ls = curve.map((p) => p[1]).concat(current ? [current.loss, circuit.target_loss] : [circuit.target_loss]);
+    const ls = curve.map((p) => p[1]).concat(liveLoss !== undefined ? [liveLoss, circuit.target_loss] : [circuit.target_loss]);
     const x = d3.scaleLog().domain([Math.max(1, d3.min(ks)!), Math.max(2, d3.max(ks)!)]).range([M.l, W - M.r]).nice();
     const y = d3.scaleLinear().domain([0, (d3.max(ls) ?? 1) * 1.1]).range([H - M.b, M.t]).nice();
     s.append('g').attr('transform', `translate(0,${H - M.b})`).call(d3.axisBottom(x).ticks(4, '~s'));
@@ -37,18 +39,18 @@ export function LossAtK() {
       .attr('stroke', 'currentColor').attr('stroke-dasharray', '3 3').attr('opacity', 0.5);
     s.append('path').datum(curve.filter((p) => p[0] >= 1)).attr('fill', 'none').attr('stroke', 'var(--accent)').attr('stroke-width', 1.5)
       .attr('d', d3.line<[number, number]>().x((p) => x(p[0])).y((p) => y(p[1])));
-    if (current && k >= 1) {
-      s.append('circle').attr('data-testid', 'live-point').attr('cx', x(k)).attr('cy', y(current.loss)).attr('r', 5).attr('fill', '#e6a700').attr('stroke', 'currentColor')
-        .append('title').text(`now: ${k} nodes, loss ${current.loss.toFixed(3)}`);
+    if (liveLoss !== undefined && k >= 1) {
+      s.append('circle').attr('data-testid', 'live-point').attr('cx', x(k)).attr('cy', y(liveLoss)).attr('r', 5).attr('fill', '#e6a700').attr('stroke', 'currentColor')
+        .append('title').text(`now: ${k} nodes, loss ${liveLoss.toFixed(3)} (uncalibrated)`);
     }
     s.append('text').attr('x', W - M.r).attr('y', H - 2).attr('text-anchor', 'end').attr('font-size', 10).attr('fill', 'currentColor').text('nodes kept (k)');
-  }, [circuit, curve, current, k]);
+  }, [circuit, curve, liveLoss, k]);
 
   if (!circuit || curve.length === 0) return null;
   return (
     <figure className="loss-at-k">
-      <svg ref={ref} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Loss at k; current state: ${k} nodes, loss ${current?.loss.toFixed(3) ?? 'pending'}`} />
-      <figcaption className="muted small">task loss vs nodes kept (pruning); dashed: target; dot: now</figcaption>
+      <svg ref={ref} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Loss at k; current state: ${k} nodes, loss ${liveLoss?.toFixed(3) ?? 'pending'}`} />
+      <figcaption className="muted small">task loss vs nodes kept (pruning, uncalibrated); dashed: target; dot: now</figcaption>
     </figure>
   );
 }

@@ -2,6 +2,17 @@ import { cancelEval } from '../../state/liveRunner';
 import { useExplorerStore } from '../../state/explorerStore';
 import { useLiveStore } from '../../state/liveStore';
 import { fmt } from '../shared/liveSelectors';
+import type { TaskVariantMetrics } from '../../worker/protocol';
+
+/** What "calibrated" means, for the row's tooltip. */
+function calibrationTitle(m: TaskVariantMetrics, targets: readonly [string, string] | undefined): string | undefined {
+  const c = m.calibration;
+  if (!c) return undefined;
+  return `Calibrated like the circuit file's test loss: after pruning, the paper fits one scalar scale and one shift of ` +
+    `the circuit's logits on the training pairs. Here both candidate logits are multiplied by logit_scale = ${c.scale.toFixed(4)} ` +
+    `and logit_shift = ${c.shift.toFixed(4)} is added to the logit of ${JSON.stringify(targets?.[0] ?? `token ${c.reference}`)}. ` +
+    `Uncalibrated: loss ${fmt(m.uncalibrated.loss)}, accuracy ${(m.uncalibrated.accuracy * 100).toFixed(1)}%. The full model is not calibrated.`;
+}
 
 /** Task loss and accuracy over the test pairs: full model, circuit and the current state, with evaluation progress. */
 export function MetricsTable() {
@@ -13,11 +24,14 @@ export function MetricsTable() {
   const error = useLiveStore((s) => s.evalError);
   const forState = useLiveStore((s) => s.currentFor);
   const prompts = useLiveStore((s) => (s.taskFile ? s.taskFile.test.length * 2 : 0));
+  const targets = useLiveStore((s) => s.taskFile?.target_tokens);
   if (!prompts) return null;
+  const cal = (m: TaskVariantMetrics | undefined) => (m?.calibration ? ' (calibrated)' : '');
+  const circuitM = reference[`circuit|${mode}`];
   const rows = [
     { label: 'full', name: 'full model', m: reference[`full|${mode}`] },
-    ...(circuit ? [{ label: 'circuit', name: `circuit (${circuit.nodes.length} nodes)`, m: reference[`circuit|${mode}`] }] : []),
-    { label: 'current', name: 'current', m: current ?? undefined },
+    ...(circuit ? [{ label: 'circuit', name: `circuit${cal(circuitM)} (${circuit.nodes.length} nodes)`, m: circuitM }] : []),
+    { label: 'current', name: `current${cal(current ?? undefined)}`, m: current ?? undefined },
   ];
   return (
     <div data-testid="task-metrics" data-for={forState ?? undefined} aria-busy={progress !== null}>
@@ -26,16 +40,18 @@ export function MetricsTable() {
         <thead><tr><th /><th>loss</th><th>accuracy</th></tr></thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.label} data-variant={r.label} data-loss={r.m?.loss} data-accuracy={r.m?.accuracy}>
-              <td>{r.name}</td><td>{fmt(r.m?.loss)}</td><td>{r.m ? `${(r.m.accuracy * 100).toFixed(1)}%` : '–'}</td>
+            <tr key={r.label} data-variant={r.label} data-loss={r.m?.loss} data-accuracy={r.m?.accuracy} data-calibrated={r.m ? String(!!r.m.calibration) : undefined}
+              data-uncalibrated-loss={r.m?.uncalibrated.loss} data-uncalibrated-accuracy={r.m?.uncalibrated.accuracy}>
+              <td title={r.m ? calibrationTitle(r.m, targets) : undefined}>{r.name}</td><td>{fmt(r.m?.loss)}</td><td>{r.m ? `${(r.m.accuracy * 100).toFixed(1)}%` : '–'}</td>
             </tr>
           ))}
         </tbody>
       </table>
       {circuit && (
-        <p className="muted small">
+        <p className="muted small" data-testid="circuit-file-metrics" data-circuit-loss={circuit.circuit_loss} data-circuit-loss-calibrated={circuit.circuit_loss_calibrated}>
           from the circuit file: full {fmt(circuit.full_model_loss)}, circuit {fmt(circuit.circuit_loss)}
           {circuit.circuit_loss_calibrated !== undefined && ` (calibrated ${fmt(circuit.circuit_loss_calibrated)})`}, target {fmt(circuit.target_loss)}
+          {circuit.ablation !== mode && ` · the circuit's calibration was fitted under ${circuit.ablation} ablation, so it is not applied under ${mode}`}
         </p>
       )}
       {progress && (

@@ -1,0 +1,22 @@
+// bench.html?big=<model id>: one large-model measurement (src/harness/bigModelChecks.ts) for scripts/bench.mjs, which
+// runs each weight representation in a fresh browser so that the renderer's peak memory belongs to that option alone.
+import { isBackendName } from '../model/backends/types';
+import { bigModelRun } from '../harness/bigModelChecks';
+
+export async function bigModelBench(params: URLSearchParams): Promise<unknown> {
+  const id = params.get('big')!;
+  const backend = params.get('backend') ?? 'wasm';
+  if (!isBackendName(backend)) throw new Error(`unknown backend ${backend}`);
+  const weights = params.get('weights');
+  const kernel = params.get('kernel');
+  const r = await bigModelRun({
+    baseUrl: `${import.meta.env.BASE_URL}models/${id}/`,
+    backend,
+    representation: weights === 'dense' || weights === 'sparse' ? weights : 'auto',
+    kernel: kernel === 'densify' ? 'densify' : 'csr',
+    runs: Number(params.get('runs') ?? 5),
+  });
+  if (!('sites' in r) || !r.sites) return r;
+  const { sites, ...rest } = r;
+  return { ...rest, sitesMaxRelDiff: Math.max(...Object.values(sites).map((s) => s.relDiff)) };
+}

@@ -1,0 +1,212 @@
+// Large-model checks and measurements in the browser (harness.html, bench.html): load a model folder of the released
+// sizes (scripts/make-bridges2-model.py writes one) in a chosen weight representation, run its golden 64-token prompt,
+// compare with the PyTorch float64 reference stored next to it, and report load time, forward latency and memory.
+import { tf } from '../model/tfjs';
+import type { BackendName } from '../model/backends/types';
+import { loadModelFolder } from '../model/checkpoint/loadModelFolder';
+import { parseSafetensors, toFloat32, toInt32 } from '../model/checkpoint/safetensors';
+import { urlSource } from '../model/checkpoint/sources';
+import { absTopKCount, type AbsTopKLocation } from '../model/config';
+import { SparseGpt } from '../model/forward';
+import type { Intervention } from '../model/interventions';
+import { defaultMemoryBudget, describePlan, fixedMemoryBudget, type RepresentationChoice } from '../model/memoryEstimate';
+import { allSites, parseSite, siteWidth } from '../model/sites';
+import type { SparseKernel } from '../model/sparseLinear';
+import { goldenDiffs, testTokens } from '../model/testing/goldenDiffs';
+import { OPTION_CASES } from '../model/testing/optionMatrix';
+import { randomCheckpoint } from '../model/testing/randomCheckpoint';
+import { toSparseRepresentation } from '../model/testing/sparseCheckpoint';
+import { Engine } from '../worker/engine';
+
+export interface BigModelOptions {
+  baseUrl: string;
+  backend: BackendName;
+  representation?: RepresentationChoice;
+  kernel?: SparseKernel;
+  /** Timed forward passes after one warm-up. */
+  runs?: number;
+  /** Total memory budget in bytes instead of the backend's default (to see a refusal). */
+  budgetBytes?: number;
+}
+
+const LOC: Record<string, AbsTopKLocation> = {
+  'attn.act_in': 'attn_in', 'attn.q': 'attn_q', 'attn.k': 'attn_k', 'attn.v': 'attn_v', 'attn.resid_delta': 'attn_out',
+  'mlp.act_in': 'mlp_in', 'mlp.post_act': 'mlp_neuron', 'mlp.resid_delta': 'mlp_out',
+};
+
+function memoryNow() {
+  const perf = performance as Performance & { memory?: { usedJSHeapSize: number; totalJSHeapSize: number } };
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return {
+    jsHeapUsedBytes: perf.memory?.usedJSHeapSize ?? null,
+    wasmHeapBytes: wasm?.HEAPU8?.buffer.byteLength ?? null,
+    tfBytes: tf.memory().numBytes,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Loads, runs and compares; a refused load resolves to { refused: message }. */
+export async function bigModelRun(o: BigModelOptions) {
+  if (!(await tf.setBackend(o.backend))) throw new Error(`backend ${o.backend} failed to start`);
+  await tf.ready();
+  const before = memoryNow();
+  const t0 = performance.now();
+  let loaded;
+  try {
+    loaded = await loadModelFolder(urlSource(o.baseUrl), {
+      budget: o.budgetBytes ? fixedMemoryBudget(o.backend, o.budgetBytes, 'harness budget') : defaultMemoryBudget(o.backend),
+      representation: o.representation ?? 'auto',
+    });
+  } catch (e) {
+    return { refused: (e as Error).message };
+  }
+  const { checkpoint, memory } = loaded;
+  const model = new SparseGpt(checkpoint, { sparseKernel: o.kernel ?? 'csr' });
+  const loadMs = performance.now() - t0;
+  const afterLoad = memoryNow();
+  try {
+    const res = await fetch(`${o.baseUrl}golden.safetensors`);
+    if (!res.ok) throw new Error(`golden.safetensors: HTTP ${res.status}`);
+    const golden = parseSafetensors(new Uint8Array(await res.arrayBuffer()), 'golden.safetensors');
+    const tokens = [...toInt32(golden.tensors.get('p0.tokens')!)];
+    const c = checkpoint.config;
+    const times: number[] = [];
+    let out = await model.run(tokens, { record: 'all' }); // warm-up, and the run that is compared
+    for (let i = 0; i < (o.runs ?? 3); i++) {
+      const t = performance.now();
+      await model.run(tokens);
+      times.push(performance.now() - t);
+    }
+    // Logits: max |got - want| relative to the largest |want| (the logits' scale).
+    const want = toFloat32(golden.tensors.get('p0.logits')!);
+    let diff = 0;
+    let scale = 0;
+    let finite = true;
+    for (let i = 0; i < want.length; i++) {
+      if (!Number.isFinite(out.logits[i]!)) finite = false;
+      diff = Math.max(diff, Math.abs(out.logits[i]! - want[i]!));
+      scale = Math.max(scale, Math.abs(want[i]!));
+    }
+    // Hook sites the same way, and how many entries per row each AbsTopK site kept (at most k).
+    const sites: Record<string, { relDiff: number; maxKept: number; k: number | null }> = {};
+    for (const s of allSites(c)) {
+      const g = out.sites.get(s)!;
+      const w = toFloat32(golden.tensors.get(`p0.${s}`)!);
+      let d = 0;
+      let sc = 0;
+      for (let i = 0; i < w.length; i++) {
+        d = Math.max(d, Math.abs(g[i]! - w[i]!));
+        sc = Math.max(sc, Math.abs(w[i]!));
+      }
+      const width = siteWidth(c, s);
+      let maxKept = 0;
+      for (let t = 0; t < tokens.length; t++) {
+        let n = 0;
+        for (let j = 0; j < width; j++) if (g[t * width + j] !== 0) n++;
+        maxKept = Math.max(maxKept, n);
+      }
+      const kind = parseSite(s).kind;
+      sites[s] = { relDiff: d / Math.max(sc, 1e-30), maxKept, k: kind === 'final_resid' ? null : absTopKCount(c, LOC[kind]!, width) };
+    }
+    // Interventions of the large-model path: node ablation and circuit restriction change the logits; an edge too.
+    const lastLayer = c.nLayer - 1;
+    const hottest = (site: string, width: number) => {
+      const v = out.sites.get(site as never)!;
+      let h = 0;
+      for (let j = 0; j < width; j++) if (Math.abs(v[(tokens.length - 1) * width + j]!) > Math.abs(v[(tokens.length - 1) * width + h]!)) h = j;
+      return h;
+    };
+    const changed = async (ivs: Intervention[]) => {
+      const t = performance.now();
+      const r = await model.run(tokens, { interventions: ivs });
+      let m = 0;
+      for (let i = 0; i < r.logits.length; i++) m = Math.max(m, Math.abs(r.logits[i]! - out.logits[i]!));
+      return { maxLogitChange: m, ms: performance.now() - t };
+    };
+    const interventions = {
+      nodeAblation: await changed([{ kind: 'node', node: `${lastLayer}.mlp.resid_delta:${hottest(`${lastLayer}.mlp.resid_delta`, c.dModel)}`, mode: 'zero' }]),
+      circuitRestriction: await changed([{ kind: 'circuit', mode: 'mean', nodes: allSites(c).flatMap((s) => [...Array(Math.min(64, siteWidth(c, s))).keys()].map((ch) => `${s}:${ch}`)) }]),
+      edgeAblation: await changed(strongEdge(checkpoint, lastLayer, hottest(`${lastLayer}.mlp.resid_delta`, c.dModel), tokens.length, out.sites.get(`${lastLayer}.mlp.post_act`)!)),
+    };
+    const afterRuns = memoryNow();
+    out = null as unknown as typeof out;
+    return {
+      backend: tf.getBackend(),
+      representation: memory.representation,
+      kernel: memory.representation === 'sparse' ? (o.kernel ?? 'csr') : null,
+      plan: describePlan(memory),
+      estimate: memory.estimate,
+      loadMs,
+      forwardMs: times,
+      forwardMsMedian: median(times),
+      promptTokens: tokens.length,
+      logitsLength: want.length,
+      logitsShape: [tokens.length, c.vocabSize],
+      finite,
+      logitsMaxAbsDiff: diff,
+      logitsScale: scale,
+      logitsRelDiff: diff / scale,
+      sites,
+      interventions,
+      memory: { before, afterLoad, afterRuns },
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The mlp c_proj edge into resid_delta channel `target` from the post_act channel that contributes most to it at
+ *  the last position (post_act -> mlp.resid_delta). */
+function strongEdge(ckpt: { sparse?: Map<string, { get(r: number, c: number): number; cols: number }>; tensors: Map<string, { data: Float32Array; shape: number[] }> }, layer: number, target: number, T: number, post: Float32Array): Intervention[] {
+  const key = `transformer.h.${layer}.mlp.c_proj.weight`;
+  const S = ckpt.sparse?.get(key);
+  const D = ckpt.tensors.get(key);
+  const cols = S ? S.cols : D!.shape[1]!;
+  const w = (i: number) => (S ? S.get(target, i) : D!.data[target * cols + i]!);
+  const contribution = (i: number) => Math.abs(w(i) * post[(T - 1) * cols + i]!);
+  let best = -1;
+  for (let i = 0; i < cols; i++) if (w(i) !== 0 && (best < 0 || contribution(i) > contribution(best))) best = i;
+  return best < 0 ? [] : [{ kind: 'edge', source: `${layer}.mlp.post_act:${best}`, target: `${layer}.mlp.resid_delta:${target}`, mode: 'zero' }];
+}
+
+/**
+ * Through the app's engine (the worker's logic, here on the page): load a small model, then try `bigUrl` under a
+ * tiny budget; the refusal's message and whether the small model still answers the same.
+ */
+export async function refusalKeepsModel(o: { smallUrl: string; bigUrl: string; budgetBytes: number; backend: BackendName }) {
+  const engine = new Engine();
+  await engine.init(o.backend, { budgetBytes: o.budgetBytes });
+  const signal = new AbortController().signal;
+  await engine.load({ kind: 'url', baseUrl: o.smallUrl, id: 'small' }, () => {}, signal);
+  const before = await engine.predict('def f(x):\n    return', 5, []);
+  const plans: string[] = [];
+  let refused: string | null = null;
+  try {
+    await engine.load({ kind: 'url', baseUrl: o.bigUrl, id: 'big' }, (p) => p.memory && plans.push(p.memory.text), signal);
+  } catch (e) {
+    refused = (e as Error).message;
+  }
+  const after = await engine.predict('def f(x):\n    return', 5, []);
+  return {
+    refused,
+    plans,
+    stillLoaded: engine.summary().id,
+    sameAnswer: JSON.stringify(after.top.map((p) => [p.id, p.logit])) === JSON.stringify(before.top.map((p) => [p.id, p.logit])),
+  };
+}
+
+/**
+ * The sparse representation on a browser-only backend (webgl, webgpu: sparseLinear reads activations back with
+ * dataSync there) against the float64 reference, for every architecture option: max abs diff per case and quantity.
+ */
+export async function sparseGoldenSuite(backend: BackendName) {
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to start`);
+  await tf.ready();
+  const cases: Record<string, Record<string, number>> = {};
+  for (const [label, config] of OPTION_CASES) {
+    const ckpt = randomCheckpoint({ config, seed: 11 });
+    cases[label] = await goldenDiffs(ckpt, testTokens(9, ckpt.config.vocabSize, 7), [], {}, toSparseRepresentation(ckpt));
+  }
+  return { backend: tf.getBackend(), cases };
+}

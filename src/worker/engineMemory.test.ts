@@ -1,0 +1,75 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testFolder } from '../model/checkpoint/testFolder';
+import { useBackend } from '../model/testing/nodeBackends';
+import type { TaskFile } from '../tasks/taskSchema';
+import { Engine } from './engine';
+import type { EngineMemoryOptions, LoadProgress } from './protocol';
+
+// The memory plan through the app's engine: it is reported before the download, a model held sparse answers like the
+// dense one (and says it cannot be pruned here), and a model that does not fit the budget is refused before its
+// weights are read, leaving the loaded model answering.
+const config = { dModel: 32, nHead: 2, dHead: 8, nLayer: 2, bigramTable: true };
+const PROMPT = 'print("hi';
+const signal = new AbortController().signal;
+
+function asFiles(files: Record<string, Uint8Array>): File[] {
+  return Object.entries(files).map(([path, bytes]) => new File([bytes.slice()], path.split('/').pop()!));
+}
+
+async function engineWith(memory: EngineMemoryOptions) {
+  const e = new Engine();
+  await e.init('cpu', memory);
+  return e;
+}
+
+beforeAll(() => useBackend('cpu'));
+
+describe('engine memory plan', () => {
+  const files = asFiles(testFolder({ config, seed: 7 }).files);
+
+  it('plans before the download and keeps a small model dense', async () => {
+    const e = await engineWith({});
+    const events: LoadProgress[] = [];
+    const s = await e.load({ kind: 'files', files }, (p) => events.push(p), signal);
+    const planned = events.findIndex((p) => p.stage === 'planned');
+    expect(planned).toBeGreaterThanOrEqual(0);
+    expect(events.slice(0, planned).some((p) => p.stage === 'weights')).toBe(false); // before any weights byte
+    expect(events[planned]!.memory!.representation).toBe('dense');
+    expect(s.memory.representation).toBe('dense');
+    expect(s.memory.text).toMatch(/^dense weights: [\d.]+ MiB, peak [\d.]+ MiB while loading, \+[\d.]+ MiB to run 64 tokens, of 4\.00 GiB available on cpu$/);
+    expect(s.pruneUnsupported).toBeNull();
+  });
+
+  it('?weights=sparse: the same predictions, and pruning says why it cannot run', async () => {
+    const dense = await engineWith({});
+    await dense.load({ kind: 'files', files }, () => {}, signal);
+    const sparse = await engineWith({ representation: 'sparse' });
+    const s = await sparse.load({ kind: 'files', files }, () => {}, signal);
+    expect(s.memory.representation).toBe('sparse');
+    expect(s.nonzeroWeights).toBe(dense.summary().nonzeroWeights);
+    expect(s.totalWeights).toBe(dense.summary().totalWeights);
+    const a = await dense.predict(PROMPT, 5, []);
+    const b = await sparse.predict(PROMPT, 5, []);
+    expect(b.top.map((p) => p.id)).toEqual(a.top.map((p) => p.id));
+    b.top.forEach((p, i) => expect(p.logit).toBeCloseTo(a.top[i]!.logit, 4));
+    expect(s.pruneUnsupported).toMatch(/^finding circuits in the browser needs dense weights/);
+    const task: TaskFile = { task: 't', description: '', target_tokens: ['1', '2'], train: [], test: [] };
+    await expect(sparse.prune(task, { steps: 1, ablation: 'zero' }, () => {}, signal)).rejects.toThrow(s.pruneUnsupported!);
+  });
+
+  it('?memoryBudget=: a model over the budget is refused with the numbers; the loaded one keeps answering', async () => {
+    const e = await engineWith({ budgetBytes: 1_200_000 });
+    const small = testFolder({ config: { dModel: 16, nHead: 2, dHead: 4, nLayer: 1 }, seed: 2 });
+    await e.load({ kind: 'files', files: asFiles(small.files) }, () => {}, signal);
+    const before = await e.predict(PROMPT, 5, []);
+    const big = testFolder({ config: { dModel: 128, nHead: 4, dHead: 32, nLayer: 2, dMlp: 512 }, seed: 3 });
+    const events: LoadProgress[] = [];
+    await expect(e.load({ kind: 'files', files: asFiles(big.files) }, (p) => events.push(p), signal)).rejects.toThrow(
+      /^model is too large to load on the cpu backend \(n_layer=2, d_model=128, d_mlp=512, vocab_size=377\): dense, it needs .* over the [\d.]+ (KiB|MiB) \(\d+ bytes\) available; with its linear weights kept sparse, it needs .*available: 1\.14 MiB \(1200000 bytes\) in all .*held by the model that stays loaded\. What would help: /,
+    );
+    expect(events.some((p) => p.stage === 'weights')).toBe(false); // refused before reading the weights
+    const after = await e.predict(PROMPT, 5, []);
+    expect(after.top).toEqual(before.top);
+    expect(e.summary().dModel).toBe(16);
+  });
+});

@@ -1,0 +1,32 @@
+import { defaultMemoryBudget, describePlan, fixedMemoryBudget, type MemoryBudget, type MemoryPlan } from '../model/memoryEstimate';
+import type { EngineMemoryOptions, ModelMemory } from './protocol';
+
+/** The memory the active backend offers a model in this worker: the ?memoryBudget= override, or the default. */
+export function engineBudget(backend: string, opts: EngineMemoryOptions): MemoryBudget {
+  if (opts.budgetBytes != null && opts.budgetBytes > 0) return fixedMemoryBudget(backend, opts.budgetBytes, 'set by ?memoryBudget=');
+  const nav = (globalThis as { navigator?: { deviceMemory?: number } }).navigator;
+  return defaultMemoryBudget(backend, { deviceMemoryGiB: nav?.deviceMemory ?? null });
+}
+
+/** The plan as the UI shows it. */
+export function modelMemory(p: MemoryPlan): ModelMemory {
+  return {
+    representation: p.representation,
+    backend: p.budget.backend,
+    steadyBytes: p.estimate.steadyBytes,
+    peakBytes: p.estimate.peakBytes,
+    denseSteadyBytes: p.dense.steadyBytes,
+    sparseSteadyBytes: p.sparse?.steadyBytes ?? null,
+    availableBytes: p.availableBytes,
+    text: describePlan(p),
+    reason: p.reason,
+  };
+}
+
+/** Why browser pruning cannot run on a model in this representation, or null when it can. */
+export function pruneUnsupported(p: MemoryPlan): string | null {
+  return p.representation === 'sparse'
+    ? 'finding circuits in the browser needs dense weights, and this model\'s linear weights are kept sparse (see "weights in ' +
+        'memory"); node and edge ablation, circuit restriction and shipped circuits work'
+    : null;
+}
