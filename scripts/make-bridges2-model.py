@@ -55,24 +55,9 @@ BRIDGES2 = dict(
 
 
 def to_compact(state: dict) -> tuple[dict, dict]:
-    """train/export.py's to_compact (imported when available; its module pulls in the corpus tooling)."""
-    try:
-        from export import to_compact as tc  # noqa: E402
-        return tc(state)
-    except ImportError:  # pragma: no cover - the same rule, inlined
-        tensors, meta = {}, {"format": FORMAT}
-        for k, v in state.items():
-            v = v.detach().to(torch.float32).contiguous()
-            nnz = int((v != 0).sum())
-            if v.dim() >= 1 and v.numel() > 0 and nnz < v.numel() / 2:
-                flat = v.reshape(-1)
-                idx = torch.nonzero(flat, as_tuple=False).reshape(-1)
-                tensors[k + ".__indices"] = idx.to(torch.int32).contiguous()
-                tensors[k + ".__values"] = flat[idx].contiguous()
-                meta["sparse:" + k] = json.dumps(list(v.shape))
-            else:
-                tensors[k] = v.clone()
-        return tensors, meta
+    """train/export.py's compact sparse storage (the model-folder contract)."""
+    from export import to_compact as compact  # noqa: E402  (train/ is on sys.path)
+    return compact(state)
 
 
 def sparse_random(shape, std, g, live_rows=None) -> torch.Tensor:
