@@ -5,10 +5,13 @@
 // each weight representation (--large-options sparse:csr,sparse:densify,dense) is loaded on wasm in a fresh browser:
 // load time, forward latency on the 64-token golden prompt, accuracy, and the renderer's peak RSS (VmHWM).
 // --large-model <id> picks another folder, --large-only skips the small-model bench, --no-large skips this entry.
+// "explorer_click_to_bars": in the real page, the median time from a click on a circuit edge to the updated target
+// logit bars on screen, on wasm (and on webgpu with --click-backends wasm,webgpu where a real GPU is present).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { chromium } from '@playwright/test';
+import { clickToBars } from './lib/benchClickToBars.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
@@ -103,6 +106,12 @@ try {
     const browser = await launch();
     try {
       report = await runPage(browser, `${base}/bench.html?${query}`);
+      const clicks = [];
+      for (const backend of opt('click-backends', 'wasm').split(',')) {
+        process.stderr.write(`bench: explorer click -> bars on ${backend}\n`);
+        clicks.push(await clickToBars(browser, base, { model: opt('model', 'sparse-py-2l'), backend, runs: Number(opt('runs', '10')) }));
+      }
+      report = { ...report, explorer_click_to_bars: clicks };
     } finally {
       await browser.close();
     }

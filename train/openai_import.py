@@ -880,8 +880,10 @@ def import_viz(model: GPT, enc, means: dict, viz_path: str, task: str, model_id:
 # ------------------------------------------------------------------------------------------------ main flow
 
 def _golden_prompts(enc, n: int, max_tokens: int) -> List[str]:
+    """The first prompt is all of export.GOLDEN_PROMPTS run together and cut to max_tokens (so a full-length prompt
+    is checked, e.g. 64 tokens); the others are the individual prompts, cut the same way."""
     out = []
-    for p in ex.GOLDEN_PROMPTS[:max(1, n)]:
+    for p in ["".join(ex.GOLDEN_PROMPTS)] + ex.GOLDEN_PROMPTS[:max(1, n) - 1]:
         ids = enc.encode_ordinary(p)
         out.append(enc.decode(ids[:max_tokens]) if len(ids) > max_tokens else p)
     return out
