@@ -34,7 +34,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "train"))
 
+from export import to_compact  # noqa: E402
 from model import GPT, GPTConfig, Hooks, abs_topk, hook_sites  # noqa: E402
+from openai_fixtures import BRIDGES2_CONFIG  # noqa: E402
 
 FORMAT = "sparse-circuit-explorer/1"
 DENSITY = 1 / 128
@@ -45,19 +47,9 @@ PROMPT_TEXT = (
     "            result.append([key, value])\n    return result\n\n\nclass Point:\n    def __init__(self, x, y):\n"
     "        self.x = x\n        self.y = y\n"
 )
-BRIDGES2 = dict(
-    block_size=1024, vocab_size=2048, n_layer=4, n_head=128, d_head=16, d_model=2048, d_mlp=8192,
-    bias=True, ln_bias=True, rms_norm=True, activation_type="gelu", afrac=0.125,
-    afrac_loctypes="attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_q,attn_k,attn_v",
-    enable_bigram_table=True, sink=False, tied_unembed=False, residual_activation_type="identity",
-    tokenizer_name="py_bpe_2k",
-)
-
-
-def to_compact(state: dict) -> tuple[dict, dict]:
-    """train/export.py's compact sparse storage (the model-folder contract)."""
-    from export import to_compact as compact  # noqa: E402  (train/ is on sys.path)
-    return compact(state)
+# Our config.json for csp_bridges2's released configuration (kept verbatim in one place, train/openai_fixtures.py):
+# the fields the runtime reads, named with this project's tokenizer.
+BRIDGES2 = dict(GPTConfig.from_dict(BRIDGES2_CONFIG).to_dict(), tokenizer_name="py_bpe_2k")
 
 
 def sparse_random(shape, std, g, live_rows=None) -> torch.Tensor:

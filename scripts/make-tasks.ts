@@ -49,7 +49,8 @@ function main(): void {
     mkdirSync(join(dir, 'tasks'), { recursive: true });
     for (const [i, spec] of specs.entries()) {
       const t0 = Date.now();
-      // One stream per task, so adding or filtering tasks does not change the others' pairs.
+      // One stream per task, keyed by the task's position in this run's list: a task's pairs depend on --tasks, which
+      // is why every file's provenance records the exact command that reproduces it.
       const pairs = spec.generate(heldout.files, tok, { maxTokens, contextLines, random: rng(seed * 1000 + 2 * i + 1) });
       const { train, test } = splitPairs(pairs, rng(seed * 1000 + 2 * i + 2), maxPairs, testFraction);
       const file: TaskFile = taskFileSchema.parse({

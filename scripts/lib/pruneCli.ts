@@ -55,12 +55,15 @@ function taskNames(id: string, args: ParsedArgs): string[] {
   return asked;
 }
 
+/** A shipped circuit file, or null when the task has none. */
+function readCircuit(id: string, task: string): CircuitFile | null {
+  const path = join(modelDir(id), 'circuits', `${task}.json`);
+  return existsSync(path) ? circuitFileSchema.parse(JSON.parse(readFileSync(path, 'utf8'))) : null;
+}
+
 /** A shipped circuit in words (describeCircuit), with the folder's snippets when it has them. */
-function describeShipped(id: string, task: string, edgesPerNode: number, importance?: Map<string, number>): string {
+function describeShipped(id: string, circuit: CircuitFile, edgesPerNode: number, importance?: Map<string, number>): string {
   const dir = modelDir(id);
-  const path = join(dir, 'circuits', `${task}.json`);
-  if (!existsSync(path)) return `${id}/${task}: no circuit file (run npm run prune -- --model ${id} --task ${task})`;
-  const circuit = circuitFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   const config = parseConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
   const tokenizer = BpeTokenizer.fromDataGym(readFileSync(join(dir, 'tokenizer/encoder.json'), 'utf8'), readFileSync(join(dir, 'tokenizer/vocab.bpe'), 'utf8'));
   const snippetsPath = join(dir, SNIPPETS_FILE);
@@ -72,32 +75,47 @@ function describeShipped(id: string, task: string, edgesPerNode: number, importa
  * For every node of a shipped circuit: the test-pair loss of the circuit with that node also ablated, minus the
  * circuit's own (uncalibrated, the circuit file's ablation mode). Large = the circuit relies on the node.
  */
-async function nodeImportance(id: string, task: string): Promise<Map<string, number>> {
-  const dir = modelDir(id);
-  const circuit = circuitFileSchema.parse(JSON.parse(readFileSync(join(dir, 'circuits', `${task}.json`), 'utf8')));
-  const taskFile = taskFileSchema.parse(JSON.parse(readFileSync(join(dir, 'tasks', `${task}.json`), 'utf8')));
-  await useBackend('wasm');
-  tf.env().set('IS_TEST', false);
-  const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
-  const model = new SparseGpt(checkpoint);
-  try {
-    const layout = new NodeLayout(model.config);
-    const prompts = pairPrompts(taskFile.test.slice(0, 100));
-    const kept = circuit.nodes.map((n) => layout.index(`${n.site}:${n.channel}`));
-    const opts = { maskFill: circuit.ablation, batchSize: 64 };
-    const base = taskMetrics(await maskedLogitDiffs(model, layout, prompts, layout.maskOf(kept), opts)).loss;
-    const out = new Map<string, number>();
-    const bar = new ProgressBar(`${id}/${task} node importance`);
-    for (const [i, idx] of kept.entries()) {
-      const loss = taskMetrics(await maskedLogitDiffs(model, layout, prompts, layout.maskOf(kept.filter((j) => j !== idx)), opts)).loss;
-      const n = layout.node(idx);
-      out.set(`${n.site}:${n.channel}`, loss - base);
-      bar.update(i + 1, kept.length, '');
+async function nodeImportance(model: SparseGpt, id: string, circuit: CircuitFile): Promise<Map<string, number>> {
+  const taskFile = taskFileSchema.parse(JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${circuit.task}.json`), 'utf8')));
+  const layout = new NodeLayout(model.config);
+  const prompts = pairPrompts(taskFile.test.slice(0, 100));
+  const kept = circuit.nodes.map((n) => layout.index(`${n.site}:${n.channel}`));
+  const opts = { maskFill: circuit.ablation, batchSize: 64 };
+  const base = taskMetrics(await maskedLogitDiffs(model, layout, prompts, layout.maskOf(kept), opts)).loss;
+  const out = new Map<string, number>();
+  const bar = new ProgressBar(`${id}/${circuit.task} node importance`);
+  for (const [i, idx] of kept.entries()) {
+    const loss = taskMetrics(await maskedLogitDiffs(model, layout, prompts, layout.maskOf(kept.filter((j) => j !== idx)), opts)).loss;
+    const n = layout.node(idx);
+    out.set(`${n.site}:${n.channel}`, loss - base);
+    bar.update(i + 1, kept.length, '');
+  }
+  bar.done(`base loss ${fmt(base)}`);
+  return out;
+}
+
+/** --describe [--importance]: each asked circuit in words; the model is loaded once per id, only for --importance. */
+async function describeCircuits(ids: string[], args: ParsedArgs): Promise<void> {
+  const withImportance = args.flags.has('importance');
+  if (withImportance) {
+    await useBackend('wasm');
+    tf.env().set('IS_TEST', false);
+  }
+  for (const id of ids) {
+    const model = withImportance ? new SparseGpt((await loadModelFolder(mapSource(folderFiles(id), id))).checkpoint) : null;
+    try {
+      for (const name of taskNames(id, args)) {
+        const circuit = readCircuit(id, name);
+        if (!circuit) {
+          process.stdout.write(`${id}/${name}: no circuit file (run npm run prune -- --model ${id} --task ${name})\n\n`);
+          continue;
+        }
+        const importance = model ? await nodeImportance(model, id, circuit) : undefined;
+        process.stdout.write(describeShipped(id, circuit, numberArg(args, 'edges', 4), importance) + '\n\n');
+      }
+    } finally {
+      model?.dispose();
     }
-    bar.done(`base loss ${fmt(base)}`);
-    return out;
-  } finally {
-    model.dispose();
   }
 }
 
@@ -123,12 +141,7 @@ export async function main(argv: string[]): Promise<void> {
   const ids = args.values.get('model') ?? [];
   if (ids.length === 0) throw new Error('pass --model <id>');
   if (args.flags.has('describe')) {
-    for (const id of ids) {
-      for (const name of taskNames(id, args)) {
-        const importance = args.flags.has('importance') ? await nodeImportance(id, name) : undefined;
-        process.stdout.write(describeShipped(id, name, numberArg(args, 'edges', 4), importance) + '\n\n');
-      }
-    }
+    await describeCircuits(ids, args);
     return;
   }
   const backend = (args.values.get('backend')?.at(-1) ?? 'wasm') as 'wasm' | 'cpu';

@@ -207,26 +207,39 @@ const ifEquals: TaskSpec = {
   },
 };
 
-const bracketBrace: TaskSpec = {
-  name: 'bracket_brace',
-  description: 'Close a one-line literal with the bracket that opened it: a list "[" ends with "]\\n", a set "{" with "}\\n".',
-  targets: [']\n', '}\n'],
-  generate(files, tok, opts) {
-    const rb = tokenOf(tok, ']\n');
-    const cb = tokenOf(tok, '}\n');
-    const out: TaskPair[] = [];
-    eachLine(files, opts, (line, ctx, next, where) => {
-      const m = /^(\s*[\w.]+ = )([[{])([^[\]{}:#'"]*\w)([\]}])\s*$/.exec(line);
-      if (!m || (m[2] === '[') !== (m[4] === ']') || !m[3]!.includes(',')) return;
-      const [, head, open, items] = m;
-      const list: Side = { prefix: ctx + `${head}[${items}`, continuation: ']\n' + next };
-      const set: Side = { prefix: ctx + `${head}{${items}`, continuation: '}\n' + next };
-      const p = open === '[' ? makePair(tok, list, set, rb, cb, opts.maxTokens, where) : makePair(tok, set, list, cb, rb, opts.maxTokens, where);
-      if (p) out.push(p);
-    });
-    return out;
-  },
-};
+/**
+ * Close a one-line literal `name = <open>a, b, c<close>` with the bracket that opened it, contrasting two kinds of
+ * literal: `line` matches such a line (groups: head, opener, items, closer); b swaps both brackets.
+ */
+function literalCloser(name: string, description: string, a: [string, string], b: [string, string], line: RegExp): TaskSpec {
+  return {
+    name,
+    description,
+    targets: [`${a[1]}\n`, `${b[1]}\n`],
+    generate(files, tok, opts) {
+      const ta = tokenOf(tok, `${a[1]}\n`);
+      const tb = tokenOf(tok, `${b[1]}\n`);
+      const out: TaskPair[] = [];
+      eachLine(files, opts, (text, ctx, next, where) => {
+        const m = line.exec(text);
+        if (!m || (m[2] === a[0]) !== (m[4] === a[1]) || !m[3]!.includes(',')) return;
+        const [, head, open, items] = m;
+        const sideA: Side = { prefix: ctx + `${head}${a[0]}${items}`, continuation: `${a[1]}\n` + next };
+        const sideB: Side = { prefix: ctx + `${head}${b[0]}${items}`, continuation: `${b[1]}\n` + next };
+        const p = open === a[0] ? makePair(tok, sideA, sideB, ta, tb, opts.maxTokens, where) : makePair(tok, sideB, sideA, tb, ta, opts.maxTokens, where);
+        if (p) out.push(p);
+      });
+      return out;
+    },
+  };
+}
+
+const bracketBrace = literalCloser(
+  'bracket_brace',
+  'Close a one-line literal with the bracket that opened it: a list "[" ends with "]\\n", a set "{" with "}\\n".',
+  ['[', ']'], ['{', '}'],
+  /^(\s*[\w.]+ = )([[{])([^[\]{}:#'"]*\w)([\]}])\s*$/,
+);
 
 const withAs: TaskSpec = {
   name: 'with_as',
@@ -316,26 +329,12 @@ const fromImport: TaskSpec = {
   },
 };
 
-const tupleList: TaskSpec = {
-  name: 'tuple_list',
-  description: 'Close a one-line literal with the bracket that opened it: a tuple "(" ends with ")\\n", a list "[" with "]\\n".',
-  targets: [')\n', ']\n'],
-  generate(files, tok, opts) {
-    const rp = tokenOf(tok, ')\n');
-    const rb = tokenOf(tok, ']\n');
-    const out: TaskPair[] = [];
-    eachLine(files, opts, (line, ctx, next, where) => {
-      const m = /^(\s*[\w.]+ = )([[(])([^[\](){}:#'"]*\w)([\])])\s*$/.exec(line);
-      if (!m || (m[2] === '[') !== (m[4] === ']') || !m[3]!.includes(',')) return;
-      const [, head, open, items] = m;
-      const tuple: Side = { prefix: ctx + `${head}(${items}`, continuation: ')\n' + next };
-      const list: Side = { prefix: ctx + `${head}[${items}`, continuation: ']\n' + next };
-      const p = open === '(' ? makePair(tok, tuple, list, rp, rb, opts.maxTokens, where) : makePair(tok, list, tuple, rb, rp, opts.maxTokens, where);
-      if (p) out.push(p);
-    });
-    return out;
-  },
-};
+const tupleList = literalCloser(
+  'tuple_list',
+  'Close a one-line literal with the bracket that opened it: a tuple "(" ends with ")\\n", a list "[" with "]\\n".',
+  ['(', ')'], ['[', ']'],
+  /^(\s*[\w.]+ = )([[(])([^[\](){}:#'"]*\w)([\])])\s*$/,
+);
 
 // --- template tasks ----------------------------------------------------------------------------------------------
 
