@@ -2,10 +2,11 @@
  * Builds the task suite (src/tasks/generators.ts) from the held-out Python files and writes
  * public/models/<id>/tasks/<task>.json for each model, tokenized with that model's tokenizer.
  *
- *   npm run make-tasks -- [--model <id> ...] [--heldout train/data/files_heldout.jsonl] [--tasks a,b]
+ *   npm run make-tasks -- [--model <id> ...] [--heldout train/data/files_heldout.jsonl ...] [--tasks a,b]
  *                         [--max-pairs 500] [--test-fraction 0.2] [--max-tokens 32] [--context-lines 6] [--seed 0]
  *
- * Without --model: every model in public/models/index.json. The same seed gives the same pairs for models that share
+ * --heldout is repeatable: rare constructs can draw on the validation files too (train/data/files_val.jsonl), which,
+ * like the held-out files, the model never trained on. Without --model: every model in public/models/index.json. The same seed gives the same pairs for models that share
  * a tokenizer (a sparse model and its dense twin).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2), ['model', 'heldout', 'tasks', 'max-pairs', 'test-fraction', 'max-tokens', 'context-lines', 'seed'], []);
   const ids = args.values.get('model') ?? readIndex().map((m) => m.id).filter((id) => id !== 'dev-fixture');
   if (ids.length === 0) throw new Error('no models: pass --model <id> or add models to public/models/index.json');
-  const heldoutPath = args.values.get('heldout')?.at(-1) ?? join(ROOT, 'train/data/files_heldout.jsonl');
+  const heldoutPaths = args.values.get('heldout') ?? [join(ROOT, 'train/data/files_heldout.jsonl')];
   const only = args.values.get('tasks')?.at(-1)?.split(',');
   const specs = only ? TASK_SPECS.filter((s) => only.includes(s.name)) : TASK_SPECS;
   if (only && specs.length !== only.length) throw new Error(`unknown task in --tasks (known: ${TASK_SPECS.map((s) => s.name).join(', ')})`);
@@ -37,7 +38,7 @@ function main(): void {
   const contextLines = numberArg(args, 'context-lines', 6);
   const seed = numberArg(args, 'seed', 0);
 
-  const heldout = readHeldOut(heldoutPath);
+  const heldout = readHeldOut(heldoutPaths);
   process.stderr.write(`${heldout.files.length} held-out files (sha256 ${heldout.sha256.slice(0, 12)})\n`);
   for (const id of ids) {
     const dir = modelDir(id);
@@ -62,7 +63,7 @@ function main(): void {
         provenance: {
           command: `npm run make-tasks -- ${process.argv.slice(2).join(' ')}`.trim(),
           generator: 'src/tasks/generators.ts',
-          heldout_manifest: relative(ROOT, heldoutPath),
+          heldout_manifest: heldoutPaths.map((p) => relative(ROOT, p)).join(','),
           heldout_sha256: heldout.sha256,
           heldout_files: heldout.files.length,
           candidate_pairs: pairs.length,

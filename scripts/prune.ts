@@ -2,9 +2,11 @@
  * Node pruning CLI (docs/circuits.md): finds each task's circuit and writes public/models/<id>/circuits/<task>.json.
  *
  *   npm run prune -- --model <id> --task <task> [--task <task2> ...] | --all
- *                    [--backend wasm|cpu] [--steps 150] [--batch-pairs 8] [--lr 0.01] [--k-coef 1e-4]
+ *                    [--backend wasm|cpu] [--steps 300] [--batch-pairs 16] [--lr 0.01] [--k-coef 1e-4]
  *                    [--target-loss 0.15] [--ablation mean|zero] [--seed 0] [--test-pairs 100]
- *                    [--validation-fraction 0.25]
+ *                    [--validation-fraction 0.25] [--selection-z 1] [--sweep-k-coef 1e-3,3e-4]
+ *                    --sweep-k-coef prunes once per value and keeps the smallest circuit that reached the target on
+ *                    the held-back training pairs (else the lowest loss bound there); every run is in prune_config.sweep
  *   npm run prune -- --compare --sparse <id> --dense <id> [--write-docs]
  *   npm run prune -- --describe --model <id> --task <task> [--edges 4]
  *                    the circuit in words: nodes by site (with heads), what they respond to, strongest edges

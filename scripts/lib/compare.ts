@@ -50,8 +50,10 @@ export function compareCircuitSets(sparseId: string, denseId: string, sparse: Ma
       });
     }
   }
+  const first = sparse.get(tasks[0] ?? '');
   const md = [
-    `Models: sparse \`${sparseId}\`, dense \`${denseId}\`; ablation: mean; target loss ${sparse.get(tasks[0] ?? '')?.target_loss ?? 0.15} on the training pairs.`,
+    `Models: sparse \`${sparseId}\`, dense \`${denseId}\`; ablation: mean; target loss ${first?.target_loss ?? 0.15} on the held-back training pairs` +
+      (typeof first?.prune_config?.selectionZ === 'number' ? ` (mean + ${first.prune_config.selectionZ} standard error).` : '.'),
     'Losses and accuracies are on the held-out test pairs (loss / accuracy).',
     '',
     '| task | model | k / nodes | edges | weight edges | full model | circuit | circuit ablated | target reached | prune s |',
@@ -73,15 +75,19 @@ export function compareCircuitSets(sparseId: string, denseId: string, sparse: Ma
  *  the target (mean ablation itself can implement the task), so such circuits say little about the model. */
 export const CAPABLE = 0.7;
 
-const START = '<!-- results:start -->';
-const END = '<!-- results:end -->';
-
-/** Replaces the results section of docs/circuits.md (between the two markers). */
-export function writeResultsToDocs(markdown: string): void {
+/**
+ * Replaces a results section of docs/circuits.md: the one between `<!-- results:start:<denseId> -->` and
+ * `<!-- results:end:<denseId> -->` when the document has those markers (one section per dense model compared),
+ * else the one between `<!-- results:start -->` and `<!-- results:end -->`.
+ */
+export function writeResultsToDocs(markdown: string, denseId?: string): void {
   const path = join(ROOT, 'docs/circuits.md');
   const doc = readFileSync(path, 'utf8');
-  const a = doc.indexOf(START);
-  const b = doc.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`${path} lacks the ${START} ... ${END} markers`);
-  writeFileSync(path, doc.slice(0, a + START.length) + '\n' + markdown + '\n' + doc.slice(b));
+  const keyed = denseId !== undefined && doc.includes(`<!-- results:start:${denseId} -->`);
+  const start = keyed ? `<!-- results:start:${denseId} -->` : '<!-- results:start -->';
+  const end = keyed ? `<!-- results:end:${denseId} -->` : '<!-- results:end -->';
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${path} lacks the ${start} ... ${end} markers`);
+  writeFileSync(path, doc.slice(0, a + start.length) + '\n' + markdown + '\n' + doc.slice(b));
 }

@@ -4,7 +4,8 @@ import { buildCircuitFile } from '../../src/circuit/circuitFile';
 import { circuitFileSchema, type CircuitFile } from '../../src/circuit/circuitSchema';
 import { installFastMatMulGrad } from '../../src/circuit/fastMatMulGrad';
 import { NodeLayout } from '../../src/circuit/nodeLayout';
-import { DEFAULT_PRUNE_CONFIG, maskedLogitDiffs, pruneTask, type PruneConfig } from '../../src/circuit/prune';
+import { DEFAULT_PRUNE_CONFIG, maskedLogitDiffs, pruneTask, type PruneConfig, type PruneOutcome } from '../../src/circuit/prune';
+import { pickSweepRun, type SweepRun } from '../../src/circuit/sweep';
 import { pairPrompts, taskMetrics } from '../../src/tasks/taskLoss';
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
@@ -20,7 +21,7 @@ import { parseConfig } from '../../src/model/config';
 import { parseSnippets, SNIPPETS_FILE } from '../../src/state/snippets';
 import { BpeTokenizer } from '../../src/tokenizer/bpe';
 
-const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction'];
+const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef'];
 const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'help'];
 
 function pruneConfig(args: ParsedArgs): PruneConfig {
@@ -28,8 +29,8 @@ function pruneConfig(args: ParsedArgs): PruneConfig {
   if (ablation !== 'mean' && ablation !== 'zero') throw new Error('--ablation must be mean or zero');
   return {
     ...DEFAULT_PRUNE_CONFIG,
-    steps: numberArg(args, 'steps', 150),
-    batchPairs: numberArg(args, 'batch-pairs', 8),
+    steps: numberArg(args, 'steps', DEFAULT_PRUNE_CONFIG.steps),
+    batchPairs: numberArg(args, 'batch-pairs', DEFAULT_PRUNE_CONFIG.batchPairs),
     lr: numberArg(args, 'lr', DEFAULT_PRUNE_CONFIG.lr),
     kCoef: numberArg(args, 'k-coef', DEFAULT_PRUNE_CONFIG.kCoef),
     targetLoss: numberArg(args, 'target-loss', DEFAULT_PRUNE_CONFIG.targetLoss),
@@ -38,6 +39,7 @@ function pruneConfig(args: ParsedArgs): PruneConfig {
     seed: numberArg(args, 'seed', 0),
     maskFill: ablation,
     validationFraction: numberArg(args, 'validation-fraction', DEFAULT_PRUNE_CONFIG.validationFraction),
+    selectionZ: numberArg(args, 'selection-z', DEFAULT_PRUNE_CONFIG.selectionZ),
     bisectPrompts: 256,
   };
 }
@@ -135,7 +137,7 @@ export async function main(argv: string[]): Promise<void> {
     if (!sparse || !dense) throw new Error('--compare needs --sparse <id> and --dense <id>');
     const table = compareCircuits(sparse, dense);
     process.stdout.write(table.markdown + '\n');
-    if (args.flags.has('write-docs')) writeResultsToDocs(table.markdown);
+    if (args.flags.has('write-docs')) writeResultsToDocs(table.markdown, dense);
     return;
   }
   const ids = args.values.get('model') ?? [];
@@ -150,6 +152,12 @@ export async function main(argv: string[]): Promise<void> {
   tf.env().set('IS_TEST', false); // no per-kernel leak checks: they cost time in long runs
   installFastMatMulGrad();
   const cfg = pruneConfig(args);
+  const sweepArg = args.values.get('sweep-k-coef')?.at(-1);
+  const sweep = sweepArg?.split(',').map((x) => {
+    const v = Number(x);
+    if (!(v >= 0) || x.trim() === '') throw new Error(`--sweep-k-coef: "${x}" is not a non-negative number`);
+    return v;
+  });
   const testPairs = numberArg(args, 'test-pairs', 100);
 
   for (const id of ids) {
@@ -165,14 +173,24 @@ export async function main(argv: string[]): Promise<void> {
           onProgress: (p: { phase: string; done: number; total: number; loss?: number; kept?: number }) =>
             bar.update(p.done, p.total, `${p.phase}${p.loss !== undefined ? ` loss ${fmt(p.loss)}` : ''}${p.kept !== undefined ? ` k ${p.kept}` : ''}`),
         };
-        const outcome = await pruneTask(model, task, cfg, hooks);
+        // One pruning run per k_coef of the sweep (just --k-coef without one); the kept run is chosen on training data.
+        const runs: (SweepRun<PruneConfig> & { outcome: PruneOutcome })[] = [];
+        for (const kCoef of sweep ?? [cfg.kCoef]) {
+          const config = { ...cfg, kCoef };
+          runs.push({ config, outcome: await pruneTask(model, task, config, hooks) });
+          if (sweep) bar.done(`k_coef ${kCoef}: k ${runs.at(-1)!.outcome.k}, held-back loss bound ${fmt(runs.at(-1)!.outcome.trainLossBound)}`);
+        }
+        const { outcome, config: chosenCfg } = pickSweepRun(runs);
         bar.update(0, 1, 'evaluating on test pairs');
         const t0 = performance.now();
-        const file: CircuitFile = await buildCircuitFile(model, checkpoint, task, outcome, { modelId: id, backend, config: cfg }, hooks);
+        const file: CircuitFile = await buildCircuitFile(model, checkpoint, task, outcome, { modelId: id, backend, config: chosenCfg }, hooks);
         const evalSeconds = (performance.now() - t0) / 1000;
+        const sweepRecord = sweep
+          ? { sweep: runs.map((r) => ({ kCoef: r.config.kCoef, k: r.outcome.k, reached_target: r.outcome.reachedTarget, train_loss_bound: r.outcome.trainLossBound, seconds: r.outcome.seconds })) }
+          : {};
         const out = join(modelDir(id), 'circuits');
         mkdirSync(out, { recursive: true });
-        writeFileSync(join(out, `${name}.json`), JSON.stringify(circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, eval_seconds: evalSeconds } })) + '\n');
+        writeFileSync(join(out, `${name}.json`), JSON.stringify(circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, eval_seconds: evalSeconds, ...sweepRecord } })) + '\n');
         bar.done(
           `k ${file.k}/${outcome.layout.total}, ${file.edge_count} edges, circuit loss ${fmt(file.circuit_loss)} acc ${fmt(file.circuit_accuracy, 2)}, ` +
             `full ${fmt(file.full_model_loss)} / ${fmt(file.full_model_accuracy, 2)}, ablated acc ${fmt(file.ablated_accuracy, 2)}, ` +

@@ -51,15 +51,18 @@ export const circuitFileSchema = z.object({
   circuit_loss_calibrated: z.number().optional(),
   circuit_accuracy_calibrated: z.number().optional(),
   /** Loss of the circuit at k on the prompts the bisection judged (the training pairs held back from mask learning,
-   *  prune_config.validationFraction; all training pairs when that is 0): what it compared with target_loss. */
+   *  prune_config.validationFraction; all training pairs when that is 0). */
   train_circuit_loss: z.number().optional(),
+  /** That loss plus prune_config.selectionZ standard errors: what the bisection compared with target_loss. */
+  train_circuit_loss_bound: z.number().optional(),
   /** False when no probed circuit reaches target_loss on the training pairs (k is then the probed size with the
    *  lowest training loss). */
   reached_target: z.boolean().optional(),
   /** [step, nodes with tau >= 0] during optimisation. */
   pruning_kept: z.array(z.tuple([z.number(), z.number()])).optional(),
-  /** Node pruning's bisection probes: [k, training loss]. */
+  /** Node pruning's bisection probes: [k, training loss], and [k, its upper bound]. */
   bisect_probes: z.array(z.tuple([z.number(), z.number()])).optional(),
+  bisect_probe_bounds: z.array(z.tuple([z.number(), z.number()])).optional(),
   test_pairs: z.number().int().optional(),
   train_pairs: z.number().int().optional(),
   backend: z.string().optional(),

@@ -82,6 +82,26 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('pruning on %s', (backend) => {
     model.dispose();
   });
 
+  it('the selection margin: the chosen circuit\'s bound clears the target, and a larger z never picks a smaller k', async () => {
+    const ckpt = randomCheckpoint({ config: { afrac: 0.25, afracLocations: ALL_ABS_TOPK_LOCATIONS, sink: true }, seed: 9 });
+    const model = new SparseGpt(ckpt);
+    const task = await selfLabelledTask(model, 24);
+    const cfg = { ...FAST, steps: 30, targetLoss: 0.5, validationFraction: 0 };
+    // Same seed: identical masks and ranking, so only the acceptance test differs.
+    const plain = await pruneTask(model, task, { ...cfg, selectionZ: 0 });
+    const strict = await pruneTask(model, task, { ...cfg, selectionZ: 2 });
+    expect(strict.ranking).toEqual(plain.ranking);
+    expect(plain.trainLossBound).toBe(plain.trainLoss);
+    for (const out of [plain, strict]) {
+      expect(out.reachedTarget).toBe(true);
+      expect(out.trainLossBound).toBeLessThanOrEqual(0.5);
+      expect(out.probeBounds.map((p) => p[0])).toEqual(out.probes.map((p) => p[0]));
+    }
+    expect(strict.trainLossBound).toBeGreaterThan(strict.trainLoss);
+    expect(strict.k).toBeGreaterThanOrEqual(plain.k);
+    model.dispose();
+  });
+
   it('stops between steps when aborted, and reports progress', async () => {
     const model = new SparseGpt(handBuiltCheckpoint());
     const ac = new AbortController();

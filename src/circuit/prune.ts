@@ -1,9 +1,10 @@
 import type { SparseGpt, MaskFill } from '../model/forward';
 import { tf } from '../model/tfjs';
-import { fitCalibration, pairPrompts, promptSigns, referenceToken, taskMetrics, type Calibration } from '../tasks/taskLoss';
+import { fitCalibration, pairPrompts, promptSigns, referenceToken, type Calibration } from '../tasks/taskLoss';
 import type { TaskFile, TaskPrompt } from '../tasks/taskSchema';
 import { AdamW } from './adamw';
 import { bisectSmallest } from './bisect';
+import { lossUpperBound } from './lossBound';
 import { heavisideST } from './heaviside';
 import { disposeMasks, NodeLayout } from './nodeLayout';
 import { SeededRng } from './rng';
@@ -13,8 +14,9 @@ import { evalLogitDiffs, logitDiffs, makeTaskBatch, taskLossTensor } from './tas
  * Node pruning as in Gao et al. (2025), App. A.5: one mask parameter tau per node at every hook site; the forward
  * pass keeps a node where tau >= 0 and replaces it by its mean (or 0) elsewhere; the backward pass uses a sigmoid
  * surrogate of the step (heavisideST). The objective is task loss + kCoef * (number of kept nodes). After
- * optimisation the nodes are ranked by tau and the smallest top-k circuit whose training-pair task loss is at most
- * targetLoss is found by bisection; then a scalar scale and shift of the logit difference is fitted.
+ * optimisation the nodes are ranked by tau and the smallest top-k circuit whose task loss on held-back training pairs
+ * is at most targetLoss (with selectionZ standard errors of margin) is found by bisection; then a scalar scale and
+ * shift of the logit difference is fitted.
  */
 export interface PruneConfig {
   steps: number;
@@ -45,6 +47,11 @@ export interface PruneConfig {
    * a circuit on the prompts it was learned from; tasks with fewer than MIN_VALIDATION_PAIRS such pairs use all.
    */
   validationFraction: number;
+  /**
+   * The bisection accepts a circuit when its mean loss on the judged prompts plus this many standard errors is at
+   * most targetLoss (lossUpperBound). 0 is the paper's rule; 1 makes the chosen circuit hold the target on new prompts.
+   */
+  selectionZ: number;
 }
 
 /** Fewer held-back pairs than this make the bisection too noisy: masks and bisection then share every pair. */
@@ -70,6 +77,7 @@ export const DEFAULT_PRUNE_CONFIG: PruneConfig = {
   evalBatchSize: 64,
   bisectPrompts: 256,
   validationFraction: 0.25,
+  selectionZ: 1,
 };
 
 /** The training pairs split (seeded) into those the masks learn from and those the bisection judges k on. */
@@ -105,9 +113,11 @@ export interface PruneOutcome {
   tau: Float32Array;
   /** Node indices ranked by tau, highest first (ties: lower index first). */
   ranking: number[];
-  /** The circuit size found by bisection and its training-pair loss. */
+  /** The circuit size found by bisection, its loss on the judged training pairs, and that loss's upper bound
+   *  (lossUpperBound with selectionZ), which is what was compared with the target. */
   k: number;
   trainLoss: number;
+  trainLossBound: number;
   /** False when no probed circuit (nor the full model) reaches the target on the training pairs; k is then the
    *  probed size with the lowest training loss. */
   reachedTarget: boolean;
@@ -115,8 +125,9 @@ export interface PruneOutcome {
   /** [step, minibatch task loss at the hard masks] and [step, nodes kept] during optimisation. */
   curve: [number, number][];
   keptCurve: [number, number][];
-  /** Every k the bisection probed, with its training loss. */
+  /** Every k the bisection probed, with its training loss and that loss's upper bound. */
   probes: [number, number][];
+  probeBounds: [number, number][];
   seconds: number;
 }
 
@@ -233,19 +244,22 @@ export async function pruneTask(model: SparseGpt, task: TaskFile, config: Partia
   const judged = pairPrompts(validation);
   const subset = judged.length <= cfg.bisectPrompts ? judged : rng.shuffle(judged.slice()).slice(0, cfg.bisectPrompts);
   const probes: [number, number][] = [];
-  const lossCache = new Map<number, number>();
+  const probeBounds: [number, number][] = [];
+  const lossCache = new Map<number, { mean: number; bound: number }>();
   const evalOpts = { maskFill: cfg.maskFill, batchSize: cfg.evalBatchSize, signal: hooks.signal };
   const estimate = Math.ceil(Math.log2(layout.total + 1)) + 2;
-  const lossAt = async (k: number): Promise<number> => {
+  const lossAt = async (k: number): Promise<{ mean: number; bound: number }> => {
     const hit = lossCache.get(k);
     if (hit !== undefined) return hit;
     const d = await maskedLogitDiffs(model, layout, subset, k >= layout.total ? null : topKMask(layout, ranking, k), evalOpts);
-    const loss = taskMetrics(d).loss;
-    lossCache.set(k, loss);
-    probes.push([k, loss]);
-    hooks.onProgress?.({ phase: 'bisect', done: probes.length, total: Math.max(estimate, probes.length), loss, kept: k });
-    return loss;
+    const r = lossUpperBound(d, cfg.selectionZ);
+    lossCache.set(k, r);
+    probes.push([k, r.mean]);
+    probeBounds.push([k, r.bound]);
+    hooks.onProgress?.({ phase: 'bisect', done: probes.length, total: Math.max(estimate, probes.length), loss: r.mean, kept: k });
+    return r;
   };
+  const passes = async (k: number) => (await lossAt(k)).bound <= cfg.targetLoss;
   // Upper end of the search: the nodes the masks kept; if that circuit misses the target, progressively larger ones.
   // Loss is not monotone in k far above the kept count (nodes with very low tau were pushed down because keeping
   // them hurt), so this grows gently rather than jumping to the full model.
@@ -253,17 +267,17 @@ export async function pruneTask(model: SparseGpt, task: TaskFile, config: Partia
   let hi = -1;
   for (const f of [1, 1.25, 1.5, 2, 3, 4, 6, 8, 16, 32, 64, Infinity]) {
     const cand = Math.min(layout.total, Math.ceil(kept * f));
-    if ((await lossAt(cand)) <= cfg.targetLoss) {
+    if (await passes(cand)) {
       hi = cand;
       break;
     }
     if (cand === layout.total) break;
   }
   const reachedTarget = hi >= 0;
-  // Missed everywhere: keep the best circuit probed (ties: the smaller).
-  const best = () => probes.reduce((b, p) => (p[1] < b[1] || (p[1] === b[1] && p[0] < b[0]) ? p : b))[0];
-  const k = reachedTarget ? await bisectSmallest(0, hi, async (kk) => (await lossAt(kk)) <= cfg.targetLoss, hooks.signal) : best();
-  const trainLoss = await lossAt(k);
+  // Missed everywhere: keep the probed circuit with the lowest bound (ties: the smaller).
+  const best = () => probeBounds.reduce((b, p) => (p[1] < b[1] || (p[1] === b[1] && p[0] < b[0]) ? p : b))[0];
+  const k = reachedTarget ? await bisectSmallest(0, hi, passes, hooks.signal) : best();
+  const { mean: trainLoss, bound: trainLossBound } = await lossAt(k);
 
   // Calibration on all training prompts with the final circuit.
   hooks.onProgress?.({ phase: 'calibrate', done: 0, total: 1 });
@@ -271,5 +285,5 @@ export async function pruneTask(model: SparseGpt, task: TaskFile, config: Partia
   const calibration = fitCalibration(dTrain, promptSigns(all, referenceToken(task)));
   hooks.onProgress?.({ phase: 'calibrate', done: 1, total: 1 });
 
-  return { layout, tau, ranking, k, trainLoss, reachedTarget, calibration, curve, keptCurve, probes, seconds: (now() - t0) / 1000 };
+  return { layout, tau, ranking, k, trainLoss, trainLossBound, reachedTarget, calibration, curve, keptCurve, probes, probeBounds, seconds: (now() - t0) / 1000 };
 }

@@ -20,7 +20,8 @@ function chunkTokenizer(): PromptTokenizer & { vocab: string[] } {
   const re = new RegExp(TINYPYTHON_PAT_STR, 'gu');
   return {
     vocab,
-    encode: (text) => [...text.matchAll(re)].map((m) => id(m[0])),
+    // Like the real BPE, " enumerate" is more than one token (its first is " en").
+    encode: (text) => [...text.matchAll(re)].flatMap((m) => (m[0] === ' enumerate' ? [id(' en'), id('umerate')] : [id(m[0])])),
     decode: (toks) => toks.map((t) => vocab[t]).join(''),
     tokenBytes: (t) => new TextEncoder().encode(vocab[t]),
     tokenId: (s) => id(s),
@@ -48,6 +49,11 @@ const CORPUS: SourceFile[] = [
       '        if item == key:',
       '            return True',
       '        result = item if item is None else key',
+      '    for i, it in enumerate(items):',
+      '        log(f"item {it} of {count}")',
+      '        log(f"done {count} items")',
+      '    for i in range(count):',
+      '        pass',
       '    while True:',
       '        if ready:',
       '            break',

@@ -336,6 +336,67 @@ const tupleList = literalCloser(
   /^(\s*[\w.]+ = )([[(])([^[\](){}:#'"]*\w)([\])])\s*$/,
 );
 
+const enumerateRange: TaskSpec = {
+  name: 'enumerate_range',
+  description:
+    'A loop over two names "for i, x in" continues with " enumerate" (whose first token is " en"); over one name "for i in" with " range".',
+  // " enumerate" is not one token of the shipped tokenizer: the decision is its first token, " en".
+  targets: [' en', ' range'],
+  generate(files, tok, opts) {
+    const en = tokenOf(tok, ' en');
+    const rg = tokenOf(tok, ' range');
+    const out: TaskPair[] = [];
+    eachLine(files, opts, (line, ctx, next, where) => {
+      const e = /^(\s*)for (\w+), (\w+) in enumerate\((.+)$/.exec(line);
+      const r = /^(\s*)for (\w+) in range\((.+)$/.exec(line);
+      if (e) {
+        const [, ind, i, x, rest] = e;
+        const a: Side = { prefix: ctx + `${ind}for ${i}, ${x} in`, continuation: ` enumerate(${rest}\n` + next };
+        const b: Side = { prefix: ctx + `${ind}for ${i} in`, continuation: ` range(${rest}\n` + next };
+        const p = makePair(tok, a, b, en, rg, opts.maxTokens, where);
+        if (p) out.push(p);
+      } else if (r) {
+        // The second loop variable of the edited side is the one the same file would most plausibly use.
+        const [, ind, i, rest] = r;
+        const a: Side = { prefix: ctx + `${ind}for ${i} in`, continuation: ` range(${rest}\n` + next };
+        const b: Side = { prefix: ctx + `${ind}for ${i}, item in`, continuation: ` enumerate(${rest}\n` + next };
+        const p = makePair(tok, b, a, en, rg, opts.maxTokens, where);
+        if (p) out.push(p);
+      }
+    });
+    return out;
+  },
+};
+
+const fstringBrace: TaskSpec = {
+  name: 'fstring_brace',
+  description:
+    'In an f-string that ends a call at the end of a line, "{name" closes its replacement field with "}"; the same text without the "{" closes the string, the call and the line with "\")\\n".',
+  // A lone '"' is rarely a token at a string's end (the tokenizer merges it with what follows), so the string side
+  // is the common '")\n' of print(f"...").
+  targets: ['}', '")\n'],
+  generate(files, tok, opts) {
+    const brace = tokenOf(tok, '}');
+    const close = tokenOf(tok, '")\n');
+    const out: TaskPair[] = [];
+    // f"lead {name}tail") at the end of the line; the field is a plain (dotted) name, so "{" + name is the whole field.
+    const field = /\bf"([^"{}\\\n]*)\{([a-zA-Z_][\w.]*)\}([^"\\\n]*)"\)\s*$/g;
+    eachLine(files, opts, (line, ctx, next, where) => {
+      if (line.trimStart().startsWith('#')) return;
+      for (const m of line.matchAll(field)) {
+        const [, lead, name, tail] = m;
+        const before = line.slice(0, m.index);
+        // a: inside the field; b: the same characters as plain string text (no "{"), so the string and call end.
+        const a: Side = { prefix: ctx + `${before}f"${lead}{${name}`, continuation: `}${tail}")\n` + next };
+        const b: Side = { prefix: ctx + `${before}f"${lead}${name}`, continuation: '")\n' + next };
+        const p = makePair(tok, a, b, brace, close, opts.maxTokens, where);
+        if (p) out.push(p);
+      }
+    });
+    return out;
+  },
+};
+
 // --- template tasks ----------------------------------------------------------------------------------------------
 
 const bracketCounting: TaskSpec = {
@@ -411,6 +472,8 @@ export const TASK_SPECS: readonly TaskSpec[] = [
   defOrCall,
   fromImport,
   tupleList,
+  enumerateRange,
+  fstringBrace,
 ];
 
 /**
