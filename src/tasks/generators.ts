@@ -356,7 +356,7 @@ const enumerateRange: TaskSpec = {
         const p = makePair(tok, a, b, en, rg, opts.maxTokens, where);
         if (p) out.push(p);
       } else if (r) {
-        // The second loop variable of the edited side is the one the same file would most plausibly use.
+        // The edited side needs a second loop variable: "item", a common name for it.
         const [, ind, i, rest] = r;
         const a: Side = { prefix: ctx + `${ind}for ${i} in`, continuation: ` range(${rest}\n` + next };
         const b: Side = { prefix: ctx + `${ind}for ${i}, item in`, continuation: ` enumerate(${rest}\n` + next };
