@@ -7,6 +7,9 @@
  *                    [--validation-fraction 0.25] [--selection-z 1] [--sweep-k-coef 1e-3,3e-4]
  *                    --sweep-k-coef prunes once per value and keeps the smallest circuit that reached the target on
  *                    the held-back training pairs (else the lowest loss bound there); every run is in prune_config.sweep
+ *   npm run prune -- --merge-sweep --model <target> --from <id> [--from <id> ...] --task <task> ... | --all
+ *                    finishes a sweep whose runs were made by separate processes (one folder each): the same pick as
+ *                    --sweep-k-coef; with one --from, copies the circuit files under the target's name
  *   npm run prune -- --compare --sparse <id> --dense <id> [--write-docs]
  *   npm run prune -- --describe --model <id> --task <task> [--edges 4]
  *                    the circuit in words: nodes by site (with heads), what they respond to, strongest edges

@@ -17,12 +17,13 @@ import { compareCircuits, writeResultsToDocs } from './compare';
 import { folderFiles, modelDir } from './models';
 import { ProgressBar } from './progressBar';
 import { describeCircuit } from './describeCircuit';
+import { mergeSweepRuns, type SweepEntry } from './mergeSweep';
 import { parseConfig } from '../../src/model/config';
 import { parseSnippets, SNIPPETS_FILE } from '../../src/state/snippets';
 import { BpeTokenizer } from '../../src/tokenizer/bpe';
 
-const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef'];
-const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'help'];
+const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from'];
+const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'merge-sweep', 'help'];
 
 function pruneConfig(args: ParsedArgs): PruneConfig {
   const ablation = args.values.get('ablation')?.at(-1) ?? 'mean';
@@ -121,6 +122,25 @@ async function describeCircuits(ids: string[], args: ParsedArgs): Promise<void> 
   }
 }
 
+/** --merge-sweep --model <target> --from <id> [--from <id> ...] --task <task> ...: see mergeSweep.ts. */
+function mergeSweeps(ids: string[], args: ParsedArgs): void {
+  const sources = args.values.get('from') ?? [];
+  if (ids.length !== 1 || sources.length === 0) throw new Error('--merge-sweep needs one --model <target> and at least one --from <id>');
+  const target = ids[0]!;
+  for (const name of taskNames(target, args)) {
+    const files = sources.map((id) => {
+      const c = readCircuit(id, name);
+      if (!c) throw new Error(`--merge-sweep: ${id} has no circuit for ${name}`);
+      return c;
+    });
+    const merged = mergeSweepRuns(files, target);
+    const out = join(modelDir(target), 'circuits');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, `${name}.json`), JSON.stringify(circuitFileSchema.parse(merged)) + '\n');
+    process.stdout.write(`${target}/${name}: k ${merged.k} (k_coef ${String(merged.prune_config?.kCoef)}) from ${sources.join(' + ')}\n`);
+  }
+}
+
 function fmt(x: number, d = 3): string {
   return Number.isFinite(x) ? x.toFixed(d) : String(x);
 }
@@ -144,6 +164,10 @@ export async function main(argv: string[]): Promise<void> {
   if (ids.length === 0) throw new Error('pass --model <id>');
   if (args.flags.has('describe')) {
     await describeCircuits(ids, args);
+    return;
+  }
+  if (args.flags.has('merge-sweep')) {
+    mergeSweeps(ids, args);
     return;
   }
   const backend = (args.values.get('backend')?.at(-1) ?? 'wasm') as 'wasm' | 'cpu';
@@ -185,9 +209,8 @@ export async function main(argv: string[]): Promise<void> {
         const t0 = performance.now();
         const file: CircuitFile = await buildCircuitFile(model, checkpoint, task, outcome, { modelId: id, backend, config: chosenCfg }, hooks);
         const evalSeconds = (performance.now() - t0) / 1000;
-        const sweepRecord = sweep
-          ? { sweep: runs.map((r) => ({ kCoef: r.config.kCoef, k: r.outcome.k, reached_target: r.outcome.reachedTarget, train_loss_bound: r.outcome.trainLossBound, seconds: r.outcome.seconds })) }
-          : {};
+        const sweepEntries: SweepEntry[] = runs.map((r) => ({ kCoef: r.config.kCoef, k: r.outcome.k, reached_target: r.outcome.reachedTarget, train_loss_bound: r.outcome.trainLossBound, seconds: r.outcome.seconds }));
+        const sweepRecord = sweep ? { sweep: sweepEntries } : {};
         const out = join(modelDir(id), 'circuits');
         mkdirSync(out, { recursive: true });
         writeFileSync(join(out, `${name}.json`), JSON.stringify(circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, eval_seconds: evalSeconds, ...sweepRecord } })) + '\n');
