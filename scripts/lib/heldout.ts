@@ -12,10 +12,10 @@ export interface HeldOut {
   sha256: string;
 }
 
-export function readHeldOut(paths: string | readonly string[]): HeldOut {
+export function readHeldOut(paths: readonly string[]): HeldOut {
   const hash = createHash('sha256');
   const files: SourceFile[] = [];
-  for (const path of typeof paths === 'string' ? [paths] : paths) {
+  for (const path of paths) {
     const raw = readFileSync(path);
     hash.update(raw);
     files.push(...parseManifest(path, raw.toString('utf8')));

@@ -16,6 +16,11 @@ export interface SweepEntry {
   seconds: number;
 }
 
+/** The sweep line of one run, from what its pruning found (a PruneOutcome, or a circuit file's fields). */
+export function sweepEntry(kCoef: unknown, run: { k: number; reachedTarget?: boolean; trainLossBound?: number; seconds: number }): SweepEntry {
+  return { kCoef, k: run.k, reached_target: run.reachedTarget, train_loss_bound: run.trainLossBound, seconds: run.seconds };
+}
+
 export function mergeSweepRuns(files: readonly CircuitFile[], model: string): CircuitFile {
   if (files.length === 0) throw new Error('merge-sweep: no circuit files');
   if (new Set(files.map((f) => f.task)).size !== 1) throw new Error(`merge-sweep: the files are of different tasks (${files.map((f) => f.task).join(', ')})`);
@@ -24,8 +29,9 @@ export function mergeSweepRuns(files: readonly CircuitFile[], model: string): Ci
     if (f.train_circuit_loss_bound === undefined || f.reached_target === undefined) throw new Error(`merge-sweep: a ${f.task} file from ${f.model} lacks reached_target or train_circuit_loss_bound`);
     if (f.prune_config?.sweep !== undefined) throw new Error(`merge-sweep: a ${f.task} file from ${f.model} is already a sweep's pick`);
   }
-  const runs = files.map((f) => ({ config: f, outcome: { k: f.k, reachedTarget: f.reached_target!, trainLossBound: f.train_circuit_loss_bound! } }));
+  const runOf = (f: CircuitFile) => ({ k: f.k, reachedTarget: f.reached_target!, trainLossBound: f.train_circuit_loss_bound! });
+  const runs = files.map((f) => ({ config: f, outcome: runOf(f) }));
   const picked = pickSweepRun(runs).config;
-  const sweep: SweepEntry[] = files.map((f) => ({ kCoef: f.prune_config?.kCoef, k: f.k, reached_target: f.reached_target, train_loss_bound: f.train_circuit_loss_bound, seconds: f.prune_seconds }));
+  const sweep = files.map((f) => sweepEntry(f.prune_config?.kCoef, { ...runOf(f), seconds: f.prune_seconds }));
   return { ...picked, model, prune_config: { ...picked.prune_config, sweep } };
 }

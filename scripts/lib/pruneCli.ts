@@ -17,7 +17,7 @@ import { compareCircuits, writeResultsToDocs } from './compare';
 import { folderFiles, modelDir } from './models';
 import { ProgressBar } from './progressBar';
 import { describeCircuit } from './describeCircuit';
-import { mergeSweepRuns, type SweepEntry } from './mergeSweep';
+import { mergeSweepRuns, sweepEntry } from './mergeSweep';
 import { parseConfig } from '../../src/model/config';
 import { parseSnippets, SNIPPETS_FILE } from '../../src/state/snippets';
 import { BpeTokenizer } from '../../src/tokenizer/bpe';
@@ -209,8 +209,7 @@ export async function main(argv: string[]): Promise<void> {
         const t0 = performance.now();
         const file: CircuitFile = await buildCircuitFile(model, checkpoint, task, outcome, { modelId: id, backend, config: chosenCfg }, hooks);
         const evalSeconds = (performance.now() - t0) / 1000;
-        const sweepEntries: SweepEntry[] = runs.map((r) => ({ kCoef: r.config.kCoef, k: r.outcome.k, reached_target: r.outcome.reachedTarget, train_loss_bound: r.outcome.trainLossBound, seconds: r.outcome.seconds }));
-        const sweepRecord = sweep ? { sweep: sweepEntries } : {};
+        const sweepRecord = sweep ? { sweep: runs.map((r) => sweepEntry(r.config.kCoef, r.outcome)) } : {};
         const out = join(modelDir(id), 'circuits');
         mkdirSync(out, { recursive: true });
         writeFileSync(join(out, `${name}.json`), JSON.stringify(circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, eval_seconds: evalSeconds, ...sweepRecord } })) + '\n');
