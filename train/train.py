@@ -82,10 +82,18 @@ def parse_args(argv=None):
                     help="comma-separated token strings (Python escapes, e.g. ']\\n,]]\\n'): a share of every batch "
                          "is windows of real training text placed so that one of these tokens is a target, "
                          "the tokens chosen uniformly; upweights rare constructs without synthetic text")
+    ap.add_argument("--focus-tasks", default=None,
+                    help="a tasks/ folder: focus on every task's two target tokens, each equally often (balanced focus)")
     ap.add_argument("--focus-frac", type=float, default=0.25, help="share of each batch drawn by --focus-tokens")
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer"), help="folder with encoder.json + vocab.bpe")
     ap.add_argument("--device", default=None)
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--tasks-dir", default=None,
+                    help="a model folder's tasks/: log each task's full-model test accuracy at every evaluation")
+    ap.add_argument("--compile", action="store_true",
+                    help="torch.compile the model for the training steps (see train/README.md for when it pays)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="intra-op threads per process (default: OMP_NUM_THREADS, else all cores / processes)")
     return ap.parse_args(argv)
 
 
@@ -115,6 +123,14 @@ def resolve_focus_tokens(spec: str, tok_dir: str) -> list[int]:
             raise SystemExit(f"--focus-tokens: {raw!r} is {len(toks)} tokens, not one")
         ids.append(toks[0])
     return ids
+
+
+def task_target_tokens(tasks_dir: str) -> list[int]:
+    """The correct and alternative token of every task in a tasks/ folder (each once)."""
+    from task_eval import load_tasks
+    ids = {t for prompts in load_tasks(tasks_dir, "train").values() for p in prompts
+           for t in (p["correct"], p["alternative"])}
+    return sorted(ids)
 
 
 def get_batch(tokens: np.ndarray, batch: int, T: int, seed: int, step: int, rank: int, device,
@@ -177,13 +193,19 @@ def rescale_grads_(params):
 
 
 def rng_state():
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
+    """RNG states as tensors and plain Python values, so that a checkpoint loads with torch.load(weights_only=True)
+    (no pickled numpy objects: loading a checkpoint never runs code from it)."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"torch": torch.get_rng_state(),
+            "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)],
+            "python": random.getstate(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
 
 
 def set_rng_state(s):
     torch.set_rng_state(s["torch"])
-    np.random.set_state(s["numpy"])
+    kind, keys, pos, has_gauss, cached = s["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     random.setstate(s["python"])
     if s.get("cuda") is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(s["cuda"])
@@ -221,19 +243,23 @@ def train(args):
     train_tok = np.memmap(os.path.join(args.data, "tokens_train.bin"), dtype=np.uint16, mode="r")
     val_tok = np.memmap(os.path.join(args.data, "tokens_val.bin"), dtype=np.uint16, mode="r")
     val_batches = eval_batches(val_tok, args.eval_batches, args.batch_size, T, device)
-    focus = focus_positions(train_tok, resolve_focus_tokens(args.focus_tokens, args.tokenizer)) \
-        if args.focus_tokens else None
+    tasks = None
+    if args.tasks_dir:
+        from task_eval import load_tasks
+        tasks = load_tasks(args.tasks_dir)
+    focus_ids = resolve_focus_tokens(args.focus_tokens, args.tokenizer) if args.focus_tokens else []
+    if args.focus_tasks:
+        focus_ids += task_target_tokens(args.focus_tasks)
+    focus = focus_positions(train_tok, sorted(set(focus_ids))) if focus_ids else None
 
     step, acc = 0, {"loss": 0.0, "n": 0}
     ckpt_path = os.path.join(args.out, "ckpt.pt")
     if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=device)
+        ck = torch.load(ckpt_path, map_location=device, weights_only=True)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, acc = ck["step"], ck["acc"]
         set_rng_state(ck["rng"])
-        if master:
-            print(f"resumed from {ckpt_path} at step {step}", flush=True)
         init_tokens = ck.get("init_tokens", 0)
         if master:
             print(f"resumed from {ckpt_path} at step {step}", flush=True)
@@ -242,7 +268,7 @@ def train(args):
         if args.init_from:
             # A continuation stage: the earlier run's tokens count towards this model's training, and its
             # command(s) go first in the reproduction recipe.
-            init = torch.load(args.init_from, map_location=device)
+            init = torch.load(args.init_from, map_location=device, weights_only=True)
             if GPTConfig.from_dict(init["config"]).to_dict() != cfg.to_dict():
                 raise SystemExit(f"--init-from {args.init_from}: its config differs from this run's")
             model.load_state_dict(init["model"])
@@ -264,6 +290,9 @@ def train(args):
                           fh, indent=2)
 
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    if args.compile:
+        # Compiles the training forward only; evaluation keeps the eager model because it records hooks.
+        net = torch.compile(net)
 
     def save(step_now):
         if not master:
@@ -314,6 +343,9 @@ def train(args):
             if step % args.eval_every == 0 or last:
                 vl, alive = evaluate(model, val_batches, cfg)
                 rec.update(val_loss=vl, alive_neurons=alive, nonzeros=nonzeros(model))
+                if tasks:
+                    from task_eval import evaluate_tasks
+                    rec["task_accuracy"] = {k: round(v["accuracy"], 4) for k, v in evaluate_tasks(model, tasks).items()}
                 if bar is None:
                     print(json.dumps({k: rec[k] for k in ("step", "train_loss", "val_loss")}), flush=True)
             metrics.write(json.dumps(rec) + "\n")
@@ -333,9 +365,17 @@ def train(args):
     return model, step
 
 
+def default_threads() -> int:
+    """OMP_NUM_THREADS when set, else the machine's cores shared among the processes on this host."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return int(os.environ["OMP_NUM_THREADS"])
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+    return max(1, (os.cpu_count() or 1) // local)
+
+
 def main(argv=None):
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     args = parse_args(argv)
+    torch.set_num_threads(args.threads or default_threads())
     train(args)
 
 

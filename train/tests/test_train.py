@@ -14,7 +14,7 @@ def run(out, data, *extra):
 
 
 def load(out):
-    return torch.load(os.path.join(out, "ckpt.pt"), map_location="cpu")
+    return torch.load(os.path.join(out, "ckpt.pt"), map_location="cpu", weights_only=True)
 
 
 def test_training_reduces_loss_and_keeps_sparsity(tiny_data, tmp_path):
@@ -57,21 +57,27 @@ def test_dense_twin_has_no_sparsity(tiny_data, tmp_path):
     assert all(int((p != 0).sum()) > 0.9 * p.numel() for n, p in model.named_parameters() if p.dim() == 2)
 
 
-def test_two_process_gloo(tiny_data, tmp_path):
-    """Two processes with the torchrun environment (RANK, WORLD_SIZE, MASTER_*), gloo backend on CPU.
-    (Launched directly: Debian's torch 1.13 torchrun trips over Python 3.11's enum changes.)"""
+def test_two_process_gloo_through_torchrun(tiny_data, tmp_path):
+    """Two processes started by the real torchrun launcher (gloo backend on CPU); rank 0 writes the checkpoint."""
     out = tmp_path / "ddp"
-    cmd = [sys.executable, os.path.join(TRAIN, "train.py"), "--out", str(out), "--data", str(tiny_data), *TINY,
-           "--total-tokens", str(10 * 2 * 64), "--device", "cpu"]
-    procs = []
-    for rank in range(2):
-        env = dict(os.environ, OMP_NUM_THREADS="1", RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2",
-                   LOCAL_WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT="29533")
-        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    outs = [p.communicate(timeout=240)[0] for p in procs]
-    assert all(p.returncode == 0 for p in procs), "\n".join(o[-2000:] for o in outs)
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    launcher = [torchrun] if os.path.exists(torchrun) else [sys.executable, "-m", "torch.distributed.run"]
+    cmd = [*launcher, "--standalone", "--nproc_per_node", "2", os.path.join(TRAIN, "train.py"),
+           "--out", str(out), "--data", str(tiny_data), *TINY, "--total-tokens", str(10 * 2 * 64), "--device", "cpu"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
     ck = load(out)
     assert ck["step"] == 10 and ck["tokens"] == 10 * 2 * 64  # two processes: twice the tokens per step
+
+
+def test_default_threads_share_the_cores_among_local_processes(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert trainer.default_threads() == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert trainer.default_threads() == 3
 
 
 def test_focus_windows_put_a_focus_token_among_the_targets():

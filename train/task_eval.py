@@ -1,0 +1,77 @@
+"""Full-model accuracy and loss on the task suite's test pairs, straight from a training checkpoint.
+
+The same numbers as the explorer's "full model" row (src/circuit metrics): for each prompt, the loss is the binary
+cross-entropy over just the two target tokens at the last position, and a prompt counts as correct when the
+correct token's logit is strictly above the alternative's (a tie is wrong). Each pair contributes both prompts.
+Used during training (``train.py --tasks-dir``) to log per-task accuracy at every evaluation, and on its own:
+
+    python train/task_eval.py --ckpt train/runs/<id>/ckpt.pt --tasks public/models/<id>/tasks
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from model import GPT, GPTConfig  # noqa: E402
+
+
+def load_tasks(tasks_dir: str, split: str = "test") -> dict[str, list[dict]]:
+    """{task name: [prompt dicts with tokens, correct, alternative]} from every tasks/<task>.json."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(tasks_dir, "*.json"))):
+        with open(path) as fh:
+            task = json.load(fh)
+        prompts = [side for pair in task[split] for side in (pair["a"], pair["b"])]
+        out[task.get("task", os.path.basename(path)[:-5])] = prompts
+    return out
+
+
+@torch.no_grad()
+def evaluate_prompts(model: GPT, prompts: list[dict], block_size: int) -> dict:
+    """Accuracy and mean two-token loss over prompts (each truncated on the left to the model's context)."""
+    losses, correct = [], 0
+    for p in prompts:
+        toks = p["tokens"][-block_size:]
+        logits = model(torch.tensor([toks], dtype=torch.long))[0, -1]
+        pair = torch.stack([logits[p["correct"]], logits[p["alternative"]]]).float()
+        losses.append(float(-F.log_softmax(pair, dim=0)[0]))
+        correct += int(pair[0] > pair[1])
+    n = max(len(prompts), 1)
+    return {"accuracy": correct / n, "loss": sum(losses) / n, "prompts": len(prompts)}
+
+
+def evaluate_tasks(model: GPT, tasks: dict[str, list[dict]]) -> dict[str, dict]:
+    was_training = model.training
+    model.eval()
+    try:
+        return {name: evaluate_prompts(model, prompts, model.cfg.block_size) for name, prompts in tasks.items()}
+    finally:
+        model.train(was_training)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ckpt", required=True, help="a train.py checkpoint (ckpt.pt)")
+    ap.add_argument("--tasks", required=True, help="a model folder's tasks/ directory")
+    ap.add_argument("--split", default="test", choices=["train", "test"])
+    args = ap.parse_args(argv)
+    ck = torch.load(args.ckpt, map_location="cpu", weights_only=True)
+    model = GPT(GPTConfig.from_dict(ck["config"]))
+    model.load_state_dict(ck["model"])
+    res = evaluate_tasks(model, load_tasks(args.tasks, args.split))
+    for name, r in res.items():
+        print(f"{name:28s} acc {r['accuracy']:.3f}  loss {r['loss']:.3f}  ({r['prompts']} prompts)")
+    print(f"tasks with accuracy >= 0.9: {sum(r['accuracy'] >= 0.9 for r in res.values())} of {len(res)}")
+
+
+if __name__ == "__main__":
+    main()
