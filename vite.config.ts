@@ -1,12 +1,16 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { CONTENT_SECURITY_POLICY, contentSecurityPolicy } from './scripts/csp.ts';
 import { copyWasmBinaries } from './scripts/vite-copy-wasm.ts';
 import { serviceWorker } from './scripts/vite-service-worker.ts';
 
 // The TF.js WASM binaries are served from our own origin (public/tfjs-wasm/) so the app works offline; the build also
 // writes dist/sw.js (src/sw/sw.js with its precache list), the service worker that keeps it working offline.
+// Built pages carry a Content-Security-Policy that forbids eval (scripts/csp.ts); `vite preview` also sends it as a
+// header, which is what covers the engine worker (a worker does not inherit a page's <meta> policy).
 export default defineConfig({
-  plugins: [react(), copyWasmBinaries(), serviceWorker()],
+  plugins: [react(), copyWasmBinaries(), serviceWorker(), contentSecurityPolicy()],
+  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
   build: {
     target: 'es2022',
     sourcemap: true,

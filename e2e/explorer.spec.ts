@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import type { AblationMode } from '../src/model/interventions';
 import { ROOT, writeDevModel } from './fixtures/devModel';
 
 /**
@@ -15,7 +16,7 @@ interface Setup {
   task: string;
   pairs: { a: TaskPrompt; b: TaskPrompt }[];
   circuitNodes: string[];
-  mode: 'mean' | 'zero';
+  mode: AblationMode;
 }
 
 async function findSetup(page: Page): Promise<Setup> {
@@ -32,7 +33,7 @@ async function findSetup(page: Page): Promise<Setup> {
     const wanted = process.env.EXPLORER_TASK ?? 'quote';
     const task = (tasks?.tasks ?? [process.env.EXPLORER_TASK ?? 'single_double_quote']).find((t) => t.includes(wanted));
     if (!task) continue;
-    const circuit = (await get(`/models/${model}/circuits/${task}.json`)) as { nodes: { site: string; channel: number }[]; ablation: 'mean' | 'zero' } | null;
+    const circuit = (await get(`/models/${model}/circuits/${task}.json`)) as { nodes: { site: string; channel: number }[]; ablation: AblationMode } | null;
     const file = (await get(`/models/${model}/tasks/${task}.json`)) as { test: Setup['pairs'] } | null;
     if (!circuit || !file) continue;
     return { model, task, pairs: file.test, circuitNodes: circuit.nodes.map((n) => `${n.site}:${n.channel}`), mode: 'mean' };

@@ -24,6 +24,8 @@ interface BigRun {
   logitsLength: number;
   finite: boolean;
   logitsRelDiff: number;
+  /** AbsTopK near-ties (src/model/testing/nearTies.ts): the differences downstream of them are not in the relDiffs. */
+  nearTies: string[];
   sites: Record<string, { relDiff: number; maxKept: number; k: number | null }>;
   interventions: Record<string, { maxLogitChange: number; ms: number }>;
   memory: unknown;
@@ -80,6 +82,7 @@ test.describe('a csp_bridges2-sized model', () => {
       { type: 'plan', description: r.plan },
       { type: 'timing', description: `load ${r.loadMs.toFixed(0)} ms, forward (64 tokens) median ${r.forwardMsMedian.toFixed(0)} ms of ${r.forwardMs.map((t) => t.toFixed(0)).join(', ')}` },
       { type: 'accuracy', description: `logits max |diff| / max |logit| = ${r.logitsRelDiff.toExponential(2)}` },
+      ...r.nearTies.map((t) => ({ type: 'near-tie (explained)', description: t })),
       { type: 'memory', description: JSON.stringify(r.memory) },
     );
   });

@@ -2,7 +2,8 @@
 // npm run import-openai -- <released-folder> [--id <id>] [--tokenizer <dir>] [--viz <viz_data.pt> ...]
 //                          [--means-corpus <dir> | --means-baseline <mean_baseline_pretrain.pt>] [other options]
 // Converts a model released with OpenAI's circuit-sparsity work into public/models/<id>/ and adds it to
-// public/models/index.json, by running train/openai_import.py with the project venv (.venv/bin/python, else python3).
+// public/models/index.json, by running the package train/openai_import/ (its __main__.py) with the project venv
+// (.venv/bin/python, else python3).
 // Its progress goes to stderr as it happens. Every option is passed through; see docs/openai-import.md or --help.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +22,7 @@ const python = existsSync(venv) ? venv : 'python3';
 // Default destination: public/models/<id>/ plus index.json (the converter's own default too, stated here so that
 // running from another directory cannot change it).
 const hasDest = args.some((a) => a === '--out' || a === '--out-root' || a.startsWith('--out=') || a.startsWith('--out-root='));
-const full = [join(root, 'train', 'openai_import.py'), ...args, ...(hasDest ? [] : ['--out-root', join(root, 'public', 'models')])];
+const full = [join(root, 'train', 'openai_import'), ...args, ...(hasDest ? [] : ['--out-root', join(root, 'public', 'models')])];
 process.stderr.write(`import-openai: ${python} ${full.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}\n`);
 // Relative paths are the user's: npm runs scripts from the package root but records the caller's directory.
 const child = spawn(python, full, { stdio: 'inherit', cwd: process.env.INIT_CWD ?? process.cwd() });

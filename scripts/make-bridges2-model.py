@@ -8,8 +8,8 @@ vocab 2048, afrac 0.125 at all 8 AbsTopK locations, bias, RMSNorm, untied unembe
 table, no sink: ~216M weight slots (~864 MB as dense float32). Every weight matrix and bias gets exactly
 round(numel / 128) nonzero entries at random positions (the norms are dense, the bigram table dense small values);
 each layer's output rows are "live" (normal values) or "dead" (scaled by 1e-6), see random_state for why. Written in
-our folder format (docs/model-folder.md; compact sparse tensors via train/export.py's ``to_compact``): ~55 MB on disk.
-Takes about a minute and ~3 GB of memory (the float64 reference forward).
+our folder format (docs/model-folder.md; compact sparse tensors via train/model_folder.py's ``to_compact``):
+~55 MB on disk. Takes about a minute and ~3 GB of memory (the float64 reference forward).
 
 Next to the weights it writes ``golden.safetensors`` (our golden format, prompt 0 = a fixed 64-token prompt): the
 logits and every hook site computed by train/model.py in float64, the float32 torch run's largest deviation from it,
@@ -34,11 +34,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "train"))
 
-from export import to_compact  # noqa: E402
 from model import GPT, GPTConfig, Hooks, abs_topk, hook_sites  # noqa: E402
+from model_folder import FORMAT, to_compact  # noqa: E402
 from openai_fixtures import BRIDGES2_CONFIG  # noqa: E402
 
-FORMAT = "sparse-circuit-explorer/1"
 DENSITY = 1 / 128
 DEAD_SCALE = 1e-6
 PROMPT_TOKENS = 64

@@ -11,18 +11,14 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { SeededRng } from '../src/circuit/rng';
 import { TASK_SPECS, splitPairs } from '../src/tasks/generators';
+import { mulberry32 } from '../src/tasks/seeded';
 import { taskFileSchema, type TaskFile } from '../src/tasks/taskSchema';
 import { BpeTokenizer } from '../src/tokenizer/bpe';
 import { numberArg, parseArgs } from './lib/args';
 import { readHeldOut } from './lib/heldout';
 import { modelDir, readIndex, ROOT } from './lib/models';
 
-function rng(seed: number): () => number {
-  const r = new SeededRng(seed);
-  return () => r.uniform();
-}
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2), ['model', 'heldout', 'tasks', 'max-pairs', 'test-fraction', 'max-tokens', 'context-lines', 'seed'], []);
@@ -52,8 +48,8 @@ function main(): void {
       const t0 = Date.now();
       // One stream per task, keyed by the task's position in this run's list: a task's pairs depend on --tasks, which
       // is why every file's provenance records the exact command that reproduces it.
-      const pairs = spec.generate(heldout.files, tok, { maxTokens, contextLines, random: rng(seed * 1000 + 2 * i + 1) });
-      const { train, test } = splitPairs(pairs, rng(seed * 1000 + 2 * i + 2), maxPairs, testFraction);
+      const pairs = spec.generate(heldout.files, tok, { maxTokens, contextLines, random: mulberry32(seed * 1000 + 2 * i + 1) });
+      const { train, test } = splitPairs(pairs, mulberry32(seed * 1000 + 2 * i + 2), maxPairs, testFraction);
       const file: TaskFile = taskFileSchema.parse({
         task: spec.name,
         description: spec.description,

@@ -1,3 +1,4 @@
+import './model/zodNoEval'; // first: before any module builds a zod schema (CSP: no eval)
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';

@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from site_registry import sites as registry_sites
+
 LOCTYPES_ALL = ("attn_in", "attn_out", "mlp_in", "mlp_out", "mlp_neuron", "attn_q", "attn_k", "attn_v")
 RMS_EPS = 1.1920929e-07
 
@@ -191,15 +193,11 @@ class Block(nn.Module):
 
 
 def hook_sites(cfg: GPTConfig):
-    """The hook sites exported in means/golden files, with their widths, in a fixed order."""
-    q = cfg.n_head * cfg.d_head
-    out = []
-    for i in range(cfg.n_layer):
-        out += [(f"{i}.attn.act_in", cfg.d_model), (f"{i}.attn.q", q), (f"{i}.attn.k", q), (f"{i}.attn.v", q),
-                (f"{i}.attn.resid_delta", cfg.d_model), (f"{i}.mlp.act_in", cfg.d_model),
-                (f"{i}.mlp.post_act", cfg.d_mlp), (f"{i}.mlp.resid_delta", cfg.d_model)]
-    out.append(("final_resid", cfg.d_model))
-    return out
+    """The node sites (exported in means/golden/snippets files) with their widths, in registry order.
+
+    Read from src/model/registry/registry.json, the table the TypeScript runtime uses too; the forward pass above
+    names the same sites inline, and tests/test_site_registry.py checks that it records exactly these."""
+    return registry_sites(cfg)
 
 
 class Transformer(nn.Module):

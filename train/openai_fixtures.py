@@ -1,5 +1,5 @@
 """Fixtures shaped exactly like OpenAI's circuit-sparsity release (paper-notes sections 2, 7, 8), for testing
-train/openai_import.py without the real (large) files.
+train/openai_import without the real (large) files.
 
   python train/openai_fixtures.py --small [--out test-fixtures/openai-small]
       A tiny random model in the blob layout, plus the importer's output of it:
@@ -7,7 +7,7 @@ train/openai_import.py without the real (large) files.
         <out>/released/tinypython/{encoder.json, vocab.bpe}
         <out>/released/viz/csp_tiny/mean_baseline_pretrain.pt
         <out>/released/viz/csp_tiny/<task>/prune_v4/k_optim/viz_data.pt   (two tasks)
-        <out>/converted/                                                   (train/openai_import.py's model folder)
+        <out>/converted/                                                   (train/openai_import's model folder)
   python train/openai_fixtures.py --bridges2 test-fixtures/openai-large
       csp_bridges2's beeg_config.json verbatim (4 layers, d_model 2048, d_mlp 8192, 128 heads of 16, vocab 2048)
       with random weights at 1/128 density, and the project tokenizer (<|endoftext|> = 2047). About 0.9 GB; not
@@ -27,7 +27,6 @@ import os
 import random
 import shutil
 import sys
-from typing import Dict, List
 
 import numpy as np
 import torch
@@ -36,8 +35,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-import export as ex  # noqa: E402
-from model import GPT, GPTConfig, Hooks, hook_sites  # noqa: E402
+from model import GPT, GPTConfig  # noqa: E402
+from openai_import import import_released  # noqa: E402
+from openai_fixture_viz import make_viz, quote_task, random_circuit, while_task  # noqa: E402
+from reference_runs import compute_means  # noqa: E402
 from tokenizer_train import EOT, bytes_to_unicode, data_gym_byte_order, load_tiktoken  # noqa: E402
 
 TOK = os.path.join(HERE, "tokenizer")
@@ -147,159 +148,6 @@ def save_released(model: GPT, beeg: dict, model_dir: str) -> None:
     torch.save(sd, os.path.join(model_dir, "final_model.pt"))
 
 
-# ------------------------------------------------------------------------------------------------ task losses
-# Deliberately written apart from openai_import.py (one prompt at a time, ablation by index assignment), so that
-# the importer's reproduction of the stored losses is a real check.
-
-def _ablate_all_but(kept: Dict[str, List[int]], means: Dict[str, torch.Tensor], cfg: GPTConfig):
-    fns = {}
-    for site, w in hook_sites(cfg):
-        keep = set(kept.get(site, []))
-        drop = torch.tensor([c for c in range(w) if c not in keep], dtype=torch.long)
-        if len(drop) == 0:
-            continue
-
-        def fn(x, drop=drop, mu=means[site]):
-            x = x.clone()
-            x[..., drop] = mu[drop]
-            return x
-        fns[site] = fn
-    return fns
-
-
-@torch.no_grad()
-def pair_loss_x2(model: GPT, prompts, interventions) -> float:
-    """The release's two-sided loss: per contrast pair, the sum of both prompts' binary cross-entropies over the two
-    candidate tokens at the last position; mean over pairs (= 2 x the mean per-prompt loss)."""
-    tot = 0.0
-    for toks, correct, alt in prompts:
-        lg = model(torch.tensor([toks]), hooks=Hooks(None, interventions))[0, -1].double()
-        tot += -torch.log_softmax(torch.stack([lg[correct], lg[alt]]), 0)[0].item()
-    return 2 * tot / len(prompts)
-
-
-# ------------------------------------------------------------------------------------------------ viz data
-
-def _circuit(cfg: GPTConfig, rng: random.Random) -> Dict[str, List[int]]:
-    """Random kept channels, drawn from shared pools so that residual and q-k edges occur; unsorted, as stored."""
-    d, Q = cfg.d_model, cfg.n_head * cfg.d_head
-    resid = rng.sample(range(d), 6)
-    qk = rng.sample(range(Q), 4)
-    out: Dict[str, List[int]] = {}
-    for l in range(cfg.n_layer):
-        out[f"{l}.attn.act_in"] = rng.sample(resid, 3)
-        out[f"{l}.attn.q"] = rng.sample(qk, 3)
-        out[f"{l}.attn.k"] = rng.sample(qk, 2)
-        out[f"{l}.attn.v"] = rng.sample(range(Q), 3)
-        out[f"{l}.attn.resid_delta"] = rng.sample(resid, 2)
-        out[f"{l}.mlp.act_in"] = rng.sample(resid, 3)
-        out[f"{l}.mlp.post_act"] = rng.sample(range(cfg.d_mlp), 4)
-        out[f"{l}.mlp.resid_delta"] = rng.sample(resid, 2)
-    out["final_resid"] = rng.sample(resid, 3)
-    return {k: v for k, v in out.items() if v}
-
-
-def _pad(rows: List[List[int]]) -> torch.Tensor:
-    T = max(len(r) for r in rows)
-    return torch.tensor([r + [0] * (T - len(r)) for r in rows], dtype=torch.long)
-
-
-def _pair_data(model: GPT, kept: Dict[str, List[int]]):
-    """[arr(n_src + bias, n_tgt), src_idx (ending "bias"), tgt_idx, (src_loc, tgt_loc)] along the four matrices."""
-    cfg, sd = model.cfg, model.state_dict()
-    Q = cfg.n_head * cfg.d_head
-    out = []
-    for l in range(cfg.n_layer):
-        p = f"transformer.h.{l}"
-        for src, dst, key, off in (("attn.act_in", "attn.q", "attn.c_attn", 0), ("attn.act_in", "attn.k", "attn.c_attn", Q),
-                                   ("attn.act_in", "attn.v", "attn.c_attn", 2 * Q), ("attn.v", "attn.resid_delta", "attn.c_proj", 0),
-                                   ("mlp.act_in", "mlp.post_act", "mlp.c_fc", 0), ("mlp.post_act", "mlp.resid_delta", "mlp.c_proj", 0)):
-            s, t = kept.get(f"{l}.{src}", []), kept.get(f"{l}.{dst}", [])
-            if not s or not t:
-                continue
-            W, b = sd[f"{p}.{key}.weight"], sd[f"{p}.{key}.bias"]
-            rows = [[float(W[off + j, i]) for j in t] for i in s] + [[float(b[off + j]) for j in t]]
-            out.append([torch.tensor(rows), list(s) + ["bias"], list(t), (f"{l}.{src}", f"{l}.{dst}")])
-    return out
-
-
-@torch.no_grad()
-def make_viz(model: GPT, beeg: dict, means, rows: List[List[int]], prompts, kept: Dict[str, List[int]],
-             seed: int, corpus_tokens: List[int]) -> dict:
-    """viz_data.pt's structure (paper-notes section 7) for one circuit. `rows` are the stored task_samples rows
-    (class 1 then class 2); `prompts` are (tokens, correct, alternative) in the same order, as the task reads them."""
-    cfg = model.cfg
-    n = len(prompts) // 2
-    full = pair_loss_x2(model, prompts, {})
-    circ_fns = _ablate_all_but(kept, means, cfg)
-    interv = pair_loss_x2(model, prompts, circ_fns)
-    ch = {}
-    for loc, chans in kept.items():
-        vals = []
-        for c in chans:
-            less = dict(kept)
-            less[loc] = [x for x in chans if x != c]
-            vals.append(pair_loss_x2(model, prompts, _ablate_all_but(less, means, cfg)))
-        ch[loc] = torch.tensor(vals)
-    layer = {}
-    for l in range(cfg.n_layer):
-        for part in ("attn", "mlp"):
-            less = {k: v for k, v in kept.items() if not k.startswith(f"{l}.{part}.")}
-            layer[f"{l}.{part}"] = pair_loss_x2(model, prompts, _ablate_all_but(less, means, cfg))
-    tokens = _pad(rows)
-    rec = {}
-    model(tokens, hooks=Hooks(rec, circ_fns))
-    acts = {loc: {c: rec[loc][:, :, c].clone() for c in chans} for loc, chans in kept.items()}
-    # a few pretraining windows for one node, as the release's 'samples' (unused by the importer)
-    loc0, c0 = next(iter(kept.items()))
-    win = torch.tensor([corpus_tokens[i:i + 16] for i in range(0, 64, 16)])
-    srec = {}
-    model(win, hooks=Hooks(srec))
-    items = [(win[i], srec[loc0][i, :, c0[0]].clone(), int(srec[loc0][i, :, c0[0]].abs().argmax())) for i in range(4)]
-    samples = {loc0: {c0[0]: {f: (items[:2], items[2:]) for f in (0.001, 0.01, 0.1, 0.5)}}}
-    rounds = 6
-    all_loss = [(r, interv * (1 + (rounds - 1 - r) / rounds)) for r in range(rounds)]
-    prune_config = {"sweep": "prune_v4", "k_coef": 1e-4, "lr": 3e-3, "batch_size": 64, "seed": seed,
-                    "note": "openai_fixtures.py: a stand-in; the released prune_config keys are not known"}
-    pd = _pair_data(model, kept)
-    total = sum(w for _, w in hook_sites(cfg))
-    return {
-        "circuit_data": {**{loc: torch.tensor(ch_, dtype=torch.long) for loc, ch_ in kept.items()},
-                         "prune_config": prune_config},
-        "samples": samples,
-        "importances": {
-            "ch_interv_losses": ch, "layer_interv_losses": layer, "pair_data": pd,
-            "pair_data_connections": pd, "loss": full, "interv_loss": interv, "beeg_model_config": dict(beeg),
-            "task_samples": (tokens, acts),
-        },
-        "all_loss": all_loss, "num_total_nodes": total, "prune_config": prune_config,
-    }
-
-
-def _quote_task(enc):
-    """single_double_quote, 'prompt' reading: rows end right before the closing quote (targets " and ')."""
-    names = ["name", "path", "key", "label", "mode", "text", "title", "unit"]
-    words = ["hello", "data", "x.py", "utf-8", "rb", "a b", "main", "ok"]
-    dq, sq = enc.encode_ordinary('"')[0], enc.encode_ordinary("'")[0]
-    c1 = [enc.encode_ordinary(f'{n} = "{w}') for n, w in zip(names, words)]
-    c2 = [enc.encode_ordinary(f"{n} = '{w}") for n, w in zip(names, words)]
-    rows = c1 + c2
-    prompts = [(r, dq, sq) for r in c1] + [(r, sq, dq) for r in c2]
-    return rows, prompts
-
-
-def _while_task(enc):
-    """while_return_true, 'with-target' reading: each row ends with its decisive token (':' or newline)."""
-    heads = ["def f(x):\n    n = 0\n", "def run():\n    ok = 1\n", "def g(a):\n    a += 1\n",
-             "def loop():\n    x = []\n", "def h(s):\n    s = s\n", "def k():\n    t = 2\n"]
-    colon, nl = enc.encode_ordinary(":")[0], enc.encode_ordinary("\n")[0]
-    c1 = [enc.encode_ordinary(h + "    while True") for h in heads]
-    c2 = [enc.encode_ordinary(h + "    return True") for h in heads]
-    rows = [r + [colon] for r in c1] + [r + [nl] for r in c2]
-    prompts = [(r, colon, nl) for r in c1] + [(r, nl, colon) for r in c2]
-    return rows, prompts
-
-
 def make_small(out: str, convert: bool = True, seed: int = 0) -> None:
     rel = os.path.join(out, "released")
     if os.path.isdir(rel):
@@ -315,15 +163,15 @@ def make_small(out: str, convert: bool = True, seed: int = 0) -> None:
     corpus = []
     for t in MEANS_CORPUS:
         corpus += enc.encode_ordinary(t) + [enc.eot_token]
-    means = ex.compute_means(model, np.asarray(corpus, dtype=np.int64), n_windows=16, batch=16)
+    means = compute_means(model, np.asarray(corpus, dtype=np.int64), n_windows=16, batch=16)
     viz_root = os.path.join(rel, "viz", SMALL_NAME)
     os.makedirs(viz_root, exist_ok=True)
     torch.save({k: v.clone() for k, v in means.items()}, os.path.join(viz_root, "mean_baseline_pretrain.pt"))
 
     rng = random.Random(seed)
-    for task, maker in (("single_double_quote", _quote_task), ("while_return_true_beeg", _while_task)):
+    for task, maker in (("single_double_quote", quote_task), ("while_return_true_beeg", while_task)):
         rows, prompts = maker(enc)
-        kept = _circuit(model.cfg, rng)
+        kept = random_circuit(model.cfg, rng)
         viz = make_viz(model, beeg, means, rows, prompts, kept, seed, corpus)
         d = os.path.join(viz_root, task, "prune_v4", "k_optim")
         os.makedirs(d, exist_ok=True)
@@ -347,9 +195,8 @@ def small_import_args(out: str) -> dict:
 
 
 def convert_small(out: str, dest: str = None) -> dict:
-    import openai_import as oi
     dest = dest or os.path.join(out, "converted")
-    return oi.import_released(out=dest, force=True, **small_import_args(out))
+    return import_released(out=dest, force=True, **small_import_args(out))
 
 
 def make_bridges2(out: str, seed: int = 0) -> None:

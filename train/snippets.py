@@ -13,8 +13,9 @@ it. The scored ranges of consecutive windows touch when the whole stream is scan
 positions) fewer windows are spread evenly over the stream, so a limit still samples every package of the split.
 
 Selection, per node (site, channel) and per direction (``top``: largest values; ``bottom``: most negative values, only
-for signed sites, i.e. every site except ``mlp.post_act``, whose GELU/ReLU output is never, or only barely,
-negative): each window offers its best scored position for that channel, if the value there is strictly positive
+for signed sites, i.e. every site kind the registry (src/model/registry/registry.json) does not mark unsigned: all
+but ``mlp.post_act``, whose GELU/ReLU output is never, or only barely, negative): each window offers its best scored
+position for that channel, if the value there is strictly positive
 (resp. negative); these candidates are taken greedily by value, skipping any within ``min_distance`` positions of one
 already taken or showing exactly the same tokens as one already taken (repeated code), until ``top_n`` are kept. So
 a node has at most one snippet per model window, no two with the same text, and with the default ``min_distance``
@@ -39,86 +40,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from corpus import DATA  # noqa: E402
-from export import load_model_folder, sha256_file  # noqa: E402
 from model import GPT, Hooks, hook_sites  # noqa: E402
+from model_folder import load_model_folder, sha256_file  # noqa: E402
+from site_registry import site_kind_of, unsigned_kinds  # noqa: E402
+from snippet_select import FAR, MAX_WIDTH, candidates, greedy, window_starts  # noqa: E402
 
 FORMAT = "sparse-circuit-explorer/snippets-1"
 FILE = "snippets.safetensors"
 SPLIT = "heldout"
-UNSIGNED_KINDS = ("mlp.post_act",)
-_FAR = -(1 << 40)  # position of an empty slot: far from every real position
-_HASH = torch.from_numpy(np.random.default_rng(0).integers(1, 1 << 62, size=1024, dtype=np.int64))
 
 
 def has_bottom(site: str) -> bool:
-    return not any(site.endswith(k) for k in UNSIGNED_KINDS)
-
-
-def window_starts(n_stream: int, block: int, min_context: int, after: int, max_scored: int | None) -> np.ndarray:
-    """Start positions of the model windows. Scored ranges never overlap; evenly spread when limited."""
-    C = block - min_context - after
-    if C <= 0:
-        raise ValueError(f"block_size {block} leaves no scored positions with min_context {min_context}, after {after}")
-    if n_stream < block:
-        raise ValueError(f"the token stream has {n_stream} tokens, fewer than one window ({block})")
-    full = (n_stream - block) // C + 1
-    n = full if max_scored is None else max(1, min(full, math.ceil(max_scored / C)))
-    if n == full:
-        return np.arange(n, dtype=np.int64) * C
-    if n == 1:
-        return np.zeros(1, dtype=np.int64)
-    # floor(k * (n_stream - block) / (n - 1)): consecutive starts differ by more than C since n < full
-    return (np.arange(n, dtype=np.int64) * (n_stream - block)) // (n - 1)
-
-
-def _candidates(a: torch.Tensor, x: torch.Tensor, sign: float, lo: int, hi: int, k: int, before: int, after: int):
-    """The k best windows per channel, each by its best scored position.
-
-    a: one site's values [B, T, W] for a batch of windows x [B, T]; scored positions are lo..hi-1 of each window.
-    -> values [W, k] (sign * activation; -inf when not strictly positive), window index in the batch [W, k],
-       position in the window [W, k], the channel's values on the snippet's tokens [W, k, before + after + 1], and
-       a hash of those tokens [W, k].
-    """
-    B, T, W = a.shape
-    best, t = (sign * a[:, lo:hi, :]).max(dim=1)  # [B, W]
-    t = t + lo
-    k = min(k, B)
-    vals, b = best.t().topk(k, dim=1)  # [W, k]
-    t = t.t().gather(1, b)
-    vals = torch.where(vals > 0, vals, torch.full_like(vals, -math.inf))
-    rel = torch.arange(-before, after + 1)
-    ch = torch.arange(W)[:, None, None]
-    acts = a[b[:, :, None], t[:, :, None] + rel, ch]  # [W, k, width]
-    toks = x[b[:, :, None], t[:, :, None] + rel]
-    return vals, b, t, acts, (toks * _HASH[:toks.shape[-1]]).sum(-1)  # int64 arithmetic wraps: fine for a hash
-
-
-def _greedy(vals: torch.Tensor, pos: torch.Tensor, key: torch.Tensor, n: int, min_distance: int) -> torch.Tensor:
-    """Greedy selection per channel over candidates vals/pos/key [W, M] (higher is better, -inf: none): the indices
-    [W, n] (-1: empty) of the n best, taken by value, skipping any within min_distance of one already taken or
-    with the same key (the same tokens: repeated code)."""
-    W, M = vals.shape
-    order = torch.sort(vals, dim=1, descending=True, stable=True).indices
-    vals, pos, key = vals.gather(1, order), pos.gather(1, order), key.gather(1, order)
-    sel = torch.full((W, n), -1, dtype=torch.int64)
-    taken = torch.full((W, n), _FAR, dtype=torch.int64)
-    taken_key = torch.zeros((W, n), dtype=torch.int64)
-    cnt = torch.zeros(W, dtype=torch.int64)
-    for m in range(M):
-        v, p = vals[:, m], pos[:, m]
-        live = torch.isfinite(v)
-        if not bool(live.any()):
-            break
-        ok = live & (cnt < n) & ((taken - p[:, None]).abs() >= min_distance).all(dim=1)
-        ok &= ((taken_key != key[:, m, None]) | (taken == _FAR)).all(dim=1)
-        ch = ok.nonzero(as_tuple=True)[0]
-        if len(ch) == 0:
-            continue
-        sel[ch, cnt[ch]] = order[ch, m]
-        taken[ch, cnt[ch]] = p[ch]
-        taken_key[ch, cnt[ch]] = key[ch, m]
-        cnt[ch] += 1
-    return sel
+    """Signed sites get a "most negative" list too; the registry marks the (almost) never negative kinds."""
+    return site_kind_of(site) not in unsigned_kinds()
 
 
 def _bar(total, unit, desc, progress):
@@ -152,7 +86,7 @@ def compute_snippets(model: GPT, tokens: np.ndarray, max_scored: int | None = 30
     if min_context < before:
         raise ValueError(f"min_context ({min_context}) must be at least before ({before})")
     min_distance = before + after + 1 if min_distance is None else min_distance
-    if before + after + 1 > len(_HASH):
+    if before + after + 1 > MAX_WIDTH:
         raise ValueError("snippets wider than 1024 tokens")
     if cfg.vocab_size > 65536:
         raise ValueError("token ids are stored as uint16")
@@ -164,7 +98,7 @@ def compute_snippets(model: GPT, tokens: np.ndarray, max_scored: int | None = 30
     state = {}
     for site, W in sites:
         for d in (("top", "bottom") if has_bottom(site) else ("top",)):
-            state[(site, d)] = (torch.full((W, top_n), -math.inf), torch.full((W, top_n), _FAR, dtype=torch.int64),
+            state[(site, d)] = (torch.full((W, top_n), -math.inf), torch.full((W, top_n), FAR, dtype=torch.int64),
                                 torch.zeros((W, top_n), dtype=torch.int64), torch.zeros((W, top_n, width)),
                                 torch.zeros((W, top_n), dtype=torch.int64))
 
@@ -174,12 +108,12 @@ def compute_snippets(model: GPT, tokens: np.ndarray, max_scored: int | None = 30
         for site, W in sites:
             a = rec[site].float()
             for d in (("top", "bottom") if has_bottom(site) else ("top",)):
-                cv, cb, ct, ca, ck = _candidates(a, x, 1.0 if d == "top" else -1.0, min_context, T - after,
+                cv, cb, ct, ca, ck = candidates(a, x, 1.0 if d == "top" else -1.0, min_context, T - after,
                                                  2 * top_n, before, after)
                 cs = torch.from_numpy(chunk)[cb]  # window starts [W, k]
                 sv, ss, st, sa, sk = state[(site, d)]
                 vals, ws, ts, acts, keys = (torch.cat(z, 1) for z in ((sv, cv), (ss, cs), (st, ct), (sa, ca), (sk, ck)))
-                sel = _greedy(vals, ws + ts, keys, top_n, min_distance)
+                sel = greedy(vals, ws + ts, keys, top_n, min_distance)
                 keep = sel >= 0
                 idx = sel.clamp(min=0)
                 state[(site, d)] = (torch.where(keep, vals.gather(1, idx), torch.full_like(sv, -math.inf)),

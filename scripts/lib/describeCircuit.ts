@@ -7,6 +7,7 @@
  */
 import type { CircuitFile } from '../../src/circuit/circuitSchema';
 import type { ModelConfig } from '../../src/model/config';
+import { siteSpec, tryParseNodeId } from '../../src/model/registry';
 import type { SnippetsFile } from '../../src/state/snippets';
 
 export interface DescribeContext {
@@ -22,10 +23,10 @@ export interface DescribeContext {
 
 const show = (s: string) => JSON.stringify(s).slice(1, -1);
 
-/** "0.attn.q:21" -> "0.attn.q:21 (head 1)" for q/k/v channels. */
+/** "0.attn.q:21" -> "0.attn.q:21 (head 1)" for per-head (q/k/v) channels. */
 export function nodeLabel(id: string, dHead: number): string {
-  const m = /^(\d+)\.attn\.(q|k|v):(\d+)$/.exec(id);
-  return m ? `${id} (head ${Math.floor(Number(m[3]) / dHead)})` : id;
+  const n = tryParseNodeId(id);
+  return n && siteSpec(n.site).channels === 'head' ? `${id} (head ${Math.floor(n.channel / dHead)})` : id;
 }
 
 function respondsTo(site: string, channel: number, ctx: DescribeContext): string {

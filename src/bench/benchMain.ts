@@ -1,6 +1,7 @@
 // In-browser benchmark page (bench.html), driven by scripts/bench.mjs in headless Chromium. For each backend:
 // forward latency on a 64-token prompt, "edge toggled -> new logits read back" latency, and incremental
 // recompute from a cached residual (only the layers from the edited one on) vs the full forward pass.
+import '../model/zodNoEval'; // first: before any module builds a zod schema (CSP: no eval)
 import { tf } from '../model/tfjs';
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
 import { probeWebGpu, probeWebGl } from '../model/backends/selectBackend';

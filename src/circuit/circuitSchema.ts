@@ -1,29 +1,29 @@
 import { z } from 'zod';
-
-const nodeIdPattern = /^(\d+\.(attn\.(act_in|q|k|v|resid_delta)|mlp\.(act_in|post_act|resid_delta))|final_resid):\d+$/;
+import { ablationModeSchema } from '../model/interventions';
+import { CIRCUIT_EDGE_KINDS, nodeIdSchema, siteNameSchema } from '../model/registry';
 
 export const circuitNodeSchema = z.object({
-  site: z.string(),
+  site: siteNameSchema,
   channel: z.number().int().nonnegative(),
   /** The node's learned mask parameter when pruning stopped (higher = more important). */
   score: z.number().optional(),
 });
 
 export const circuitEdgeSchema = z.object({
-  source: z.string().regex(nodeIdPattern),
-  target: z.string().regex(nodeIdPattern),
+  source: nodeIdSchema,
+  target: nodeIdSchema,
   /** The nonzero weight entry (1 for residual-stream identity edges and q-k channel pairs). */
   weight: z.number(),
   /** docs/circuits.md: weight = a nonzero weight entry, residual = a write reaching a later read of the same
    *  residual channel, qk = a q channel and the k channel it is multiplied with. */
-  kind: z.enum(['weight', 'residual', 'qk']),
+  kind: z.enum(CIRCUIT_EDGE_KINDS),
 });
 
 /** public/models/<id>/circuits/<task>.json: a pruned circuit and its evaluation on the held-out test pairs. */
 export const circuitFileSchema = z.object({
   task: z.string(),
   model: z.string(),
-  ablation: z.enum(['mean', 'zero']),
+  ablation: ablationModeSchema,
   k: z.number().int().nonnegative(),
   nodes: z.array(circuitNodeSchema),
   edges: z.array(circuitEdgeSchema),

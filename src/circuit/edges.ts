@@ -1,20 +1,15 @@
-import type { ModelConfig } from '../model/config';
-import { nodeId, parseSite, type NodeRef, type SiteName } from '../model/sites';
+import {
+  CIRCUIT_EDGE_KINDS, nodeId, QK_EDGE_KINDS, RESIDUAL_FINAL_KIND, RESIDUAL_SUBLAYERS, siteName, WEIGHT_EDGE_KINDS,
+  weightEdgeAt, keyAt, type EdgeKind, type NodeRef,
+} from '../model/registry';
 import type { LoadedCheckpoint } from '../model/weights';
 
 /**
- * Edges of a circuit (docs/circuits.md, "What counts as an edge"):
- *  - weight: a nonzero weight entry between two kept nodes of the same layer, along the four matrices:
- *    attn.act_in -> attn.q/k/v (c_attn), attn.v -> attn.resid_delta (attn c_proj; the attention output channel c is a
- *    mix of v channel c over positions), mlp.act_in -> mlp.post_act (c_fc), mlp.post_act -> mlp.resid_delta (mlp c_proj).
- *  - residual: a kept residual write (attn.resid_delta or mlp.resid_delta, channel c) to a kept residual read of the
- *    same channel c later in the forward pass (attn.act_in / mlp.act_in of a later sublayer, whose norm weight for c is
- *    nonzero, and final_resid). Weight 1.
- *  - qk: a kept attn.q channel c and the kept attn.k channel c of the same layer (they meet in the head's dot
- *    product). Weight 1.
- * Token embeddings and the unembedding are not nodes, so their weights are not edges.
+ * Edges of a circuit (docs/circuits.md, "What counts as an edge"): the registry's edge kinds (model/registry,
+ * registry.json) applied to a set of kept nodes. Token embeddings and the unembedding are not nodes, so their
+ * weights are not edges.
  */
-export type EdgeKind = 'weight' | 'residual' | 'qk';
+export type { EdgeKind } from '../model/registry';
 
 export interface CircuitEdge {
   source: string;
@@ -23,14 +18,12 @@ export interface CircuitEdge {
   kind: EdgeKind;
 }
 
-type Kind = ReturnType<typeof parseSite>['kind'];
-
-function byKind(nodes: readonly NodeRef[]): Map<string, number[]> {
+/** Kept channels per site, ascending (edges come out in channel order, which circuit files and tests rely on). */
+function bySite(nodes: readonly NodeRef[]): Map<string, number[]> {
   const m = new Map<string, number[]>();
   for (const n of nodes) {
-    const key = n.site;
-    let list = m.get(key);
-    if (!list) m.set(key, (list = []));
+    let list = m.get(n.site);
+    if (!list) m.set(n.site, (list = []));
     list.push(n.channel);
   }
   for (const list of m.values()) list.sort((a, b) => a - b);
@@ -38,55 +31,42 @@ function byKind(nodes: readonly NodeRef[]): Map<string, number[]> {
 }
 
 export function extractEdges(ckpt: LoadedCheckpoint, nodes: readonly NodeRef[]): CircuitEdge[] {
-  const c: ModelConfig = ckpt.config;
-  const kept = byKind(nodes);
-  const chans = (layer: number | null, kind: Kind): number[] =>
-    kept.get(layer === null ? 'final_resid' : (`${layer}.${kind}` as SiteName)) ?? [];
-  const id = (layer: number | null, kind: Kind, ch: number) =>
-    nodeId({ site: (layer === null ? 'final_resid' : `${layer}.${kind}`) as SiteName, channel: ch });
-  const tensor = (key: string) => {
-    const t = ckpt.tensors.get(key);
-    if (!t) throw new Error(`checkpoint lacks ${key}`);
-    return t;
-  };
+  const c = ckpt.config;
+  const kept = bySite(nodes);
+  const chans = (layer: number | null, kind: string): number[] => kept.get(siteName(layer, kind)) ?? [];
+  const id = (layer: number | null, kind: string, ch: number) => nodeId({ site: siteName(layer, kind), channel: ch });
   const edges: CircuitEdge[] = [];
-  const Q = c.nHead * c.dHead;
 
-  // Weight edges: W is [out, in]; rowOffset selects q/k/v inside c_attn.
-  const weightEdges = (layer: number, key: string, src: Kind, dst: Kind, rowOffset = 0) => {
-    const W = tensor(key);
-    const cols = W.shape[1]!;
-    const ins = chans(layer, src);
-    for (const o of chans(layer, dst)) {
-      for (const i of ins) {
-        const w = W.data[(rowOffset + o) * cols + i]!;
-        if (w !== 0) edges.push({ source: id(layer, src, i), target: id(layer, dst, o), weight: w, kind: 'weight' });
+  // Per layer: weight edges kind by kind (W is [out, in]; rowOffset selects q/k/v inside c_attn), then q-k pairs.
+  for (let l = 0; l < c.nLayer; l++) {
+    for (const spec of WEIGHT_EDGE_KINDS) {
+      const at = weightEdgeAt(c, spec, l);
+      const W = ckpt.tensors.get(at.weight);
+      if (!W) throw new Error(`checkpoint lacks ${at.weight}`);
+      const cols = W.shape[1]!;
+      const ins = chans(l, spec.source);
+      for (const o of chans(l, spec.target)) {
+        for (const i of ins) {
+          const w = W.data[(at.rowOffset + o) * cols + i]!;
+          if (w !== 0) edges.push({ source: id(l, spec.source, i), target: id(l, spec.target, o), weight: w, kind: 'weight' });
+        }
       }
     }
-  };
-  for (let l = 0; l < c.nLayer; l++) {
-    const p = `transformer.h.${l}`;
-    weightEdges(l, `${p}.attn.c_attn.weight`, 'attn.act_in', 'attn.q', 0);
-    weightEdges(l, `${p}.attn.c_attn.weight`, 'attn.act_in', 'attn.k', Q);
-    weightEdges(l, `${p}.attn.c_attn.weight`, 'attn.act_in', 'attn.v', 2 * Q);
-    weightEdges(l, `${p}.attn.c_proj.weight`, 'attn.v', 'attn.resid_delta');
-    weightEdges(l, `${p}.mlp.c_fc.weight`, 'mlp.act_in', 'mlp.post_act');
-    weightEdges(l, `${p}.mlp.c_proj.weight`, 'mlp.post_act', 'mlp.resid_delta');
-    const ks = new Set(chans(l, 'attn.k'));
-    for (const q of chans(l, 'attn.q')) if (ks.has(q)) edges.push({ source: id(l, 'attn.q', q), target: id(l, 'attn.k', q), weight: 1, kind: 'qk' });
+    for (const qk of QK_EDGE_KINDS) {
+      const ks = new Set(chans(l, qk.target));
+      for (const q of chans(l, qk.source)) if (ks.has(q)) edges.push({ source: id(l, qk.source, q), target: id(l, qk.target, q), weight: 1, kind: 'qk' });
+    }
   }
 
-  // Residual edges. Sublayers in forward order: (layer, 'attn'), (layer, 'mlp'), ...; a write at sublayer s reaches
-  // the reads of every later sublayer and final_resid.
+  // Residual edges: a write at sublayer s reaches the reads of every later sublayer (whose norm keeps the channel)
+  // and the final residual.
   const normNonzero = (key: string, ch: number) => {
     const w = ckpt.tensors.get(key);
     return !w || w.data[ch] !== 0;
   };
-  const sublayers: { layer: number; read: Kind; write: Kind; norm: string }[] = [];
-  for (let l = 0; l < c.nLayer; l++) {
-    sublayers.push({ layer: l, read: 'attn.act_in', write: 'attn.resid_delta', norm: `transformer.h.${l}.ln_1.weight` });
-    sublayers.push({ layer: l, read: 'mlp.act_in', write: 'mlp.resid_delta', norm: `transformer.h.${l}.ln_2.weight` });
-  }
+  const sublayers: { layer: number; read: string; write: string; norm: string }[] = [];
+  for (let l = 0; l < c.nLayer; l++) for (const s of RESIDUAL_SUBLAYERS) sublayers.push({ layer: l, read: s.read, write: s.write, norm: keyAt(s.norm, l) });
+  const finalChans = chans(null, RESIDUAL_FINAL_KIND);
   sublayers.forEach((s, si) => {
     for (const ch of chans(s.layer, s.write)) {
       const from = id(s.layer, s.write, ch);
@@ -95,14 +75,14 @@ export function extractEdges(ckpt: LoadedCheckpoint, nodes: readonly NodeRef[]):
           edges.push({ source: from, target: id(r.layer, r.read, ch), weight: 1, kind: 'residual' });
         }
       }
-      if (chans(null, 'final_resid').includes(ch)) edges.push({ source: from, target: id(null, 'final_resid', ch), weight: 1, kind: 'residual' });
+      if (finalChans.includes(ch)) edges.push({ source: from, target: id(null, RESIDUAL_FINAL_KIND, ch), weight: 1, kind: 'residual' });
     }
   });
   return edges;
 }
 
 export function countEdgesByKind(edges: readonly CircuitEdge[]): Record<EdgeKind, number> {
-  const out: Record<EdgeKind, number> = { weight: 0, residual: 0, qk: 0 };
+  const out = Object.fromEntries(CIRCUIT_EDGE_KINDS.map((k) => [k, 0])) as Record<EdgeKind, number>;
   for (const e of edges) out[e.kind]++;
   return out;
 }

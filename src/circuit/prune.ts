@@ -1,4 +1,5 @@
-import type { SparseGpt, MaskFill } from '../model/forward';
+import type { SparseGpt } from '../model/forward';
+import type { AblationMode } from '../model/interventions';
 import { tf } from '../model/tfjs';
 import { fitCalibration, pairPrompts, promptSigns, referenceToken, type Calibration } from '../tasks/taskLoss';
 import type { TaskFile, TaskPrompt } from '../tasks/taskSchema';
@@ -7,7 +8,7 @@ import { bisectSmallest } from './bisect';
 import { lossUpperBound } from './lossBound';
 import { heavisideST } from './heaviside';
 import { disposeMasks, NodeLayout } from './nodeLayout';
-import { SeededRng } from './rng';
+import { seededHoldout, SeededRng } from '../tasks/seeded';
 import { evalLogitDiffs, logitDiffs, makeTaskBatch, taskLossTensor } from './taskBatch';
 
 /**
@@ -35,7 +36,7 @@ export interface PruneConfig {
   weightDecay: number;
   gradClip: number;
   targetLoss: number;
-  maskFill: MaskFill;
+  maskFill: AblationMode;
   seed: number;
   /** Prompts per forward pass when evaluating. */
   evalBatchSize: number;
@@ -84,9 +85,8 @@ export const DEFAULT_PRUNE_CONFIG: PruneConfig = {
 export function splitForValidation<T>(train: readonly T[], fraction: number, seed: number): { fit: T[]; validation: T[] } {
   const n = Math.round(train.length * fraction);
   if (n < MIN_VALIDATION_PAIRS || train.length - n < MIN_VALIDATION_PAIRS) return { fit: train.slice(), validation: train.slice() };
-  const order = new SeededRng(seed + 2).shuffle(train.map((_, i) => i));
-  const held = new Set(order.slice(0, n));
-  return { fit: train.filter((_, i) => !held.has(i)), validation: train.filter((_, i) => held.has(i)) };
+  const { kept, held } = seededHoldout(train, n, seed + 2);
+  return { fit: kept, validation: held };
 }
 
 export type PrunePhase = 'optimise' | 'bisect' | 'calibrate';
@@ -217,7 +217,7 @@ export async function maskedLogitDiffs(
   layout: NodeLayout,
   prompts: readonly TaskPrompt[],
   mask: Float32Array | null,
-  opts: { maskFill: MaskFill; batchSize: number; signal?: AbortSignal },
+  opts: { maskFill: AblationMode; batchSize: number; signal?: AbortSignal },
 ): Promise<Float32Array> {
   if (!mask) return evalLogitDiffs(model, prompts, { batchSize: opts.batchSize, signal: opts.signal });
   const masks = layout.deviceMasks(mask);

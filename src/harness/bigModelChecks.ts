@@ -6,13 +6,14 @@ import type { BackendName } from '../model/backends/types';
 import { loadModelFolder } from '../model/checkpoint/loadModelFolder';
 import { parseSafetensors, toFloat32, toInt32 } from '../model/checkpoint/safetensors';
 import { urlSource } from '../model/checkpoint/sources';
-import { absTopKCount, type AbsTopKLocation } from '../model/config';
+import { absTopKCount } from '../model/config';
 import { SparseGpt } from '../model/forward';
 import type { Intervention } from '../model/interventions';
 import { defaultMemoryBudget, describePlan, fixedMemoryBudget, type RepresentationChoice } from '../model/memoryEstimate';
-import { allSites, parseSite, siteWidth } from '../model/sites';
+import { absTopKLocationOf, allSites, siteWidth } from '../model/sites';
 import type { SparseKernel } from '../model/sparseLinear';
 import { goldenDiffs, testTokens } from '../model/testing/goldenDiffs';
+import { compareTrace, type TraceEntry } from '../model/testing/nearTies';
 import { OPTION_CASES } from '../model/testing/optionMatrix';
 import { randomCheckpoint } from '../model/testing/randomCheckpoint';
 import { toSparseRepresentation } from '../model/testing/sparseCheckpoint';
@@ -28,11 +29,6 @@ export interface BigModelOptions {
   /** Total memory budget in bytes instead of the backend's default (to see a refusal). */
   budgetBytes?: number;
 }
-
-const LOC: Record<string, AbsTopKLocation> = {
-  'attn.act_in': 'attn_in', 'attn.q': 'attn_q', 'attn.k': 'attn_k', 'attn.v': 'attn_v', 'attn.resid_delta': 'attn_out',
-  'mlp.act_in': 'mlp_in', 'mlp.post_act': 'mlp_neuron', 'mlp.resid_delta': 'mlp_out',
-};
 
 function memoryNow() {
   const perf = performance as Performance & { memory?: { usedJSHeapSize: number; totalJSHeapSize: number } };
@@ -78,27 +74,25 @@ export async function bigModelRun(o: BigModelOptions) {
       await model.run(tokens);
       times.push(performance.now() - t);
     }
-    // Logits: max |got - want| relative to the largest |want| (the logits' scale).
+    // Logits and hook sites: max |got - want| relative to the largest |want| (each quantity's scale), with differences
+    // downstream of an AbsTopK near-tie reported and set apart (src/model/testing/nearTies.ts).
     const want = toFloat32(golden.tensors.get('p0.logits')!);
-    let diff = 0;
-    let scale = 0;
-    let finite = true;
-    for (let i = 0; i < want.length; i++) {
-      if (!Number.isFinite(out.logits[i]!)) finite = false;
-      diff = Math.max(diff, Math.abs(out.logits[i]! - want[i]!));
-      scale = Math.max(scale, Math.abs(want[i]!));
-    }
-    // Hook sites the same way, and how many entries per row each AbsTopK site kept (at most k).
-    const sites: Record<string, { relDiff: number; maxKept: number; k: number | null }> = {};
-    for (const s of allSites(c)) {
-      const g = out.sites.get(s)!;
+    const finite = out.logits.every((x) => Number.isFinite(x));
+    const scaleOf = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const REL_TOL = 1e-3;
+    const entries: TraceEntry[] = allSites(c).map((s) => {
       const w = toFloat32(golden.tensors.get(`p0.${s}`)!);
-      let d = 0;
-      let sc = 0;
-      for (let i = 0; i < w.length; i++) {
-        d = Math.max(d, Math.abs(g[i]! - w[i]!));
-        sc = Math.max(sc, Math.abs(w[i]!));
-      }
+      return { label: s, got: out.sites.get(s)!, want: w, width: siteWidth(c, s), selects: true, tol: REL_TOL * Math.max(scaleOf(w), 1e-30) };
+    });
+    const scale = scaleOf(want);
+    entries.push({ label: 'logits', got: out.logits, want, width: c.vocabSize, tol: REL_TOL * Math.max(scale, 1e-30) });
+    const traced = compareTrace(entries);
+    const rel = (i: number, d: number) => (d * REL_TOL) / entries[i]!.tol!;
+    const logitsTrace = traced.diffs.at(-1)!;
+    // How many entries per row each AbsTopK site kept (at most k).
+    const sites: Record<string, { relDiff: number; rawRelDiff: number; maxKept: number; k: number | null }> = {};
+    allSites(c).forEach((s, i) => {
+      const g = out.sites.get(s)!;
       const width = siteWidth(c, s);
       let maxKept = 0;
       for (let t = 0; t < tokens.length; t++) {
@@ -106,9 +100,10 @@ export async function bigModelRun(o: BigModelOptions) {
         for (let j = 0; j < width; j++) if (g[t * width + j] !== 0) n++;
         maxKept = Math.max(maxKept, n);
       }
-      const kind = parseSite(s).kind;
-      sites[s] = { relDiff: d / Math.max(sc, 1e-30), maxKept, k: kind === 'final_resid' ? null : absTopKCount(c, LOC[kind]!, width) };
-    }
+      const loc = absTopKLocationOf(s);
+      const d = traced.diffs[i]!;
+      sites[s] = { relDiff: rel(i, d.diff), rawRelDiff: rel(i, d.rawDiff), maxKept, k: loc === null ? null : absTopKCount(c, loc, width) };
+    });
     // Interventions of the large-model path: node ablation and circuit restriction change the logits; an edge too.
     const lastLayer = c.nLayer - 1;
     const hottest = (site: string, width: number) => {
@@ -144,9 +139,12 @@ export async function bigModelRun(o: BigModelOptions) {
       logitsLength: want.length,
       logitsShape: [tokens.length, c.vocabSize],
       finite,
-      logitsMaxAbsDiff: diff,
+      /** Over what no AbsTopK near-tie explains; the raw values include what they explain. */
+      logitsMaxAbsDiff: logitsTrace.diff,
+      logitsRawMaxAbsDiff: logitsTrace.rawDiff,
       logitsScale: scale,
-      logitsRelDiff: diff / scale,
+      logitsRelDiff: logitsTrace.diff / scale,
+      nearTies: traced.nearTies.map((t) => t.message),
       sites,
       interventions,
       memory: { before, afterLoad, afterRuns },

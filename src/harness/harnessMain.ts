@@ -1,5 +1,6 @@
 // Runtime checks in the browser (harness.html), for the Playwright golden tests on the WebGL and WebGPU
 // backends, which Node cannot run. Exposes window.runtimeChecks.
+import '../model/zodNoEval'; // first: before any module builds a zod schema (CSP: no eval)
 import { tf } from '../model/tfjs';
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
 import { probeWebGpu } from '../model/backends/selectBackend';

@@ -1,6 +1,6 @@
 import type { ModelConfig } from './config';
-import type { Intervention } from './interventions';
-import { allSites, nodeId, parseNodeId, parseSite, siteWidth, type NodeRef, type SiteName } from './sites';
+import type { AblationMode, Intervention } from './interventions';
+import { allSites, edgeLocation, nodeId, parseNodeId, parseSite, siteWidth, type SiteName } from './registry';
 import type { SparseMatrix } from './sparseMatrix';
 import type { HostTensor, LoadedCheckpoint } from './weights';
 
@@ -23,35 +23,6 @@ export interface CompiledInterventions {
   /** Edited copies of the linear weights a sparse-representation checkpoint keeps as SparseMatrix (ckpt.sparse). */
   sparse?: Map<string, SparseMatrix>;
   sites: Map<SiteName, SiteOverride>;
-}
-
-/** Where an edge lives: `weight[row, col]` and the bias entry `bias[row]` of one Linear. */
-export interface EdgeLocation {
-  weight: string;
-  bias: string;
-  row: number;
-  col: number;
-}
-
-/** Maps an edge between two nodes to the weight entry it is, or throws for pairs that are not edges. */
-export function edgeLocation(c: ModelConfig, source: NodeRef, target: NodeRef): EdgeLocation {
-  const s = parseSite(source.site);
-  const t = parseSite(target.site);
-  const bad = () => new Error(`not an edge: ${source.site}:${source.channel} -> ${target.site}:${target.channel}`);
-  if (s.layer === null || t.layer === null || s.layer !== t.layer) throw bad();
-  if (source.channel >= siteWidth(c, source.site) || target.channel >= siteWidth(c, target.site)) throw bad();
-  const p = `transformer.h.${s.layer}`;
-  const Q = c.nHead * c.dHead;
-  const at = (lin: string, row: number) => ({ weight: `${p}.${lin}.weight`, bias: `${p}.${lin}.bias`, row, col: source.channel });
-  if (s.kind === 'attn.act_in') {
-    const offset = { 'attn.q': 0, 'attn.k': Q, 'attn.v': 2 * Q }[t.kind as string];
-    if (offset === undefined) throw bad();
-    return at('attn.c_attn', offset + target.channel);
-  }
-  if (s.kind === 'attn.v' && t.kind === 'attn.resid_delta') return at('attn.c_proj', target.channel);
-  if (s.kind === 'mlp.act_in' && t.kind === 'mlp.post_act') return at('mlp.c_fc', target.channel);
-  if (s.kind === 'mlp.post_act' && t.kind === 'mlp.resid_delta') return at('mlp.c_proj', target.channel);
-  throw bad();
 }
 
 function siteMean(ckpt: LoadedCheckpoint, site: SiteName): Float32Array {
@@ -87,7 +58,7 @@ export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Inte
     }
     return o;
   };
-  const ablate = (site: SiteName, channel: number, mode: 'mean' | 'zero') => {
+  const ablate = (site: SiteName, channel: number, mode: AblationMode) => {
     if (channel >= siteWidth(c, site)) throw new Error(`channel ${channel} out of range for site ${site}`);
     const o = override(site);
     o.keep[channel] = 0;

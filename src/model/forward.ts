@@ -2,14 +2,12 @@ import { absTopK } from './absTopK';
 import { compileInterventions } from './applyInterventions';
 import { absTopKCount, type AbsTopKLocation, type ModelConfig } from './config';
 import { disposeInterventions, GpuWeights, uploadInterventions, type DeviceInterventions } from './gpu-weights';
-import type { Intervention } from './interventions';
+import type { AblationMode, Intervention } from './interventions';
 import { activation, attention, causalMask, layerNorm, linear, rmsNorm } from './layers';
 import { allSites, siteName, siteWidth, type LayerSiteKind, type SiteName } from './sites';
 import { defaultSparseKernel, sparseLinear, type SparseKernel } from './sparseLinear';
 import { tf } from './tfjs';
 import type { LoadedCheckpoint } from './weights';
-
-export type MaskFill = 'mean' | 'zero';
 
 export interface ForwardOptions {
   /** Sites whose values (after AbsTopK and any intervention/mask) are returned. With startLayer, sites of
@@ -25,7 +23,7 @@ export interface ForwardOptions {
    *  Differentiable w.r.t. m. */
   nodeMasks?: Map<SiteName, tf.Tensor1D>;
   /** fill for nodeMasks: the site mean (default) or 0. */
-  maskFill?: MaskFill;
+  maskFill?: AblationMode;
   /** Incremental recompute: start at this layer from `residualIn` (the residual stream entering it, e.g.
    *  from an earlier run's `residuals`). Valid only if nothing before this layer changed since. */
   startLayer?: number;

@@ -3,7 +3,7 @@ import { readSafetensorsHead } from './checkpoint/header';
 import { loadModelFolder } from './checkpoint/loadModelFolder';
 import type { SafetensorsHeader } from './checkpoint/safetensors';
 import { filesSource, mapSource, urlSource } from './checkpoint/sources';
-import { testFolder } from './checkpoint/testFolder';
+import { testFolder } from './testing/testFolder';
 import { estimateDenseBytes, expectedTensors } from './checkpoint/validate';
 import { parseConfig, type ModelConfig } from './config';
 import { SparseGpt } from './forward';
@@ -134,6 +134,12 @@ describe('planMemory for a csp_bridges2-sized model (header only)', () => {
   const h = header(c, { density: 1 / 128, compact: true });
   const plan = (backend: string, o: Partial<Parameters<typeof planMemory>[3]> = {}) =>
     planMemory(c, h, null, { budget: defaultMemoryBudget(backend), maxWeightBytes: 2 * GiB, ...o });
+
+  it('reads the header with the checkpoint reader: a malformed compact pair is refused before the download', () => {
+    const bad = { ...h, metadata: { ...h.metadata, 'sparse:transformer.h.0.mlp.c_fc.weight': 'two by three' } };
+    expect(() => planMemory(c, bad, null, { budget: defaultMemoryBudget('wasm'), maxWeightBytes: 2 * GiB }))
+      .toThrow('model.safetensors: __metadata__["sparse:transformer.h.0.mlp.c_fc.weight"] must be a JSON array of dimension sizes');
+  });
 
   it('estimates ~864 MB of dense weights and a few dozen MB sparse', () => {
     const p = plan('wasm');

@@ -1,6 +1,6 @@
 import { CheckpointError, formatBytes } from './checkpoint/errors';
 import type { SafetensorsHeader } from './checkpoint/safetensors';
-import { SPARSE_INDICES_SUFFIX, SPARSE_META_PREFIX, SPARSE_VALUES_SUFFIX } from './checkpoint/sparse';
+import { storedLayout, type StoredTensor } from './checkpoint/sparse';
 import { expectedTensors } from './checkpoint/validate';
 import type { ModelConfig } from './config';
 import { allSites, siteWidth } from './sites';
@@ -116,40 +116,15 @@ export function fixedMemoryBudget(backend: string, bytes: number, detail = 'set 
   return { backend, bytes, deviceBytes: bytes, detail };
 }
 
-/** How the header stores one tensor of the model. */
-interface Stored {
-  numel: number;
-  /** Nonzero count when stored compactly, null when stored dense. */
-  nnz: number | null;
-}
-
-/** The model's tensors as model.safetensors stores them (compact pairs merged), from its header. */
-export function storedTensors(header: SafetensorsHeader): Map<string, Stored> {
-  const out = new Map<string, Stored>();
-  const byName = new Map(header.infos.map((i) => [i.name, i]));
-  for (const info of header.infos) {
-    if (info.name.endsWith(SPARSE_INDICES_SUFFIX) || info.name.endsWith(SPARSE_VALUES_SUFFIX)) continue;
-    out.set(info.name, { numel: info.numel, nnz: null });
-  }
-  for (const [k, v] of Object.entries(header.metadata)) {
-    if (!k.startsWith(SPARSE_META_PREFIX)) continue;
-    const key = k.slice(SPARSE_META_PREFIX.length);
-    const values = byName.get(key + SPARSE_VALUES_SUFFIX);
-    let shape: unknown;
-    try {
-      shape = JSON.parse(v);
-    } catch {
-      shape = null;
-    }
-    if (!values || !Array.isArray(shape)) continue; // malformed: the loader reports it
-    out.set(key, { numel: (shape as number[]).reduce((a, b) => a * b, 1), nnz: values.numel });
-  }
-  return out;
+/** The model's tensors as model.safetensors stores them, by the checkpoint reader's own reading of the header. */
+function storedTensors(header: SafetensorsHeader): Map<string, StoredTensor> {
+  return storedLayout('model.safetensors', header.metadata, header.infos);
 }
 
 /**
  * Memory of one representation. `header` null: only config.json is known (every tensor assumed stored dense).
- * Counts what the loader and SparseGpt allocate: see loadModelFolder and GpuWeights.
+ * Counts what the loader and SparseGpt allocate: see loadModelFolder and GpuWeights. A header whose compact pairs the
+ * reader refuses throws that reader's CheckpointError here, before anything is downloaded.
  */
 export function estimateRepresentation(
   c: ModelConfig, header: SafetensorsHeader | null, fileBytes: number | null, representation: WeightRepresentation, backend = 'wasm',

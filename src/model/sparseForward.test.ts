@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparseGpt } from './forward';
-import type { Intervention } from './interventions';
+import type { AblationMode, Intervention } from './interventions';
 import { allSites, siteWidth, type SiteName } from './sites';
 import { expectClose, testTokens } from './testing/compare';
 import { goldenDiffs } from './testing/goldenDiffs';
@@ -48,7 +48,7 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('sparse representation on %s', (
       throw new Error('no nonzero');
     };
     const Q = c.nHead * c.dHead;
-    const edges = (mode: 'zero' | 'mean'): Intervention[] => {
+    const edges = (mode: AblationMode): Intervention[] => {
       const [qr, qc] = nz('transformer.h.0.attn.c_attn.weight', [0, Q]);
       const [vr, vc] = nz('transformer.h.1.attn.c_attn.weight', [2 * Q, 3 * Q]);
       const [pr, pc] = nz('transformer.h.0.attn.c_proj.weight', [0, c.dModel]);
@@ -64,7 +64,7 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('sparse representation on %s', (
         { kind: 'edge', source: `0.mlp.post_act:${mc}`, target: `0.mlp.resid_delta:${mr}`, mode },
       ];
     };
-    const circuit = (mode: 'zero' | 'mean'): Intervention => ({
+    const circuit = (mode: AblationMode): Intervention => ({
       kind: 'circuit', mode,
       nodes: allSites(c).flatMap((s) => [...Array(siteWidth(c, s)).keys()].filter((ch) => ch % 3 !== 1).map((ch) => `${s}:${ch}`)),
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SparseMatrix } from './sparseMatrix';
-import { mulberry32 } from './testing/randomCheckpoint';
+import { mulberry32 } from '../tasks/seeded';
 
 /** A random [rows, cols] matrix with the given fraction of nonzeros, dense row-major. */
 function randomDense(rows: number, cols: number, density: number, seed: number): Float32Array {

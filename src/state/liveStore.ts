@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { CircuitFile } from '../circuit/circuitSchema';
 import type { TaskFile } from '../tasks/taskSchema';
-import type { DetailedResult, JobProgress, TaskVariantMetrics } from '../worker/protocol';
+import type { DetailedResult, ProgressOf, TaskVariantMetrics } from '../worker/protocol';
 
 /** Task data of the loaded model and the engine's latest answers for the current explorer state. */
 export interface LiveState {
@@ -20,7 +20,7 @@ export interface LiveState {
   /** Metrics under the current interventions, and the key of the state they belong to. */
   current: TaskVariantMetrics | null;
   currentKey: string | null;
-  evalProgress: JobProgress | null;
+  evalProgress: ProgressOf<'eval'> | null;
   /** A live request is in flight (answers on screen may be about to change). */
   busy: boolean;
   evalError: string | null;
@@ -31,7 +31,7 @@ export interface LiveState {
   /** Circuits found in this browser for the loaded model, by task; they replace the shipped one while present. */
   found: Record<string, { circuit: CircuitFile; seconds: number }>;
   /** A "Find circuit" run in flight: its task and latest progress. */
-  pruneJob: { task: string; progress: JobProgress | null } | null;
+  pruneJob: { task: string; progress: ProgressOf<'prune'> | null } | null;
   pruneError: string | null;
 }
 

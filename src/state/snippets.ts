@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseSafetensors, toFloat32, toInt32, type SafetensorsEntry } from '../model/checkpoint';
+import { fetchOptional, parseSafetensors, toFloat32, toInt32, type SafetensorsEntry } from '../model/checkpoint';
 import type { ModelConfig } from '../model/config';
 import { allSites, siteWidth } from '../model/sites';
 import { BpeTokenizer } from '../tokenizer/bpe';
@@ -174,15 +174,6 @@ export interface LoadedSnippets {
 
 type Fetch = (url: string) => Promise<Response>;
 
-/** null for a missing file (404, or a dev server's HTML page in its place). */
-async function fetchOptional(url: string, fetchFn: Fetch): Promise<Response | null> {
-  const res = await fetchFn(url);
-  if (res.status === 404 || res.status === 410) return null;
-  if (!res.ok) throw new Error(`${url} could not be fetched (HTTP ${res.status})`);
-  if ((res.headers.get('content-type') ?? '').startsWith('text/html')) return null;
-  return res;
-}
-
 const cache = new Map<string, Promise<LoadedSnippets | null>>();
 
 /**
@@ -194,11 +185,11 @@ export function loadSnippets(base: string, model: SnippetsModelShape, fetchFn: F
   let p = cache.get(key);
   if (!p) {
     p = (async () => {
-      const res = await fetchOptional(`${base}${SNIPPETS_FILE}`, fetchFn);
+      const res = await fetchOptional(`${base}${SNIPPETS_FILE}`, { fetch: fetchFn });
       if (!res) return null;
       const file = parseSnippets(await res.arrayBuffer(), model);
       const [enc, bpe] = await Promise.all(['tokenizer/encoder.json', 'tokenizer/vocab.bpe'].map(async (f) => {
-        const r = await fetchOptional(`${base}${f}`, fetchFn);
+        const r = await fetchOptional(`${base}${f}`, { fetch: fetchFn });
         if (!r) throw new Error(`${base}${f} is missing`);
         return r.text();
       }));

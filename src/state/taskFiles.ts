@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fetchOptional } from '../model/checkpoint/optionalFile';
 import { circuitFileSchema, type CircuitFile } from '../circuit/circuitSchema';
 import { TASK_SPECS } from '../tasks/generators';
 import { taskFileSchema, type TaskFile } from '../tasks/taskSchema';
@@ -10,14 +11,14 @@ import { taskFileSchema, type TaskFile } from '../tasks/taskSchema';
  */
 const indexSchema = z.object({ tasks: z.array(z.string().regex(/^[a-z0-9_]+$/)) });
 
+/** An optional JSON file of the folder, or null when absent (the one rule of model/checkpoint/optionalFile.ts). */
 async function fetchJson(url: string): Promise<unknown | null> {
-  const res = await fetch(url);
-  if (res.status === 404) return null;
-  if (!res.ok) throw new Error(`${url} could not be fetched (HTTP ${res.status})`);
+  const res = await fetchOptional(url);
+  if (!res) return null;
   try {
     return await res.json();
   } catch {
-    // Dev servers answer unknown paths with index.html: treat non-JSON like a missing file.
+    // A body that is not JSON (a fallback page served without a text/html type) counts as absent too.
     return null;
   }
 }
@@ -33,8 +34,9 @@ export async function fetchTaskList(base: string, card: unknown): Promise<string
   if (fromCard.success) return fromCard.data.tasks;
   const names = TASK_SPECS.map((t) => t.name);
   const found = await Promise.all(names.map(async (name) => {
-    const res = await fetch(`${base}tasks/${name}.json`, { method: 'HEAD' }).catch(() => null);
-    return res?.ok && (res.headers.get('content-type') ?? '').includes('json') ? name : null;
+    // A probe: any failure just means the task is not offered.
+    const res = await fetchOptional(`${base}tasks/${name}.json`, { init: { method: 'HEAD' } }).catch(() => null);
+    return res ? name : null;
   }));
   return found.filter((n): n is string => n !== null);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Intervention } from '../model/interventions';
 import { decodeInterventions, encodeInterventions } from './urlCodec';
-import { formatUrlState, parseUrlState } from './urlState';
+import { formatUrlState, MACHINE_KEYS, parseUrlState, URL_TABLE, type UrlState } from './urlState';
 
 const ivs: Intervention[] = [
   { kind: 'node', node: '3.mlp.post_act:17', mode: 'mean' },
@@ -35,6 +35,37 @@ describe('URL state', () => {
     expect(bad.problems[0]).toMatch(/"custom"/);
     // Too long for a link: left out rather than written.
     expect(new URLSearchParams(formatUrlState({ task: 'custom_big', custom: { ...custom, examples: 'x'.repeat(10_000) } }, '')).get('custom')).toBeNull();
+  });
+  it('marks exactly the machine-specific keys as not shared', () => {
+    expect(MACHINE_KEYS).toEqual(['backend', 'memoryBudget', 'weights', 'pruneSteps']);
+    expect(Object.keys(URL_TABLE).filter((k) => !URL_TABLE[k as keyof typeof URL_TABLE].notShared))
+      .toEqual(['model', 'task', 'pair', 'side', 'prompt', 'node', 'pos', 'iv', 'mode', 'view', 'custom']);
+  });
+  it('round-trips every shared key through the table, one key at a time', () => {
+    const values: Required<Omit<UrlState, 'custom'>> = {
+      model: 'm', task: 't', pair: 0, side: 'a', prompt: 'x = "a', node: 'final_resid:0', pos: 7, iv: ivs, mode: 'mean', view: 'circuit',
+    };
+    for (const [key, value] of Object.entries(values)) {
+      const q = formatUrlState({ [key]: value }, '');
+      expect(parseUrlState(q), key).toEqual({ state: { [key]: value }, machine: {}, problems: [] });
+    }
+  });
+  it('reads machine-specific keys apart, keeps them as typed in the address bar, and leaves them out of a shared link', () => {
+    const search = '?backend=wasm&memoryBudget=512MB&weights=sparse&pruneSteps=10&utm=x&model=old';
+    const r = parseUrlState(search);
+    expect(r.problems).toEqual([]);
+    expect(r.machine).toEqual({ backend: 'wasm', memoryBudget: 512e6, weights: 'sparse', pruneSteps: 10 });
+    expect(r.state).toEqual({ model: 'old' });
+    const bar = new URLSearchParams(formatUrlState({ model: 'm', pair: 2 }, search));
+    expect(Object.fromEntries(bar)).toEqual({ backend: 'wasm', memoryBudget: '512MB', weights: 'sparse', pruneSteps: '10', utm: 'x', model: 'm', pair: '2' });
+    const link = new URLSearchParams(formatUrlState({ model: 'm', pair: 2 }, search, { share: true }));
+    expect(Object.fromEntries(link)).toEqual({ utm: 'x', model: 'm', pair: '2' });
+  });
+  it('reports bad machine-specific values by name and ignores them', () => {
+    const r = parseUrlState('?backend=tpu&memoryBudget=lots&weights=auto&pruneSteps=0&pair=1');
+    expect(r.machine).toEqual({});
+    expect(r.state).toEqual({ pair: 1 });
+    expect(r.problems.join(' ')).toMatch(/"backend".*"memoryBudget".*not a size.*"weights".*"pruneSteps"/);
   });
   it('encodes interventions compactly and rejects malformed ones', () => {
     expect(decodeInterventions(encodeInterventions(ivs))).toEqual(ivs);

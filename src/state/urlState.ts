@@ -1,80 +1,117 @@
 import { z } from 'zod';
+import { BACKEND_NAMES } from '../model/backends/types';
 import { ablationModeSchema, type Intervention } from '../model/interventions';
+import { parseByteSize } from '../model/memoryEstimate';
+import { nodeIdSchema } from '../model/registry';
 import { decodeCustomTaskSpec, encodeCustomTaskSpec, type CustomTaskSpec } from '../tasks/customTask';
 import { decodeInterventions, encodeInterventions } from './urlCodec';
 
-const nodeId = z.string().regex(/^(\d+\.(attn\.(act_in|q|k|v|resid_delta)|mlp\.(act_in|post_act|resid_delta))|final_resid):\d+$/, 'not a node id like 3.mlp.post_act:17');
 const index = z.coerce.number().int().nonnegative();
 
+/** A text form parsed by a function that throws a readable message (the message becomes the zod issue). */
+const decoded = <T>(decode: (s: string) => T) => z.string().transform((s, ctx): T => {
+  try {
+    return decode(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+interface KeySpec<S extends z.ZodType> {
+  schema: S;
+  /** The value as written in a link; undefined leaves the key out. Default: String(value). */
+  format?: (v: z.output<S>) => string | undefined;
+  /**
+   * Machine-specific (this device's backend, memory, patience): read from the address bar, never written from
+   * state, kept there as typed, and left out of a link meant for someone else.
+   */
+  notShared: boolean;
+}
+const shared = <S extends z.ZodType>(schema: S, format?: (v: z.output<S>) => string | undefined) =>
+  ({ schema, format, notShared: false as const }) satisfies KeySpec<S>;
+const machine = <S extends z.ZodType>(schema: S) => ({ schema, notShared: true as const }) satisfies KeySpec<S>;
+
 /**
- * The typed URL-state table: one entry per query key, each parsed on its own so that one bad key is reported and
- * ignored without losing the others. `backend` is not here: the shell owns it and it is passed through untouched.
+ * The typed URL-state table: one entry per query key drives both parsing and formatting. Each key is parsed on its
+ * own, so one bad key is reported and ignored without losing the others. Shared keys are written in table order.
  */
 export const URL_TABLE = {
-  model: z.string().regex(/^[\w.-]+$/, 'not a model id'),
-  task: z.string().regex(/^[a-z0-9_]+$/, 'not a task name'),
-  pair: index,
-  side: z.enum(['a', 'b']),
-  prompt: z.string().max(10_000),
-  node: nodeId,
-  pos: index,
-  iv: z.string().transform((s, ctx): Intervention[] => {
-    try {
-      return decodeInterventions(s);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  }),
-  mode: ablationModeSchema,
-  view: z.enum(['full', 'circuit']),
+  model: shared(z.string().regex(/^[\w.-]+$/, 'not a model id')),
+  task: shared(z.string().regex(/^[a-z0-9_]+$/, 'not a task name')),
+  pair: shared(index),
+  side: shared(z.enum(['a', 'b'])),
+  prompt: shared(z.string().max(10_000)),
+  node: shared(nodeIdSchema),
+  pos: shared(index),
+  iv: shared(decoded<Intervention[]>(decodeInterventions), (list) => (list.length ? encodeInterventions(list) : undefined)),
+  mode: shared(ablationModeSchema),
+  view: shared(z.enum(['full', 'circuit'])),
   /** A user-defined task's definition (base64url, at most MAX_URL_SPEC_CHARS), when the task is one. */
-  custom: z.string().transform((s, ctx): CustomTaskSpec => {
-    try {
-      return decodeCustomTaskSpec(s);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  }),
+  custom: shared(decoded<CustomTaskSpec>(decodeCustomTaskSpec), (spec) => encodeCustomTaskSpec(spec) ?? undefined),
+  /** Pins the compute backend instead of measuring. */
+  backend: machine(z.enum(BACKEND_NAMES)),
+  /** Caps the memory a model may use, e.g. 512MB or 1.5GiB (to try the refusal). */
+  memoryBudget: machine(decoded((s) => {
+    const bytes = parseByteSize(s);
+    if (bytes === null) throw new Error('not a size like 512MB or 1.5GiB');
+    return bytes;
+  })),
+  /** Forces the dense or the sparse weight representation. */
+  weights: machine(z.enum(['dense', 'sparse'])),
+  /** Optimisation steps of in-browser circuit search (tests use few). */
+  pruneSteps: machine(z.coerce.number().int().min(1)),
 } as const;
 
-export type UrlKey = keyof typeof URL_TABLE;
-export type UrlState = { [K in UrlKey]?: z.output<(typeof URL_TABLE)[K]> };
+type Table = typeof URL_TABLE;
+export type UrlKey = keyof Table;
+export type SharedKey = { [K in UrlKey]: Table[K]['notShared'] extends true ? never : K }[UrlKey];
+export type MachineKey = Exclude<UrlKey, SharedKey>;
+/** The view a link carries. */
+export type UrlState = { [K in SharedKey]?: z.output<Table[K]['schema']> };
+/** This device's settings from the address bar. */
+export type MachineUrlState = { [K in MachineKey]?: z.output<Table[K]['schema']> };
 
-/** Parsed keys plus one message per rejected key. */
-export function parseUrlState(search: string): { state: UrlState; problems: string[] } {
+const KEYS = Object.keys(URL_TABLE) as UrlKey[];
+export const MACHINE_KEYS = KEYS.filter((k) => URL_TABLE[k].notShared) as MachineKey[];
+
+/** Parsed shared and machine keys, plus one message per rejected key. */
+export function parseUrlState(search: string): { state: UrlState; machine: MachineUrlState; problems: string[] } {
   const params = new URLSearchParams(search);
   const state: Record<string, unknown> = {};
+  const machineState: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const key of Object.keys(URL_TABLE) as UrlKey[]) {
+  for (const key of KEYS) {
     const raw = params.get(key);
     if (raw === null) continue;
-    const r = URL_TABLE[key].safeParse(raw);
-    if (r.success) state[key] = r.data;
+    const spec = URL_TABLE[key];
+    const r = spec.schema.safeParse(raw);
+    if (r.success) (spec.notShared ? machineState : state)[key] = r.data;
     else problems.push(`ignored the link's "${key}" (${r.error.issues[0]?.message ?? 'invalid'})`);
   }
-  return { state: state as UrlState, problems };
+  return { state: state as UrlState, machine: machineState as MachineUrlState, problems };
 }
 
-/** Query string for a state; keys not in the table (e.g. backend) are kept from `keep`. Empty values are omitted. */
-export function formatUrlState(s: UrlState, keep: string): string {
+export interface FormatOptions {
+  /** A link for someone else: machine-specific keys are left out. */
+  share?: boolean;
+}
+
+/**
+ * Query string for a state. Keys not in the table are kept from `keep`; machine-specific keys are kept from it as
+ * they are (or dropped when sharing); shared keys come from the state, empty values omitted.
+ */
+export function formatUrlState(s: UrlState, keep: string, opts: FormatOptions = {}): string {
   const params = new URLSearchParams(keep);
-  for (const key of Object.keys(URL_TABLE)) params.delete(key);
-  const put = (k: UrlKey, v: string | number | undefined) => {
-    if (v !== undefined && v !== '') params.set(k, String(v));
-  };
-  put('model', s.model);
-  put('task', s.task);
-  put('pair', s.pair);
-  put('side', s.side);
-  put('prompt', s.prompt);
-  put('node', s.node);
-  put('pos', s.pos);
-  if (s.iv && s.iv.length) put('iv', encodeInterventions(s.iv));
-  put('mode', s.mode);
-  put('view', s.view);
-  if (s.custom) put('custom', encodeCustomTaskSpec(s.custom) ?? undefined);
+  for (const key of KEYS) if (!URL_TABLE[key].notShared || opts.share) params.delete(key);
+  for (const key of KEYS) {
+    const spec = URL_TABLE[key];
+    if (spec.notShared) continue;
+    const v = s[key as SharedKey];
+    if (v === undefined) continue;
+    const text = spec.format ? (spec.format as (x: unknown) => string | undefined)(v) : String(v);
+    if (text !== undefined && text !== '') params.set(key, text);
+  }
   const q = params.toString();
   return q ? `?${q}` : '';
 }

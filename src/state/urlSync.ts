@@ -3,7 +3,7 @@ import { useAppStore } from './appStore';
 import { EMPTY_INTERVENTIONS, useExplorerStore } from './explorerStore';
 import { initHistory } from './history';
 import { useLiveStore } from './liveStore';
-import { formatUrlState, parseUrlState, type UrlState } from './urlState';
+import { formatUrlState, parseUrlState, type MachineUrlState, type UrlState } from './urlState';
 import { isCustomTaskId } from '../tasks/customTask';
 import { registerCustomTask, useCustomTaskStore } from './customTaskStore';
 
@@ -12,6 +12,12 @@ export function readUrl(): UrlState {
   const { state, problems } = parseUrlState(location.search);
   if (problems.length) useLiveStore.setState({ notices: problems });
   return state;
+}
+
+/** This device's settings from the address bar (backend, memoryBudget, weights, pruneSteps); problems are reported by
+ *  readUrl, which parses the same table. */
+export function readMachineUrl(): MachineUrlState {
+  return parseUrlState(location.search).machine;
 }
 
 /** Puts the link's explorer part into the store (before the model and task load, which then keep it). */
@@ -47,6 +53,11 @@ export function currentUrlState(): UrlState {
     view: ex.view,
     custom: isCustomTaskId(ex.task) ? useCustomTaskStore.getState().specs[ex.task] : undefined,
   };
+}
+
+/** A link to the current view for someone else: this device's settings (machine-specific keys) are left out. */
+export function shareableUrl(): string {
+  return `${location.origin}${location.pathname}${formatUrlState(currentUrlState(), location.search, { share: true })}`;
 }
 
 /** Mirrors the state into the address bar (replaceState, so Back is not flooded), at most every 150 ms. */

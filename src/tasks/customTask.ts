@@ -12,7 +12,7 @@
  * must be even. Blank lines are skipped.
  */
 import { z } from 'zod';
-import { SeededRng } from '../circuit/rng';
+import { seededHoldout } from './seeded';
 import { taskFileSchema, type TaskFile, type TaskPair, type TaskPrompt } from './taskSchema';
 
 /** Task ids of user-defined tasks start with this; shipped tasks never do. */
@@ -131,9 +131,8 @@ export function splitPairs<T>(pairs: readonly T[]): { train: T[]; test: T[]; sha
   const n = pairs.length;
   if (n < MIN_PAIRS_TO_SPLIT) return { train: [...pairs], test: [...pairs], shared: true };
   const nTest = Math.max(1, Math.round(TEST_FRACTION * n));
-  const order = new SeededRng(SPLIT_SEED).shuffle(pairs.map((_, i) => i));
-  const isTest = new Set(order.slice(0, nTest));
-  return { train: pairs.filter((_, i) => !isTest.has(i)), test: pairs.filter((_, i) => isTest.has(i)), shared: false };
+  const { kept, held } = seededHoldout(pairs, nTest, SPLIT_SEED);
+  return { train: kept, test: held, shared: false };
 }
 
 /**

@@ -7,6 +7,7 @@
  * continuation (promptAt), so a target is what the tokenizer actually produces at that point.
  */
 import { contextBefore, promptAt, type PromptTokenizer } from './promptAt';
+import { shuffleInPlace } from './seeded';
 import type { TaskPair } from './taskSchema';
 
 export interface SourceFile {
@@ -490,11 +491,9 @@ export function splitPairs(pairs: readonly TaskPair[], random: () => number, max
       unique.push(p);
     }
   }
-  for (let i = unique.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [unique[i], unique[j]] = [unique[j]!, unique[i]!];
-  }
-  const chosen = unique.slice(0, maxPairs);
+  // Test pairs are the first of the shuffled order (not input order, unlike seededHoldout): the shipped task files
+  // were made this way, and the cap at maxPairs must drop a random subset.
+  const chosen = shuffleInPlace(unique, random).slice(0, maxPairs);
   const nTest = Math.max(1, Math.round(chosen.length * testFraction));
   const test = chosen.slice(0, nTest);
   const testPrompts = new Set(test.flatMap((p) => [p.a.tokens.join(','), p.b.tokens.join(',')]));

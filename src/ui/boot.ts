@@ -1,5 +1,3 @@
-import { isBackendName } from '../model/backends/types';
-import { parseByteSize } from '../model/memoryEstimate';
 import { fetchModelIndex, loadModel, modelsBaseUrl, startEngine } from '../state/actions';
 import { useAppStore } from '../state/appStore';
 import { loadTasks, redo, setMode, undo } from '../state/explorerActions';
@@ -7,7 +5,7 @@ import { EMPTY_INTERVENTIONS, useExplorerStore } from '../state/explorerStore';
 import { initHistory } from '../state/history';
 import { startLiveRunner } from '../state/liveRunner';
 import { startTheme } from '../state/themeStore';
-import { applyUrlState, readUrl, startUrlSync } from '../state/urlSync';
+import { applyUrlState, readMachineUrl, readUrl, startUrlSync } from '../state/urlSync';
 import { EngineClient } from '../worker/engineClient';
 
 let started = false;
@@ -21,9 +19,8 @@ export async function boot(): Promise<void> {
   if (started) return;
   started = true;
   startTheme();
-  const params = new URLSearchParams(location.search);
-  const pinned = params.get('backend');
   const link = readUrl();
+  const settings = readMachineUrl();
   applyUrlState(link);
   let pendingTask: string | null = link.task ?? null;
   // A link that names a task restores its selection: its pair, or its free prompt, or else the first pair.
@@ -38,10 +35,9 @@ export async function boot(): Promise<void> {
     pendingTask = null;
   });
   // ?memoryBudget=512MB caps the memory a model may use (to try the refusal); ?weights=dense|sparse forces a representation.
-  const weights = params.get('weights');
-  await startEngine(EngineClient.create(), isBackendName(pinned) ? pinned : null, {
-    budgetBytes: parseByteSize(params.get('memoryBudget')),
-    representation: weights === 'dense' || weights === 'sparse' ? weights : 'auto',
+  await startEngine(EngineClient.create(), settings.backend ?? null, {
+    budgetBytes: settings.memoryBudget ?? null,
+    representation: settings.weights ?? 'auto',
   });
   startLiveRunner();
   startUrlSync();

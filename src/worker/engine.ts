@@ -8,7 +8,7 @@ import { tf } from '../model/tfjs';
 import { selectBackend } from '../model/backends/selectBackend';
 import type { BackendChoice, BackendName } from '../model/backends/types';
 import { SparseGpt } from '../model/forward';
-import type { Intervention } from '../model/interventions';
+import type { AblationMode, Intervention } from '../model/interventions';
 import type { MemoryPlan } from '../model/memoryEstimate';
 import type { LoadedCheckpoint } from '../model/weights';
 import type { BpeTokenizer } from '../tokenizer/bpe';
@@ -16,7 +16,7 @@ import { loadFromSource } from './loadFromSource';
 import { engineBudget, modelMemory, pruneUnsupported } from './modelMemory';
 import { runDetailed, type DetailedRequest } from './detailedRun';
 import type {
-  BuildTaskResult, DetailedResult, EngineMemoryOptions, ModelMemory, EmbedToken, JobProgress, LoadProgress, ModelSource, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
+  BuildTaskResult, DetailedResult, EngineMemoryOptions, ModelMemory, EmbedToken, LoadProgress, ModelSource, ProgressOf, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
 } from './protocol';
 import { evalTask } from './taskEval';
 import { topPredictions } from './topPredictions';
@@ -70,7 +70,7 @@ export class Engine {
       heldDeviceBytes: held?.deviceBytes ?? 0,
       onPlan: (plan) => {
         memory = modelMemory(plan);
-        onProgress({ stage: 'planned', file: 'model.safetensors', loadedBytes: 0, totalBytes: null, memory });
+        onProgress({ kind: 'load', stage: 'planned', file: 'model.safetensors', loadedBytes: 0, totalBytes: null, memory });
       },
     });
     signal.throwIfAborted();
@@ -133,7 +133,7 @@ export class Engine {
   }
 
   /** Task loss and accuracy of each variant over the given prompts; reports progress, cancellable. */
-  evalTask(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: JobProgress) => void, signal: AbortSignal): Promise<TaskEvalResult> {
+  evalTask(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal): Promise<TaskEvalResult> {
     return evalTask(this.requireModel().model, prompts, variants, onProgress, signal);
   }
 
@@ -154,7 +154,7 @@ export class Engine {
    * Finds a circuit for a task on the loaded model (pruneTask on its training pairs, then the circuit file evaluated
    * on at most BROWSER_TEST_PAIRS test pairs). Settings follow `npm run prune`'s defaults; reports progress, cancellable.
    */
-  async prune(task: TaskFile, opts: { steps: number; ablation: 'mean' | 'zero' }, onProgress: (p: JobProgress) => void, signal: AbortSignal): Promise<PruneResult> {
+  async prune(task: TaskFile, opts: { steps: number; ablation: AblationMode }, onProgress: (p: ProgressOf<'prune'>) => void, signal: AbortSignal): Promise<PruneResult> {
     const cur = this.requireModel();
     const unsupported = pruneUnsupported(cur.memory);
     if (unsupported) throw new Error(unsupported);
@@ -165,17 +165,17 @@ export class Engine {
     const cfg: PruneConfig = { ...BROWSER_PRUNE_CONFIG, steps: opts.steps, maskFill: opts.ablation };
     const hooks = {
       signal,
-      onProgress: (p: PruneProgress) => onProgress({ kind: 'job', stage: pruneStage(p), done: p.done, total: p.total }),
+      onProgress: (p: PruneProgress) => onProgress({ kind: 'prune', stage: pruneStage(p), done: p.done, total: p.total }),
     };
     const outcome = await pruneTask(cur.model, task, cfg, hooks);
     signal.throwIfAborted();
-    onProgress({ kind: 'job', stage: 'evaluating on test pairs', done: 0, total: 1 });
+    onProgress({ kind: 'prune', stage: 'evaluating on test pairs', done: 0, total: 1 });
     const evalTask: TaskFile = { ...task, test: task.test.slice(0, BROWSER_TEST_PAIRS) };
     const file = await buildCircuitFile(cur.model, cur.checkpoint, evalTask, outcome, { modelId: cur.id, backend: tf.getBackend(), config: cfg, lossAtKCount: 7 }, hooks);
     signal.throwIfAborted();
     const seconds = (performance.now() - t0) / 1000;
     const circuit = circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, found_in: 'browser', wall_seconds: seconds } });
-    onProgress({ kind: 'job', stage: 'done', done: 1, total: 1 });
+    onProgress({ kind: 'prune', stage: 'done', done: 1, total: 1 });
     return { circuit, seconds };
   }
 

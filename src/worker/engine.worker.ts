@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 // The engine runs in this worker so that loading and forward passes never freeze the page.
+import '../model/zodNoEval'; // first: before any module builds a zod schema (CSP: no eval)
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
 import { Engine } from './engine';
 import type { EngineReply, EngineRequest } from './protocol';

@@ -1,11 +1,11 @@
-import type { EngineProgress, EngineReply, EngineRequest, EngineResults, JobProgress, LoadProgress } from './protocol';
+import type { EngineProgress, EngineReply, EngineRequest, EngineResults, JobProgress } from './protocol';
 
 type RequestBody<T extends EngineRequest['type']> = Omit<Extract<EngineRequest, { type: T }>, 'id' | 'type'>;
 
 /** Typed promise API over the engine worker. */
 export class EngineClient {
   private nextId = 1;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: LoadProgress | JobProgress) => void }>();
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: JobProgress) => void }>();
 
   constructor(private readonly worker: Worker) {
     worker.onmessage = (ev: MessageEvent<EngineReply>) => this.onReply(ev.data);
@@ -25,7 +25,7 @@ export class EngineClient {
   ): { id: number; result: Promise<EngineResults[T]> } {
     const id = this.nextId++;
     const result = new Promise<EngineResults[T]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: onProgress as ((p: LoadProgress | JobProgress) => void) | undefined });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: onProgress as ((p: JobProgress) => void) | undefined });
     });
     this.worker.postMessage({ id, type, ...body } as EngineRequest);
     return { id, result };

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { badFolderCases } from '../model/checkpoint/badFolders';
-import { testFolder } from '../model/checkpoint/testFolder';
+import { badFolderCases } from '../model/testing/badFolders';
+import { testFolder } from '../model/testing/testFolder';
 import { useBackend } from '../model/testing/nodeBackends';
 import { Engine } from './engine';
 import type { PredictResult } from './protocol';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testFolder } from '../model/checkpoint/testFolder';
+import { testFolder } from '../model/testing/testFolder';
 import { useBackend } from '../model/testing/nodeBackends';
 import type { TaskFile } from '../tasks/taskSchema';
 import { Engine } from './engine';

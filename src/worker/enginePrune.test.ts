@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { circuitFileSchema } from '../circuit/circuitSchema';
-import { testFolder } from '../model/checkpoint/testFolder';
+import { testFolder } from '../model/testing/testFolder';
 import { useBackend } from '../model/testing/nodeBackends';
 import { tf } from '../model/tfjs';
 import type { TaskFile, TaskPair } from '../tasks/taskSchema';
 import { Engine } from './engine';
-import type { JobProgress } from './protocol';
+import type { ProgressOf } from './protocol';
 
 // The worker's 'prune' request, through the engine on a tiny random model: progress arrives, an abort stops it,
 // and what it returns is a valid circuit file for the loaded model.
@@ -38,7 +38,7 @@ beforeAll(async () => {
 
 describe('engine prune request', () => {
   it('reports progress and returns a valid circuit file', async () => {
-    const progress: JobProgress[] = [];
+    const progress: ProgressOf<'prune'>[] = [];
     const r = await engine.prune(task, { steps: 6, ablation: 'mean' }, (p) => progress.push(p), new AbortController().signal);
     expect(circuitFileSchema.safeParse(r.circuit).success).toBe(true);
     expect(r.circuit.task).toBe('tiny');
@@ -60,7 +60,7 @@ describe('engine prune request', () => {
 
   it('stops when its AbortSignal fires', async () => {
     const ctrl = new AbortController();
-    const progress: JobProgress[] = [];
+    const progress: ProgressOf<'prune'>[] = [];
     const run = engine.prune(task, { steps: 1000, ablation: 'mean' }, (p) => {
       progress.push(p);
       if (p.done === 3) ctrl.abort();
@@ -71,7 +71,7 @@ describe('engine prune request', () => {
     // Aborted before it started: nothing runs.
     const pre = new AbortController();
     pre.abort();
-    const none: JobProgress[] = [];
+    const none: ProgressOf<'prune'>[] = [];
     await expect(engine.prune(task, { steps: 5, ablation: 'mean' }, (p) => none.push(p), pre.signal)).rejects.toThrow();
     expect(none).toEqual([]);
   }, 60_000);

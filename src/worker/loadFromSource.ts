@@ -10,7 +10,7 @@ export async function loadFromSource(
   opts: Omit<LoadModelFolderOptions, 'onProgress' | 'signal'> = {},
 ): Promise<LoadedModelFolder & { id: string }> {
   const folder = source.kind === 'url' ? urlSource(source.baseUrl) : filesSource(source.files);
-  const loaded = await loadModelFolder(folder, { ...opts, onProgress, signal });
+  const loaded = await loadModelFolder(folder, { ...opts, onProgress: (e) => onProgress({ kind: 'load', ...e }), signal });
   const card = (loaded.card ?? {}) as { id?: unknown };
   const id = source.kind === 'url' && source.id
     ? source.id

@@ -1,5 +1,5 @@
 import type { BackendChoice, BackendName } from '../model/backends/types';
-import type { Intervention } from '../model/interventions';
+import type { AblationMode, Intervention } from '../model/interventions';
 import type { RepresentationChoice, WeightRepresentation } from '../model/memoryEstimate';
 import type { CircuitFile } from '../circuit/circuitSchema';
 import type { TaskFile } from '../tasks/taskSchema';
@@ -10,7 +10,17 @@ export type ModelSource =
   | { kind: 'url'; baseUrl: string; id?: string }
   | { kind: 'files'; files: File[] };
 
+/**
+ * Progress of every long engine job, one union keyed on `kind`: the reply channel, the client and the stores narrow on
+ * that one field, and a job kind added here is a compile error wherever progress is switched on.
+ */
+export type JobProgress = LoadProgress | StepProgress<'eval'> | StepProgress<'prune'> | StepProgress<'importance'>;
+export type ProgressKind = JobProgress['kind'];
+export type ProgressOf<K extends ProgressKind> = Extract<JobProgress, { kind: K }>;
+
+/** A model load: bytes of the file being read (a load has no step count until the header is read). */
 export interface LoadProgress {
+  kind: 'load';
   stage: string;
   file: string;
   loadedBytes: number;
@@ -75,9 +85,12 @@ export interface PredictResult {
   millis: number;
 }
 
-/** Progress of a long computation (task evaluation), as opposed to a model load. */
-export interface JobProgress {
-  kind: 'job';
+/**
+ * A job that counts steps: task evaluation (prompts), pruning (optimiser steps, then bisection probes), node or edge
+ * importance (ablations). `stage` is the line shown to the user.
+ */
+export interface StepProgress<K extends 'eval' | 'prune' | 'importance' = 'eval' | 'prune' | 'importance'> {
+  kind: K;
   stage: string;
   done: number;
   total: number;
@@ -169,7 +182,7 @@ export type EngineRequest =
   | { id: number; type: 'runDetailed'; input: PromptInput; variants: Variant[]; nodes: string[]; attentionLayers: number[]; targets: [number, number] | null; topK: number }
   | { id: number; type: 'evalTask'; prompts: TargetPrompt[]; variants: Variant[] }
   | { id: number; type: 'embedTop'; channel: number; k: number }
-  | { id: number; type: 'prune'; task: TaskFile; ablation: 'mean' | 'zero'; steps: number }
+  | { id: number; type: 'prune'; task: TaskFile; ablation: AblationMode; steps: number }
   | { id: number; type: 'buildTask'; spec: CustomTaskSpec };
 
 /** A user-defined task built with the loaded model's tokenizer, or every problem that stopped it. */
@@ -189,7 +202,7 @@ export interface PruneResult {
 }
 
 export type EngineReply =
-  | { id: number; type: 'progress'; progress: LoadProgress | JobProgress }
+  | { id: number; type: 'progress'; progress: JobProgress }
   | { id: number; type: 'ok'; result: unknown }
   | { id: number; type: 'error'; message: string; cancelled?: boolean };
 
@@ -206,5 +219,12 @@ export interface EngineResults {
   buildTask: BuildTaskResult;
 }
 
+/** The progress kind each request reports; requests not listed report none. */
+interface RequestProgressKinds {
+  load: 'load';
+  evalTask: 'eval';
+  prune: 'prune';
+}
+
 /** What a request's progress callback receives. */
-export type EngineProgress<T extends EngineRequest['type']> = T extends 'load' ? LoadProgress : JobProgress;
+export type EngineProgress<T extends EngineRequest['type']> = T extends keyof RequestProgressKinds ? ProgressOf<RequestProgressKinds[T]> : never;

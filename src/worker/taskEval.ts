@@ -1,6 +1,6 @@
 import type { SparseGpt } from '../model/forward';
 import { tf } from '../model/tfjs';
-import type { JobProgress, TargetPrompt, TaskEvalResult, TaskVariantMetrics, Variant, VariantCalibration } from './protocol';
+import type { ProgressOf, TargetPrompt, TaskEvalResult, TaskVariantMetrics, Variant, VariantCalibration } from './protocol';
 import { applyCalibration, taskMetrics } from '../tasks/taskLoss';
 import { yieldToMessages } from './yieldToMessages';
 
@@ -18,7 +18,7 @@ export async function evalTask(
   model: SparseGpt,
   prompts: TargetPrompt[],
   variants: Variant[],
-  onProgress: (p: JobProgress) => void,
+  onProgress: (p: ProgressOf<'eval'>) => void,
   signal: AbortSignal,
   tokensPerBatch = TOKENS_PER_BATCH,
 ): Promise<TaskEvalResult> {
@@ -55,7 +55,7 @@ export async function evalTask(
       }
       batch.forEach((p, j) => { diffs[p] = values[2 * j]! - values[2 * j + 1]!; });
       done += batch.length;
-      onProgress({ kind: 'job', stage: `evaluating ${v.label}`, done, total });
+      onProgress({ kind: 'eval', stage: `evaluating ${v.label}`, done, total });
     }
     const raw = taskMetrics(diffs);
     const cal = v.calibration ?? null;

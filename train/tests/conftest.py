@@ -21,3 +21,11 @@ def tiny_data(tmp_path):
     for split, n in (("train", 20000), ("val", 4000)):
         rng.integers(0, 64, size=n).astype(np.uint16).tofile(tmp_path / f"tokens_{split}.bin")
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    """The release-shaped OpenAI fixture converted once per test module: (folder, model card)."""
+    from released_fixture import convert
+    out = str(tmp_path_factory.mktemp("conv") / "openai-small")
+    return out, convert(out)

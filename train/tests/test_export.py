@@ -8,6 +8,7 @@ from safetensors import safe_open
 
 from conftest import TRAIN
 import export as ex
+import model_folder as mf
 import train as trainer
 from model import hook_sites
 from tokenizer_train import load_tiktoken
@@ -59,7 +60,7 @@ def test_export_round_trip(tmp_path):
         assert "transformer.h.0.ln_1.weight" in f.keys()  # dense tensors stay plain
         assert "transformer.h.0.attn.attn_imp.sink_logit" in f.keys()
     # densified weights give the same logits
-    back = ex.load_model_folder(str(folder))
+    back = mf.load_model_folder(str(folder))
     x = torch.randint(0, 2048, (2, 32))
     model.eval()
     assert torch.allclose(back(x), model(x), atol=1e-5)

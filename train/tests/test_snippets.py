@@ -10,7 +10,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from conftest import TRAIN
-import export as ex
+import model_folder as mf
 import snippets as sn
 from model import GPT, GPTConfig, Hooks, LOCTYPES_ALL, hook_sites, save_config
 
@@ -32,7 +32,7 @@ def folder(tmp_path_factory):
     out = root / "model"
     out.mkdir()
     save_config(cfg, str(out / "config.json"))
-    tensors, meta = ex.to_compact(ex.export_state(model))
+    tensors, meta = mf.to_compact(mf.export_state(model))
     save_file(tensors, str(out / "model.safetensors"), metadata=meta)
     data = root / "data"
     data.mkdir()
@@ -69,12 +69,12 @@ def test_file_records_split_and_layout(folder):
     C = T - MIN_CTX - AFTER
     assert m["split"] == "heldout" and m["source_tokens"] == 3000
     assert m["windows"] == (3000 - T) // C + 1 and m["scored_tokens"] == m["windows"] * C
-    assert m["model_sha256"] == ex.sha256_file(str(out / "model.safetensors"))
+    assert m["model_sha256"] == mf.sha256_file(str(out / "model.safetensors"))
     S = m["snippets"]
     assert S == len(t["value"]) == len(t["pos"]) == len(t["start"]) == len(t["context"]) == len(t["scale"]) > 0
     assert t["acts"].shape == (S, BEFORE + AFTER + 1) and t["acts"].dtype == np.int8
     assert t["tokens"].dtype == np.uint16 and t["value"].dtype == np.float32
-    cfg = ex.load_model_folder(str(out)).cfg
+    cfg = mf.load_model_folder(str(out)).cfg
     for site, width in hook_sites(cfg):
         assert len(t[f"{site}.top"]) == width + 1
         assert (f"{site}.bottom" in t) == (not site.endswith("mlp.post_act"))
@@ -88,7 +88,7 @@ def test_file_records_split_and_layout(folder):
 def test_values_match_the_model(folder):
     out, data, _ = folder
     t, _ = read(out / sn.FILE)
-    model = ex.load_model_folder(str(out))
+    model = mf.load_model_folder(str(out))
     stream = np.fromfile(data / "tokens_heldout.bin", dtype=np.uint16)
     pos, ctx = t["pos"].astype(np.int64), t["context"].astype(np.int64)
     assert (ctx >= MIN_CTX).all() and (ctx < T - AFTER).all()
@@ -119,7 +119,7 @@ def test_sorted_deduped_and_best_first(folder):
     out, data, _ = folder
     t, meta = read(out / sn.FILE)
     m = json.loads(meta["snippets"])
-    model = ex.load_model_folder(str(out))
+    model = mf.load_model_folder(str(out))
     stream = np.fromfile(data / "tokens_heldout.bin", dtype=np.uint16)
     starts = sn.window_starts(len(stream), T, MIN_CTX, AFTER, None)
     rec = recompute(model, stream, starts)
@@ -153,7 +153,7 @@ def test_sorted_deduped_and_best_first(folder):
 
 def test_repeated_code_fills_one_slot(folder):
     out, _, _ = folder
-    model = ex.load_model_folder(str(out))
+    model = mf.load_model_folder(str(out))
     stream = np.tile(np.random.default_rng(2).integers(0, 64, size=37), 60).astype(np.uint16)
     t, info = sn.compute_snippets(model, stream, max_scored=None, progress=False, **KW)
     texts = [tuple(t["tokens"][s:s + BEFORE + AFTER + 1]) for s in t["start"]]

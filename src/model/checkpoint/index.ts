@@ -8,6 +8,7 @@ export {
   type ExpectedTensor,
 } from './validate';
 export { readMeans, NO_MEANS_WARNING, type MeansResult } from './means';
+export { fetchOptional, HttpStatusError, ABSENT_STATUSES, type FetchLike, type OptionalFetchOptions } from './optionalFile';
 export {
   urlSource, filesSource, mapSource, FOLDER_FILES,
   type FolderSource, type FolderFile, type LoadStage, type LoadProgressEvent, type PathedFile,

@@ -3,7 +3,7 @@ import { checkpointToFolderFiles } from '../testing/safetensorsWriter';
 import { loadModelFolder } from './loadModelFolder';
 import { NO_MEANS_WARNING } from './means';
 import { filesSource, mapSource, urlSource, type LoadProgressEvent } from './sources';
-import { testFolder } from './testFolder';
+import { testFolder } from '../testing/testFolder';
 
 describe('loadModelFolder', () => {
   for (const sparse of [true, false]) {

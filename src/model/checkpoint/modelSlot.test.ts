@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolder, type LoadedModelFolder } from './loadModelFolder';
-import { badFolderCases } from './badFolders';
+import { badFolderCases } from '../testing/badFolders';
 import { ModelSlot } from './modelSlot';
 import { mapSource } from './sources';
-import { testFolder, type TestFolder } from './testFolder';
+import { testFolder, type TestFolder } from '../testing/testFolder';
 
 /**
  * A failed load must leave the previously loaded model in place. Each case starts from a valid folder

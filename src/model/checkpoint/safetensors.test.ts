@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toFloat16Bits, writeSafetensors } from '../testing/safetensorsWriter';
 import { CheckpointError } from './errors';
 import { halfToFloat, MAX_HEADER_BYTES, parseSafetensors, toFloat32, toInt32 } from './safetensors';
-import { editHeader } from './testFolder';
+import { editHeader } from '../testing/testFolder';
 
 function rawFile(header: unknown, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));

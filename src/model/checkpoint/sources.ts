@@ -1,4 +1,5 @@
 import { CheckpointError } from './errors';
+import { fetchOptional, HttpStatusError, type OptionalFetchOptions } from './optionalFile';
 
 /** Files of a model folder (docs/model-folder.md) that the loader reads, as paths relative to the folder. */
 export const FOLDER_FILES = [
@@ -114,9 +115,20 @@ export async function readStreamWithProgress(
   }
 }
 
+/** fetchOptional with its failures as CheckpointErrors that name the folder file; an abort stays an abort. */
+async function fetchFolderFile(file: FolderFile, url: string, opts: OptionalFetchOptions, signal: AbortSignal | undefined): Promise<Response | null> {
+  try {
+    return await fetchOptional(url, opts);
+  } catch (e) {
+    if (e instanceof HttpStatusError) throw new CheckpointError(`${file}: could not fetch ${url}: HTTP ${e.status} ${e.statusText}`.trim(), { file });
+    if (signal?.aborted) throw signal.reason ?? e;
+    throw new CheckpointError(`${file}: could not fetch ${url} (${(e as Error).message})`, { file, cause: e });
+  }
+}
+
 /**
- * A folder served over HTTP: the app's own `/models/<id>/` or any URL. 404 (and an HTML page where a data file should
- * be, as dev servers answer for missing files) means "no such file".
+ * A folder served over HTTP: the app's own `/models/<id>/` or any URL. A missing file reads as null by the one rule
+ * for optional files (optionalFile.ts: 404, 410, or an HTML page where a data file should be).
  */
 export function urlSource(baseUrl: string, opts: { fetch?: typeof fetch } = {}): FolderSource {
   // Keep a query string (e.g. a signed URL) after the file name.
@@ -129,19 +141,8 @@ export function urlSource(baseUrl: string, opts: { fetch?: typeof fetch } = {}):
     label: base + query,
     async read(file, ro) {
       const url = base + file + query;
-      let res: Response;
-      try {
-        res = await doFetch(url, { signal: ro.signal });
-      } catch (e) {
-        if (ro.signal?.aborted) throw ro.signal.reason ?? e;
-        throw new CheckpointError(`${file}: could not fetch ${url} (${(e as Error).message})`, { file, cause: e });
-      }
-      if (res.status === 404 || res.status === 410) return null;
-      if (!res.ok) throw new CheckpointError(`${file}: could not fetch ${url}: HTTP ${res.status} ${res.statusText}`.trim(), { file });
-      if ((res.headers.get('content-type') ?? '').startsWith('text/html')) {
-        void res.body?.cancel().catch(() => {});
-        return null;
-      }
+      const res = await fetchFolderFile(file, url, { fetch: doFetch, init: { signal: ro.signal } }, ro.signal);
+      if (!res) return null;
       const encoding = res.headers.get('content-encoding');
       const len = res.headers.get('content-length');
       const total = len !== null && (!encoding || encoding === 'identity') && /^\d+$/.test(len) ? Number(len) : null;
@@ -154,21 +155,11 @@ export function urlSource(baseUrl: string, opts: { fetch?: typeof fetch } = {}):
     },
     async readHead(file, length, ro) {
       const url = base + file + query;
-      let res: Response;
-      try {
-        // no-store: a cached partial response could otherwise be stitched into the later full read, which breaks on
-        // servers that compress range responses (vite preview does).
-        res = await doFetch(url, { signal: ro.signal, cache: 'no-store', headers: { Range: `bytes=0-${length - 1}` } });
-      } catch (e) {
-        if (ro.signal?.aborted) throw ro.signal.reason ?? e;
-        throw new CheckpointError(`${file}: could not fetch ${url} (${(e as Error).message})`, { file, cause: e });
-      }
-      if (res.status === 404 || res.status === 410 || res.status === 416) return null;
-      if (!res.ok) throw new CheckpointError(`${file}: could not fetch ${url}: HTTP ${res.status} ${res.statusText}`.trim(), { file });
-      if ((res.headers.get('content-type') ?? '').startsWith('text/html')) {
-        void res.body?.cancel().catch(() => {});
-        return null;
-      }
+      // no-store: a cached partial response could otherwise be stitched into the later full read, which breaks on
+      // servers that compress range responses (vite preview does).
+      const init: RequestInit = { signal: ro.signal, cache: 'no-store', headers: { Range: `bytes=0-${length - 1}` } };
+      const res = await fetchFolderFile(file, url, { fetch: doFetch, init, alsoAbsent: [416] }, ro.signal);
+      if (!res) return null;
       // 206: "bytes 0-N/TOTAL"; a server that ignores Range answers 200 with the whole file (read only its head).
       const range = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
       const len = res.headers.get('content-length');

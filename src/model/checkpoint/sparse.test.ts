@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../testing/safetensorsWriter';
 import { parseSafetensors } from './safetensors';
 import { expandTensors } from './sparse';
-import { editHeader, testFolder } from './testFolder';
+import { editHeader, testFolder } from '../testing/testFolder';
 
 const sparsePair = (indices: number[], values: number[], shape: string, extra: Record<string, string> = {}) =>
   writeSafetensors(

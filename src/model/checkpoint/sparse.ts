@@ -1,7 +1,7 @@
 import { SparseMatrix } from '../sparseMatrix';
 import type { HostTensor } from '../weights';
 import { CheckpointError, formatBytes } from './errors';
-import { isFloatDtype, shapeNumel, toFloat32, toInt32, type SafetensorsFile } from './safetensors';
+import { isFloatDtype, shapeNumel, toFloat32, toInt32, type Dtype, type SafetensorsFile } from './safetensors';
 import { nonFiniteError } from './validate';
 
 /**
@@ -45,68 +45,53 @@ function parseDenseShape(text: string, fileName: string, key: string): number[] 
   return v as number[];
 }
 
-/**
- * Turns every tensor of a parsed model file into a dense float32 HostTensor, expanding compact sparse pairs.
- * Validates the sparse encoding (dtypes, matching lengths, indices strictly increasing and in range).
- */
-export function expandTensors(file: SafetensorsFile, opts: ExpandOptions = {}): Map<string, HostTensor> {
-  return readTensors(file, { maxDenseBytes: opts.maxDenseBytes }).dense;
+/** What the layout needs of a tensor: its header entry (a parsed file's entries and a bare header's infos both fit). */
+export interface TensorHeaderEntry {
+  name: string;
+  dtype: Dtype;
+  shape: readonly number[];
+  numel: number;
 }
 
-/** expandTensors, except that the keys `keepSparse` picks become SparseMatrix (never expanded to dense). */
-export function readTensors(file: SafetensorsFile, opts: ExpandOptions = {}): ReadTensors {
-  const { fileName } = file;
-  const keepSparse = opts.keepSparse ?? (() => false);
+/** One model tensor as the file stores it: dense under its own name, or as a compact pair of `nnz` entries. */
+export interface StoredTensor {
+  shape: number[];
+  numel: number;
+  /** Stored entries of a compact pair; null when stored dense. */
+  nnz: number | null;
+}
+
+/**
+ * The model's tensors as the file stores them, compact pairs merged under their key, checked as far as the header
+ * allows (dtypes, pair completeness, dense shapes, lengths). The one reading of the compact format's header: the
+ * memory planner uses it before the download, readTensors before it touches the data. Dense tensors come first in
+ * file order, then the compact ones.
+ */
+export function storedLayout(fileName: string, metadata: Record<string, string>, entries: Iterable<TensorHeaderEntry>): Map<string, StoredTensor> {
   const err = (msg: string, tensor?: string) => new CheckpointError(`${fileName}: ${msg}`, { file: fileName, tensor });
-  const maxBytes = opts.maxDenseBytes ?? Infinity;
-  let allocated = 0;
-  const charge = (numel: number, key: string) => {
-    allocated += numel * 4;
-    if (allocated > maxBytes) {
-      throw err(
-        `expanding tensor "${key}" brings the dense weights to ${formatBytes(allocated)}, over the ${formatBytes(maxBytes)} budget`,
-        key,
-      );
-    }
-  };
+  const byName = new Map<string, TensorHeaderEntry>();
+  for (const e of entries) byName.set(e.name, e);
 
   // Sparse keys come from the metadata and from component names; both must agree.
   const sparseKeys = new Set<string>();
-  for (const k of Object.keys(file.metadata)) if (k.startsWith(SPARSE_META_PREFIX)) sparseKeys.add(k.slice(SPARSE_META_PREFIX.length));
-  for (const name of file.tensors.keys()) {
+  for (const k of Object.keys(metadata)) if (k.startsWith(SPARSE_META_PREFIX)) sparseKeys.add(k.slice(SPARSE_META_PREFIX.length));
+  for (const name of byName.keys()) {
     for (const suffix of [SPARSE_INDICES_SUFFIX, SPARSE_VALUES_SUFFIX]) {
       if (name.endsWith(suffix)) sparseKeys.add(name.slice(0, -suffix.length));
     }
   }
 
-  // Dense tensors of a compact file are copied out so that the (small) file buffer can be freed; those of a fully
-  // dense file stay zero-copy views of it (copying would double the memory of the largest download).
-  const copyDense = sparseKeys.size > 0;
-  const out = new Map<string, HostTensor>();
-  const sparseOut = new Map<string, SparseMatrix>();
-  const finite = (name: string, shape: readonly number[], vals: Float32Array, flat: (i: number) => number) => {
-    for (let i = 0; i < vals.length; i++) if (vals[i]! - vals[i]! !== 0) throw nonFiniteError(fileName, name, shape, flat(i), vals[i]!);
-  };
-  for (const [name, e] of file.tensors) {
+  const out = new Map<string, StoredTensor>();
+  for (const [name, e] of byName) {
     if (name.endsWith(SPARSE_INDICES_SUFFIX) || name.endsWith(SPARSE_VALUES_SUFFIX)) continue;
     if (sparseKeys.has(name)) throw err(`tensor "${name}" is stored both densely and as a compact sparse pair`, name);
     if (!isFloatDtype(e.dtype)) throw err(`tensor "${name}" has dtype ${e.dtype}; weights must be F32, F16 or BF16`, name);
-    const data = toFloat32(e);
-    if (e.shape.length === 2 && keepSparse(name)) {
-      finite(name, e.shape, data, (i) => i);
-      const m = SparseMatrix.fromDense(e.shape, data);
-      charge(m.bytes / 4, name);
-      sparseOut.set(name, m);
-      continue;
-    }
-    charge(e.numel, name);
-    out.set(name, { shape: [...e.shape], data: copyDense && data.buffer === e.data.buffer ? data.slice() : data });
+    out.set(name, { shape: [...e.shape], numel: e.numel, nnz: null });
   }
-
   for (const key of sparseKeys) {
-    const idxE = file.tensors.get(key + SPARSE_INDICES_SUFFIX);
-    const valE = file.tensors.get(key + SPARSE_VALUES_SUFFIX);
-    const shapeText = file.metadata[SPARSE_META_PREFIX + key];
+    const idxE = byName.get(key + SPARSE_INDICES_SUFFIX);
+    const valE = byName.get(key + SPARSE_VALUES_SUFFIX);
+    const shapeText = metadata[SPARSE_META_PREFIX + key];
     if (!idxE || !valE || shapeText === undefined) {
       const missing = [
         !idxE && `"${key}${SPARSE_INDICES_SUFFIX}"`,
@@ -126,12 +111,78 @@ export function readTensors(file: SafetensorsFile, opts: ExpandOptions = {}): Re
       );
     }
     if (idxE.numel > numel) throw err(`compact sparse tensor "${key}" has ${idxE.numel} entries but only ${numel} elements`, key);
-    const idx = toInt32(idxE, fileName);
-    const vals = toFloat32(valE);
+    out.set(key, { shape, numel, nnz: idxE.numel });
+  }
+  return out;
+}
+
+/**
+ * Turns every tensor of a parsed model file into a dense float32 HostTensor, expanding compact sparse pairs.
+ * Validates the sparse encoding (dtypes, matching lengths, indices strictly increasing and in range).
+ */
+export function expandTensors(file: SafetensorsFile, opts: ExpandOptions = {}): Map<string, HostTensor> {
+  return readTensors(file, { maxDenseBytes: opts.maxDenseBytes }).dense;
+}
+
+/** expandTensors, except that the keys `keepSparse` picks become SparseMatrix (never expanded to dense). */
+export function readTensors(file: SafetensorsFile, opts: ExpandOptions = {}): ReadTensors {
+  const { fileName } = file;
+  const layout = storedLayout(fileName, file.metadata, file.tensors.values());
+  const keepSparse = opts.keepSparse ?? (() => false);
+  const err = (msg: string, tensor?: string) => new CheckpointError(`${fileName}: ${msg}`, { file: fileName, tensor });
+  const maxBytes = opts.maxDenseBytes ?? Infinity;
+  let allocated = 0;
+  const charge = (numel: number, key: string) => {
+    allocated += numel * 4;
+    if (allocated > maxBytes) {
+      throw err(
+        `expanding tensor "${key}" brings the dense weights to ${formatBytes(allocated)}, over the ${formatBytes(maxBytes)} budget`,
+        key,
+      );
+    }
+  };
+
+  // Dense tensors of a compact file are copied out so that the (small) file buffer can be freed; those of a fully
+  // dense file stay zero-copy views of it (copying would double the memory of the largest download).
+  const copyDense = [...layout.values()].some((t) => t.nnz !== null);
+  const out = new Map<string, HostTensor>();
+  const sparseOut = new Map<string, SparseMatrix>();
+  const finite = (name: string, shape: readonly number[], vals: Float32Array, flat: (i: number) => number) => {
+    for (let i = 0; i < vals.length; i++) if (vals[i]! - vals[i]! !== 0) throw nonFiniteError(fileName, name, shape, flat(i), vals[i]!);
+  };
+  for (const [name, t] of layout) {
+    if (t.nnz !== null) continue;
+    const e = file.tensors.get(name)!;
+    const data = toFloat32(e);
+    if (e.shape.length === 2 && keepSparse(name)) {
+      finite(name, e.shape, data, (i) => i);
+      const m = SparseMatrix.fromDense(e.shape, data);
+      charge(m.bytes / 4, name);
+      sparseOut.set(name, m);
+      continue;
+    }
+    charge(e.numel, name);
+    out.set(name, { shape: [...e.shape], data: copyDense && data.buffer === e.data.buffer ? data.slice() : data });
+  }
+
+  for (const [key, { shape, numel, nnz }] of layout) {
+    if (nnz === null) continue;
+    const idx = toInt32(file.tensors.get(key + SPARSE_INDICES_SUFFIX)!, fileName);
+    const vals = toFloat32(file.tensors.get(key + SPARSE_VALUES_SUFFIX)!);
     const sparse = shape.length === 2 && keepSparse(key);
     // CSR of W^T: (cols + 1) column pointers, then an int32 row and a float32 value per entry.
     charge(sparse ? (shape[1]! + 1) + 2 * idx.length : numel, key);
-    const dense = sparse ? null : new Float32Array(numel);
+    // Without a byte budget, a file of a few bytes can declare a dense shape the engine cannot allocate: refuse it
+    // by name rather than let the RangeError of a typed-array constructor out.
+    const tooLarge = (e: unknown) => e instanceof RangeError
+      ? err(`compact sparse tensor "${key}" has dense shape [${shape.join(',')}] (${numel} elements), too large to allocate`, key)
+      : e;
+    let dense: Float32Array | null = null;
+    try {
+      if (!sparse) dense = new Float32Array(numel);
+    } catch (e) {
+      throw tooLarge(e);
+    }
     let prev = -1;
     for (let i = 0; i < idx.length; i++) {
       const j = idx[i]!;
@@ -148,7 +199,11 @@ export function readTensors(file: SafetensorsFile, opts: ExpandOptions = {}): Re
       out.set(key, { shape, data: dense });
     } else {
       finite(key, shape, vals, (i) => idx[i]!);
-      sparseOut.set(key, SparseMatrix.fromCompact(shape, idx, vals));
+      try {
+        sparseOut.set(key, SparseMatrix.fromCompact(shape, idx, vals));
+      } catch (e) {
+        throw tooLarge(e);
+      }
     }
   }
   return { dense: out, sparse: sparseOut };

@@ -7,7 +7,7 @@
  */
 import type { AbsTopKLocation, ModelConfig } from '../config';
 import type { LoadedCheckpoint, HostTensor } from '../weights';
-import type { LayerSiteKind, SiteName } from '../sites';
+import { siteKind, siteName, type LayerSiteKind, type SiteName } from '../registry';
 
 export interface ReferenceOptions {
   /** Replace state-dict tensors (by released key name) before running. */
@@ -31,18 +31,6 @@ export interface ReferenceResult {
 /** RMSNorm eps: float32 machine epsilon (PyTorch's default for nn.RMSNorm in fp32). */
 export const RMS_NORM_EPS = 1.1920929e-7;
 export const LAYER_NORM_EPS = 1e-5;
-
-/** AbsTopK location of each per-layer site kind. */
-const SITE_LOCATION: Record<LayerSiteKind, AbsTopKLocation> = {
-  'attn.act_in': 'attn_in',
-  'attn.q': 'attn_q',
-  'attn.k': 'attn_k',
-  'attn.v': 'attn_v',
-  'attn.resid_delta': 'attn_out',
-  'mlp.act_in': 'mlp_in',
-  'mlp.post_act': 'mlp_neuron',
-  'mlp.resid_delta': 'mlp_out',
-};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Special functions
@@ -216,7 +204,7 @@ export function referenceForward(ckpt: LoadedCheckpoint, tokens: number[], opts:
     return buf;
   };
   const layerHook = (layer: number, kind: LayerSiteKind, buf: Float64Array, width: number): Float64Array =>
-    hook(`${layer}.${kind}` as SiteName, SITE_LOCATION[kind], buf, width);
+    hook(siteName(layer, kind), siteKind(kind).absTopK, buf, width); // the location as registry.json states it
 
   // Embeddings
   const wte = req('transformer.wte.weight', [V, d]);

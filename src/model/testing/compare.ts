@@ -1,6 +1,7 @@
-// Numeric comparison for tests of the TF.js runtime against the float64 reference.
+// Numeric comparison for tests of the TF.js runtime against the float64 reference and PyTorch's golden files.
 import { expect } from 'vitest';
 import { maxAbsDiff, testTokens } from './goldenDiffs';
+import type { GoldenDiff } from './goldenFile';
 
 export { maxAbsDiff, testTokens };
 
@@ -9,4 +10,16 @@ export function expectClose(what: string, a: ArrayLike<number> | undefined, b: A
   expect(a, `${what}: missing actual`).toBeDefined();
   expect(b, `${what}: missing expected`).toBeDefined();
   expect(maxAbsDiff(a!, b!), `${what}: max abs diff`).toBeLessThanOrEqual(tol);
+}
+
+/**
+ * Asserts every golden comparison is within tol. Near-ties (goldenFileDiffs) are explained, not failures, but they
+ * are printed so that a run that passed thanks to one says so. Returns the near-tie messages.
+ */
+export function expectGoldenMatch(diffs: readonly GoldenDiff[], tol = 1e-4): string[] {
+  const ties = diffs.flatMap((d) => (d.nearTie ? [d.nearTie] : []));
+  if (ties.length) console.warn(`golden comparison: differences explained by AbsTopK near-ties:\n  ${ties.join('\n  ')}`);
+  const failures = diffs.filter((d) => !(d.diff <= tol)).map((d) => `${d.label}: ${d.diff}`);
+  expect(failures, `golden differences above ${tol}`).toEqual([]);
+  return ties;
 }

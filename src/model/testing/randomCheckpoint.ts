@@ -6,6 +6,7 @@
 import { ABS_TOPK_LOCATIONS, parseConfig, configToJson, type AbsTopKLocation, type ModelConfig } from '../config';
 import type { HostTensor, LoadedCheckpoint } from '../weights';
 import { referenceForward } from '../reference/referenceForward';
+import { SeededRng } from '../../tasks/seeded';
 
 export interface RandomCheckpointOptions {
   config: Partial<ModelConfig>;
@@ -47,37 +48,6 @@ export function makeConfig(partial: Partial<ModelConfig> = {}): ModelConfig {
   return parseConfig(json);
 }
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  private readonly u: () => number;
-  constructor(seed: number) {
-    this.u = mulberry32(seed);
-  }
-  uniform(): number {
-    return this.u();
-  }
-  /** Standard normal (Box-Muller). */
-  normal(): number {
-    let u1 = this.u();
-    while (u1 <= 0) u1 = this.u();
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * this.u());
-  }
-  int(n: number): number {
-    return Math.floor(this.u() * n);
-  }
-}
-
 function tensor(shape: number[], fill: (i: number) => number): HostTensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
@@ -89,7 +59,7 @@ function tensor(shape: number[], fill: (i: number) => number): HostTensor {
  * A [rows, cols] matrix with entries N(0, std) at the given density. With `everyRow`, each row gets at least one
  * nonzero (used for embeddings, so that no token or position embeds to exactly zero).
  */
-function sparseMatrix(rng: Rng, rows: number, cols: number, density: number, std: number, everyRow = false): HostTensor {
+function sparseMatrix(rng: SeededRng, rows: number, cols: number, density: number, std: number, everyRow = false): HostTensor {
   const t = tensor([rows, cols], () => (rng.uniform() < density ? std * rng.normal() : 0));
   if (everyRow || !t.data.some((v) => v !== 0)) {
     for (let r = 0; r < rows; r++) {
@@ -105,7 +75,7 @@ export function randomCheckpoint(opts: RandomCheckpointOptions): LoadedCheckpoin
   const config = makeConfig(opts.config);
   const density = opts.density ?? 0.25;
   if (!(density > 0 && density <= 1)) throw new Error(`randomCheckpoint: density ${density} must be in (0, 1]`);
-  const rng = new Rng(opts.seed ?? 1);
+  const rng = new SeededRng(opts.seed ?? 1);
   const { vocabSize: V, blockSize: B, dModel: d, nHead: H, dHead: dh, dMlp, nLayer } = config;
   const Q = H * dh;
   const std = 0.3;
@@ -147,7 +117,7 @@ export function randomCheckpoint(opts: RandomCheckpointOptions): LoadedCheckpoin
 }
 
 /** Mean of every hook site's channels over all positions of a few random token sequences. */
-function computeMeans(ckpt: LoadedCheckpoint, rng: Rng): Map<string, Float32Array> {
+function computeMeans(ckpt: LoadedCheckpoint, rng: SeededRng): Map<string, Float32Array> {
   const { vocabSize: V, blockSize: B } = ckpt.config;
   const T = Math.min(B, 16);
   const sums = new Map<string, Float64Array>();

@@ -51,7 +51,7 @@ export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h:
   const rows = root.append('g').attr('class', 'rows');
   rows.selectAll('line').data(g.rows).join('line')
     .attr('x1', 0).attr('x2', g.width).attr('y1', (r) => r.y).attr('y2', (r) => r.y)
-    .attr('stroke', pal.border).attr('stroke-width', (r) => (r.kind === 'attn.act_in' ? 1 : 0.4)).attr('stroke-dasharray', '2 4');
+    .attr('stroke', pal.border).attr('stroke-width', (r) => (r.layerStart ? 1 : 0.4)).attr('stroke-dasharray', '2 4');
   rows.selectAll('text').data(g.rows).join('text')
     .attr('x', 4).attr('y', (r) => r.y + 3).attr('font-size', 10).attr('fill', pal.muted).text((r) => r.label);
   const heads = root.append('g').attr('class', 'heads');

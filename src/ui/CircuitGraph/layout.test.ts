@@ -22,6 +22,9 @@ describe('circuit layout', () => {
     expect(at('0.attn.q:3').y).toBeGreaterThan(at('0.attn.v:2').y);
     expect(at('0.mlp.post_act:7').y).toBeGreaterThan(at('1.attn.act_in:5').y);
     expect(g.rows).toHaveLength(16);
+    // Rows and labels follow the registry's site kinds; the first kind of a layer marks its boundary.
+    expect(g.rows.slice(0, 8).map((r) => r.label)).toEqual(['0 attn read', '0 q', '0 k', '0 v', '0 attn write', '0 mlp read', '0 neuron', '0 mlp write']);
+    expect(g.rows.filter((r) => r.layerStart).map((r) => r.label)).toEqual(['0 attn read', '1 attn read']);
   });
   it('puts one residual channel in one column, and groups q/k/v by head', () => {
     expect(at('0.attn.act_in:5').x).toBe(at('1.attn.act_in:5').x);

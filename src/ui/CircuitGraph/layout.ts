@@ -1,19 +1,14 @@
 import type { CircuitFile } from '../../circuit/circuitSchema';
+import { GLOBAL_SITE_KINDS, isWeightEdge, LAYER_SITE_KINDS, parseSite, siteKind } from '../../model/registry';
 
 /**
- * Positions of a circuit's nodes: layers bottom to top, each with the rows of its sites in forward order.
- * Residual-stream rows (reads and writes of d_model channels) share one column per channel across the whole graph,
- * so a residual edge is a vertical line; q/k/v rows are split into head groups that line up across the three rows.
- * Pure (no DOM), so it is unit-testable and the SVG code only draws.
+ * Positions of a circuit's nodes: layers bottom to top, each with the rows of its sites in forward order (the
+ * registry's site kinds, labelled as it says). Residual-stream rows (kinds whose channels are residual channels)
+ * share one column per channel across the whole graph, so a residual edge is a vertical line; consecutive per-head
+ * rows (q/k/v) form one band of head groups that line up across its rows. Pure (no DOM), so it is unit-testable and
+ * the SVG code only draws.
  */
-export const ROW_KINDS = ['attn.act_in', 'attn.q', 'attn.k', 'attn.v', 'attn.resid_delta', 'mlp.act_in', 'mlp.post_act', 'mlp.resid_delta'] as const;
-export type RowKind = (typeof ROW_KINDS)[number] | 'final_resid';
-
-const ROW_LABEL: Record<RowKind, string> = {
-  'attn.act_in': 'attn read', 'attn.q': 'q', 'attn.k': 'k', 'attn.v': 'v', 'attn.resid_delta': 'attn write',
-  'mlp.act_in': 'mlp read', 'mlp.post_act': 'neuron', 'mlp.resid_delta': 'mlp write', final_resid: 'final resid',
-};
-const RESIDUAL = new Set<RowKind>(['attn.act_in', 'attn.resid_delta', 'mlp.act_in', 'mlp.resid_delta', 'final_resid']);
+export type RowKind = string;
 
 export const DX = 26;
 export const ROW_H = 40;
@@ -46,7 +41,8 @@ export interface GEdge {
   ablatable: boolean;
 }
 
-export interface GRow { label: string; layer: number | null; kind: RowKind; y: number }
+/** layerStart: a row of the layer's first kind (drawn as the layer's boundary). */
+export interface GRow { label: string; layer: number | null; kind: RowKind; y: number; layerStart: boolean }
 export interface GHeadGroup { layer: number; head: number; x0: number; x1: number; y0: number; y1: number }
 
 export interface GraphLayout {
@@ -76,29 +72,20 @@ export function hiddenByThreshold(g: GraphLayout, t: number): number {
   return lo;
 }
 
-function parse(site: string): { layer: number | null; kind: RowKind } {
-  if (site === 'final_resid') return { layer: null, kind: 'final_resid' };
-  const i = site.indexOf('.');
-  return { layer: Number(site.slice(0, i)), kind: site.slice(i + 1) as RowKind };
-}
-
-const EDGE_PAIRS = new Set(['attn.act_in>attn.q', 'attn.act_in>attn.k', 'attn.act_in>attn.v', 'attn.v>attn.resid_delta', 'mlp.act_in>mlp.post_act', 'mlp.post_act>mlp.resid_delta']);
-
-export function isAblatableEdge(source: string, target: string): boolean {
-  const s = parse(source.slice(0, source.lastIndexOf(':')));
-  const t = parse(target.slice(0, target.lastIndexOf(':')));
-  return s.layer !== null && s.layer === t.layer && EDGE_PAIRS.has(`${s.kind}>${t.kind}`);
-}
+/** Whether the runtime can ablate this edge alone: one entry of a weight the registry lists as an edge kind. */
+export const isAblatableEdge = isWeightEdge;
 
 /** Nodes per line: a wider row wraps onto more lines, so a huge circuit stays legible instead of kilometre-wide. */
 export const MAX_PER_LINE = 64;
-const QKV = ['attn.q', 'attn.k', 'attn.v'] as const;
+/** Per-head kinds of a layer in forward order (q, k, v): laid out together as one band of head groups. */
+const HEAD_KINDS = LAYER_SITE_KINDS.filter((k) => siteKind(k).channels === 'head');
+const isResidual = (kind: string) => siteKind(kind).channels === 'residual';
 
 export function layoutCircuit(circuit: CircuitFile, dHead: number, nLayer: number): GraphLayout {
   const nodes: GNode[] = circuit.nodes.map((n) => {
-    const { layer, kind } = parse(n.site);
-    const qkv = kind === 'attn.q' || kind === 'attn.k' || kind === 'attn.v';
-    return { id: `${n.site}:${n.channel}`, site: n.site, kind, layer, channel: n.channel, head: qkv ? Math.floor(n.channel / dHead) : null, residual: RESIDUAL.has(kind), score: n.score, x: 0, y: 0 };
+    const { layer, kind } = parseSite(n.site);
+    const perHead = siteKind(kind).channels === 'head';
+    return { id: `${n.site}:${n.channel}`, site: n.site, kind, layer, channel: n.channel, head: perHead ? Math.floor(n.channel / dHead) : null, residual: isResidual(kind), score: n.score, x: 0, y: 0 };
   });
   const groups = new Map<string, GNode[]>();
   for (const n of nodes) {
@@ -116,13 +103,13 @@ export function layoutCircuit(circuit: CircuitFile, dHead: number, nLayer: numbe
   const resLines = Math.max(1, Math.ceil(resChannels.length / MAX_PER_LINE));
   const resPerLine = Math.min(MAX_PER_LINE, Math.max(1, resChannels.length));
 
-  // q/k/v: per layer, head groups (width = most channels of that head in q, k or v) packed into lines.
+  // Per-head kinds: per layer, head groups (width = most channels of that head in q, k or v) packed into lines.
   interface HeadSlot { head: number; line: number; x: number; slots: number }
   const headSlots = new Map<number, HeadSlot[]>();
   let inner = Math.max(resPerLine * DX, 1);
   for (let L = 0; L < nLayer; L++) {
     const per = new Map<number, number>();
-    for (const kind of QKV) {
+    for (const kind of HEAD_KINDS) {
       const count = new Map<number, number>();
       for (const n of group(L, kind)) count.set(n.head!, (count.get(n.head!) ?? 0) + 1);
       for (const [h, c] of count) per.set(h, Math.max(per.get(h) ?? 0, c));
@@ -141,20 +128,25 @@ export function layoutCircuit(circuit: CircuitFile, dHead: number, nLayer: numbe
       const onLine = slots.filter((s) => s.line === l);
       inner = Math.max(inner, onLine.reduce((a, s) => a + s.slots * DX + HEAD_GAP, 0));
     }
-    inner = Math.max(inner, Math.min(MAX_PER_LINE, group(L, 'mlp.post_act').length) * DX);
+    for (const kind of LAYER_SITE_KINDS) if (siteKind(kind).channels === 'neuron') inner = Math.max(inner, Math.min(MAX_PER_LINE, group(L, kind).length) * DX);
   }
 
-  // Bands bottom to top: one per row kind, q/k/v together as one band of (q, k, v) triples per line.
+  // Bands bottom to top: one per row kind in forward order, consecutive per-head kinds together as one band of
+  // (q, k, v) triples per line; a global kind (final_resid) only when the circuit has nodes there.
   interface Band { layer: number | null; kinds: RowKind[]; lines: number }
   const bands: Band[] = [];
+  const linesOf = (layer: number | null, kind: RowKind) =>
+    isResidual(kind) ? resLines : Math.max(1, Math.ceil(group(layer, kind).length / MAX_PER_LINE));
   for (let L = 0; L < nLayer; L++) {
     const qkvLines = Math.max(1, ...(headSlots.get(L) ?? []).map((s) => s.line + 1));
-    bands.push({ layer: L, kinds: ['attn.act_in'], lines: resLines }, { layer: L, kinds: [...QKV], lines: qkvLines },
-      { layer: L, kinds: ['attn.resid_delta'], lines: resLines }, { layer: L, kinds: ['mlp.act_in'], lines: resLines },
-      { layer: L, kinds: ['mlp.post_act'], lines: Math.max(1, Math.ceil(group(L, 'mlp.post_act').length / MAX_PER_LINE)) },
-      { layer: L, kinds: ['mlp.resid_delta'], lines: resLines });
+    for (const kind of LAYER_SITE_KINDS) {
+      const last = bands[bands.length - 1];
+      if (!HEAD_KINDS.includes(kind)) bands.push({ layer: L, kinds: [kind], lines: linesOf(L, kind) });
+      else if (last && last.layer === L && HEAD_KINDS.includes(last.kinds[0]!)) last.kinds.push(kind);
+      else bands.push({ layer: L, kinds: [kind], lines: qkvLines });
+    }
   }
-  if (group(null, 'final_resid').length) bands.push({ layer: null, kinds: ['final_resid'], lines: resLines });
+  for (const kind of GLOBAL_SITE_KINDS) if (group(null, kind).length) bands.push({ layer: null, kinds: [kind], lines: linesOf(null, kind) });
   const totalRows = bands.reduce((a, b) => a + b.lines * b.kinds.length, 0);
   const height = MARGIN * 2 + totalRows * ROW_H;
   const width = MARGIN_L + inner + MARGIN * 2;
@@ -166,7 +158,7 @@ export function layoutCircuit(circuit: CircuitFile, dHead: number, nLayer: numbe
   for (const b of bands) for (let line = 0; line < b.lines; line++) for (const kind of b.kinds) {
     const y = height - MARGIN - ROW_H / 2 - r++ * ROW_H;
     yOf.set(`${b.layer}|${kind}|${line}`, y);
-    rows.push({ label: `${b.layer === null ? '' : `${b.layer} `}${ROW_LABEL[kind]}${b.lines > 1 ? ` ·${line + 1}` : ''}`, layer: b.layer, kind, y });
+    rows.push({ label: `${b.layer === null ? '' : `${b.layer} `}${siteKind(kind).label}${b.lines > 1 ? ` ·${line + 1}` : ''}`, layer: b.layer, kind, y, layerStart: kind === LAYER_SITE_KINDS[0] });
   }
   const place = (n: GNode, line: number, x: number) => { n.x = x; n.y = yOf.get(`${n.layer}|${n.kind}|${line}`)!; };
 
@@ -177,7 +169,7 @@ export function layoutCircuit(circuit: CircuitFile, dHead: number, nLayer: numbe
         const col = resColumn.get(n.channel)!;
         place(n, Math.floor(col / MAX_PER_LINE), cx - (resPerLine * DX) / 2 + ((col % MAX_PER_LINE) + 0.5) * DX);
       }
-    } else if (kind === 'mlp.post_act') {
+    } else if (siteKind(kind).channels === 'neuron') {
       g.forEach((n, i) => {
         const line = Math.floor(i / MAX_PER_LINE);
         const onLine = Math.min(MAX_PER_LINE, g.length - line * MAX_PER_LINE);
@@ -192,9 +184,9 @@ export function layoutCircuit(circuit: CircuitFile, dHead: number, nLayer: numbe
       const onLine = slots.filter((s) => s.line === line);
       let x = cx - onLine.reduce((a, s) => a + s.slots * DX + HEAD_GAP, 0) / 2 + HEAD_GAP / 2;
       for (const s of onLine) {
-        for (const kind of QKV) group(L, kind).filter((n) => n.head === s.head).forEach((n, i) => place(n, line, x + (i + 0.5) * DX));
-        const yq = yOf.get(`${L}|attn.q|${line}`)!;
-        const yv = yOf.get(`${L}|attn.v|${line}`)!;
+        for (const kind of HEAD_KINDS) group(L, kind).filter((n) => n.head === s.head).forEach((n, i) => place(n, line, x + (i + 0.5) * DX));
+        const yq = yOf.get(`${L}|${HEAD_KINDS[0]}|${line}`)!;
+        const yv = yOf.get(`${L}|${HEAD_KINDS[HEAD_KINDS.length - 1]}|${line}`)!;
         heads.push({ layer: L, head: s.head, x0: x - 4, x1: x + s.slots * DX + 4, y0: yv - ROW_H / 2 + 4, y1: yq + ROW_H / 2 - 4 });
         x += s.slots * DX + HEAD_GAP;
       }

@@ -1,3 +1,4 @@
+import { isSiteName, parseSite, siteKind } from '../../model/registry';
 import { useAppStore } from '../../state/appStore';
 import { ablateNode, selectNode } from '../../state/explorerActions';
 import { useExplorerStore } from '../../state/explorerStore';
@@ -27,10 +28,11 @@ export function NodeDetail() {
   const i = node.lastIndexOf(':');
   const site = node.slice(0, i);
   const channel = Number(node.slice(i + 1));
-  const kind = site.split('.').slice(1).join('.');
-  const layer = site === 'final_resid' ? null : Number(site.split('.')[0]);
-  const qkv = kind === 'attn.q' || kind === 'attn.k' || kind === 'attn.v';
-  const residual = ['attn.act_in', 'attn.resid_delta', 'mlp.act_in', 'mlp.resid_delta', ''].includes(kind) || site === 'final_resid';
+  const where = isSiteName(site) ? parseSite(site) : null;
+  const layer = where?.layer ?? null;
+  const channels = where ? siteKind(where.kind).channels : null;
+  const qkv = channels === 'head'; // channel c belongs to head floor(c / d_head): its attention pattern is shown
+  const residual = channels === 'residual';
   const cur = nodeSeries(detailed, variantOf(detailed, 'current'), node);
   const ref = nodeSeries(detailed, variantOf(detailed, refLabel), node);
   const inCircuit = circuit?.nodes.find((n) => n.site === site && n.channel === channel);

@@ -3,10 +3,10 @@ import { useAppStore } from '../../state/appStore';
 import { useExplorerStore } from '../../state/explorerStore';
 import { useLiveStore } from '../../state/liveStore';
 import { cancelFindCircuit, DEFAULT_BROWSER_PRUNE_STEPS, findCircuit, showShippedCircuit } from '../../state/pruneActions';
+import { readMachineUrl } from '../../state/urlSync';
 
 function initialSteps(): number {
-  const v = Number(new URLSearchParams(location.search).get('pruneSteps'));
-  return Number.isInteger(v) && v >= 1 ? v : DEFAULT_BROWSER_PRUNE_STEPS;
+  return readMachineUrl().pruneSteps ?? DEFAULT_BROWSER_PRUNE_STEPS;
 }
 
 /** Runs node pruning for the current task in the engine worker, with progress and cancel; labels a found circuit. */

@@ -3,7 +3,7 @@
  * the user sees. Built from a valid folder (testFolder) by breaking one thing. Used by the slot-level and the
  * engine-level "a failed load keeps the previous model" tests.
  */
-import { checkpointToFolderFiles } from '../testing/safetensorsWriter';
+import { checkpointToFolderFiles } from './safetensorsWriter';
 import type { LoadedCheckpoint } from '../weights';
 import type { TestFolder } from './testFolder';
 

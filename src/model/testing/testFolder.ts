@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config';
-import { checkpointToFolderFiles } from '../testing/safetensorsWriter';
-import { randomCheckpoint } from '../testing/randomCheckpoint';
+import { checkpointToFolderFiles } from './safetensorsWriter';
+import { randomCheckpoint } from './randomCheckpoint';
 import type { LoadedCheckpoint } from '../weights';
 
 const tokDir = join(__dirname, '../../tokenizer/testdata');

@@ -1,0 +1,3 @@
+// Allowed: test support imports its own room.
+import { forward } from '../forward';
+export const fakeFolder = { forward };
