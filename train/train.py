@@ -19,7 +19,6 @@ import argparse
 import json
 import math
 import os
-import random
 import shlex
 import sys
 import time
@@ -33,6 +32,8 @@ sys.path.insert(0, HERE)
 
 from model import GPT, GPTConfig, Hooks  # noqa: E402
 from sparsity import l0_frac, lr_at, project_, sparsified_params  # noqa: E402
+from batches import eval_batches, focus_positions, get_batch, resolve_focus_tokens, task_target_tokens  # noqa: E402,F401
+from step_state import rescale_grads_, rng_state, set_rng_state  # noqa: E402
 
 ALL_LOCS = "attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_q,attn_k,attn_v"
 
@@ -105,64 +106,6 @@ def make_config(args) -> GPTConfig:
                      enable_bigram_table=args.bigram, sink=args.sink, tied_unembed=args.tied)
 
 
-def focus_positions(tokens: np.ndarray, token_ids: list[int]) -> list[np.ndarray]:
-    """Positions of each focus token in the training stream (one array per token; empty ones dropped)."""
-    out = [np.flatnonzero(np.asarray(tokens) == t) for t in token_ids]
-    return [p for p in out if len(p) > 0]
-
-
-def resolve_focus_tokens(spec: str, tok_dir: str) -> list[int]:
-    """'a,b' with Python escapes -> token ids; each string must be exactly one token."""
-    from tokenizer_train import load_tiktoken
-    enc = load_tiktoken(tok_dir)
-    ids = []
-    for raw in spec.split(","):
-        text = raw.encode("utf-8").decode("unicode_escape")
-        toks = enc.encode_ordinary(text)
-        if len(toks) != 1:
-            raise SystemExit(f"--focus-tokens: {raw!r} is {len(toks)} tokens, not one")
-        ids.append(toks[0])
-    return ids
-
-
-def task_target_tokens(tasks_dir: str) -> list[int]:
-    """The correct and alternative token of every task in a tasks/ folder (each once)."""
-    from task_eval import load_tasks
-    ids = {t for prompts in load_tasks(tasks_dir, "train").values() for p in prompts
-           for t in (p["correct"], p["alternative"])}
-    return sorted(ids)
-
-
-def get_batch(tokens: np.ndarray, batch: int, T: int, seed: int, step: int, rank: int, device,
-              focus: list[np.ndarray] | None = None, focus_frac: float = 0.0):
-    """Batch for (seed, step, rank): random windows of T+1 tokens. Depends on nothing else, so resuming
-    at a step reproduces the data order exactly. With ``focus``, the first round(batch * focus_frac) windows
-    are instead placed so that a uniformly chosen focus token, at a random occurrence, is one of the T targets
-    at a uniformly random offset (drawn after the plain windows, so runs without focus are unchanged)."""
-    g = np.random.Generator(np.random.PCG64([seed, step, rank]))
-    starts = g.integers(0, len(tokens) - T - 1, size=batch)
-    if focus:
-        for i in range(int(round(batch * focus_frac))):
-            positions = focus[int(g.integers(len(focus)))]
-            p = int(positions[int(g.integers(len(positions)))])
-            starts[i] = min(max(p - int(g.integers(1, T + 1)), 0), len(tokens) - T - 1)
-    x = np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])
-    x = torch.from_numpy(x).to(device)
-    return x[:, :-1], x[:, 1:]
-
-
-def eval_batches(tokens: np.ndarray, n: int, batch: int, T: int, device):
-    """Fixed, evenly spaced validation windows."""
-    total = n * batch
-    stride = max(1, (len(tokens) - T - 1) // total)
-    out = []
-    for b in range(n):
-        starts = [(b * batch + i) * stride for i in range(batch)]
-        x = torch.from_numpy(np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])).to(device)
-        out.append((x[:, :-1], x[:, 1:]))
-    return out
-
-
 @torch.no_grad()
 def evaluate(model, batches, cfg: GPTConfig):
     model.eval()
@@ -179,36 +122,6 @@ def evaluate(model, batches, cfg: GPTConfig):
 
 def nonzeros(model):
     return {name: int((p != 0).sum()) for name, p in sparsified_params(model)}
-
-
-def rescale_grads_(params):
-    """g /= (rms(g) + 1e-5) over all parameters together (global gradient RMS -> 1)."""
-    grads = [p.grad for p in params if p.grad is not None]
-    n = sum(g.numel() for g in grads)
-    sq = sum(g.float().pow(2).sum() for g in grads)
-    rms = torch.sqrt(sq / n)
-    for g in grads:
-        g.div_(rms + 1e-5)
-    return float(rms)
-
-
-def rng_state():
-    """RNG states as tensors and plain Python values, so that a checkpoint loads with torch.load(weights_only=True)
-    (no pickled numpy objects: loading a checkpoint never runs code from it)."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"torch": torch.get_rng_state(),
-            "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)],
-            "python": random.getstate(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
-
-
-def set_rng_state(s):
-    torch.set_rng_state(s["torch"])
-    kind, keys, pos, has_gauss, cached = s["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
-    random.setstate(s["python"])
-    if s.get("cuda") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(s["cuda"])
 
 
 def train(args):

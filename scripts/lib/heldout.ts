@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { SourceFile } from '../../src/tasks/generators';
+import type { SourceFile } from '../../src/tasks/corpus';
 
 export interface HeldOut {
   files: SourceFile[];

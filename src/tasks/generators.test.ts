@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TINYPYTHON_PAT_STR } from '../tokenizer/bpe';
-import { identifierPool, splitPairs, TASK_SPECS, type SourceFile } from './generators';
+import { identifierPool, type SourceFile } from './corpus';
+import { splitPairs, TASK_SPECS } from './generators';
 import { promptAt, type PromptTokenizer } from './promptAt';
 
 /** A stand-in tokenizer: every pre-token chunk of the tinypython split pattern is one token (ids on first sight).

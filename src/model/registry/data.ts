@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ABS_TOPK_LOCATIONS } from '../config';
 import { checkDimension } from './dimension';
-import json from './registry.json';
+import json from './registry.json' with { type: 'json' };
 
 /**
  * registry.json, checked once at import: a bad edit (a typo in a kind, an edge to an unknown site, a width that is

@@ -7,7 +7,7 @@ import {
   parseSite, QK_EDGE_KINDS, REGISTRY, registrySchema, RESIDUAL_SUBLAYERS, SITE_KINDS, siteName, siteNameSchema,
   siteWidth, tryParseNodeId, WEIGHT_EDGE_KINDS, weightEdgeAt,
 } from './index';
-import json from './registry.json';
+import json from './registry.json' with { type: 'json' };
 
 // Shapes chosen so that every dimension differs (d_model, d_mlp, n_head*d_head): a width taken from the wrong key
 // cannot pass by coincidence.
