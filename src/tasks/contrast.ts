@@ -75,39 +75,49 @@ export interface MinedTaskDef extends TaskText {
   render(fields: Fields): [Form, Form];
   /**
    * Which prompt is a pair's `a`: the form the line really has ('found'), or always form 0 ('form0'). The
-   * shipped files use both orders (a task's metrics do not depend on it, but its pairs' bytes do).
+   * shipped files were made with both orders (per task, as here), and their pairs must not change.
    */
   pairA: 'found' | 'form0';
   /** How many frequent identifiers `draws.pool` holds, for edits that must invent a name (default none). */
   identifiers?: number;
 }
 
-/** A task mined from real lines of the held-out files: each place found becomes a pair of its real and edited form. */
-export function minedTask(def: MinedTaskDef): TaskSpec {
+/**
+ * What both builders share: resolve the target ids, set up the draws, and make a pair of each place `places` offers
+ * (its two forms, which of them is `a`, and where it came from); places that fail promptAt are dropped.
+ */
+function buildTask(
+  def: TaskText & { identifiers?: number },
+  places: (files: readonly SourceFile[], opts: GenerateOptions, draws: Draws, emit: (forms: [Form, Form], a: 0 | 1, source: string) => void) => void,
+): TaskSpec {
   const { name, description, targets } = def;
-  return {
-    name,
-    description,
-    targets,
-    generate(files, tok, opts) {
-      const ids = [tokenOf(tok, targets[0]), tokenOf(tok, targets[1])] as const;
-      const draws: Draws = { random: opts.random, pool: def.identifiers ? identifierPool(files, def.identifiers) : [] };
-      const out: TaskPair[] = [];
-      eachLine(files, opts.contextLines, (line, ctx, next, where) => {
-        for (const { form, fields } of def.find(line, draws)) {
-          const forms = def.render(fields);
-          const [x, y] = def.pairA === 'found' && form === 1 ? [1, 0] : [0, 1];
-          const inFile = (f: Form): Form => [ctx + f[0], f[1] + next];
-          const p = makePair(tok, inFile(forms[x]), inFile(forms[y]), ids[x], ids[y], opts.maxTokens, where);
-          if (p) out.push(p);
-        }
-      });
-      return out;
-    },
+  const generate: TaskSpec['generate'] = (files, tok, opts) => {
+    const ids = [tokenOf(tok, targets[0]), tokenOf(tok, targets[1])] as const;
+    const draws: Draws = { random: opts.random, pool: def.identifiers ? identifierPool(files, def.identifiers) : [] };
+    const out: TaskPair[] = [];
+    places(files, opts, draws, (forms, a, source) => {
+      const p = makePair(tok, forms[a], forms[1 - a], ids[a], ids[1 - a], opts.maxTokens, source);
+      if (p) out.push(p);
+    });
+    return out;
   };
+  return { name, description, targets, generate };
 }
 
-/** How a whole line of one form is recognised: named regex groups become fields; `edit` may add or veto some. */
+/** A task mined from real lines of the held-out files: each place found becomes a pair of its real and edited form. */
+export function minedTask(def: MinedTaskDef): TaskSpec {
+  return buildTask(def, (files, opts, draws, emit) =>
+    eachLine(files, opts.contextLines, (line, ctx, next, where) => {
+      for (const { form, fields } of def.find(line, draws)) {
+        const inFile = (f: Form): Form => [ctx + f[0], f[1] + next];
+        const [f0, f1] = def.render(fields);
+        emit([inFile(f0), inFile(f1)], def.pairA === 'found' ? form : 0, where);
+      }
+    }),
+  );
+}
+
+/** How a whole line of one form is recognised: named regex groups become fields; `fields` may add or veto some. */
 export interface LineRule {
   re: RegExp;
   /** Keep only this share of matching lines (one draw per match): for a form far commoner than the other. */
@@ -145,21 +155,10 @@ export interface TemplateTaskDef extends TaskText {
 
 /** A task from a template filled with held-out identifiers, form 0 as `a`; pairs' source is "template". */
 export function templateTask(def: TemplateTaskDef): TaskSpec {
-  const { name, description, targets } = def;
-  return {
-    name,
-    description,
-    targets,
-    generate(files, tok, opts) {
-      const [t0, t1] = [tokenOf(tok, targets[0]), tokenOf(tok, targets[1])];
-      const draws: Draws = { random: opts.random, pool: identifierPool(files, def.identifiers) };
-      const out: TaskPair[] = [];
-      for (let i = 0; i < def.draws; i++) {
-        const forms = def.make(draws);
-        const p = forms && makePair(tok, forms[0], forms[1], t0, t1, opts.maxTokens, 'template');
-        if (p) out.push(p);
-      }
-      return out;
-    },
-  };
+  return buildTask(def, (_files, _opts, draws, emit) => {
+    for (let i = 0; i < def.draws; i++) {
+      const forms = def.make(draws);
+      if (forms) emit(forms, 0, 'template');
+    }
+  });
 }

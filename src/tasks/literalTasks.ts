@@ -9,10 +9,8 @@ import { minedTask, type Found, type TaskSpec } from './contrast';
 const QUOTED = /(^|[^"'\w\\])(["'])([^"'\\\n]{1,40})\2/g;
 
 export const singleDoubleQuote = minedTask({
-  name: 'single_double_quote',
+  name: 'single_double_quote', targets: ['"', "'"], pairA: 'found',
   description: 'Close a string literal with the quote that opened it: the prompt ends just before the closing quote.',
-  targets: ['"', "'"],
-  pairA: 'found',
   find(line) {
     if (line.includes('"""') || line.includes("'''") || line.trimStart().startsWith('#')) return [];
     return [...line.matchAll(QUOTED)].map((m): Found => {
@@ -67,14 +65,11 @@ export const tupleList = literalCloser(
 const FIELD_AT_END = /\bf"([^"{}\\\n]*)\{([a-zA-Z_][\w.]*)\}([^"\\\n]*)"\)\s*$/g;
 
 export const fstringBrace = minedTask({
-  name: 'fstring_brace',
+  // A lone '"' is rarely a token at a string's end (the tokenizer merges it with what follows), so the string side
+  // is the common '")\n' of print(f"..."). Only fields are mined (form 0); form 1 is always the edit.
+  name: 'fstring_brace', targets: ['}', '")\n'], pairA: 'form0',
   description:
     'In an f-string that ends a call at the end of a line, "{name" closes its replacement field with "}"; the same text without the "{" closes the string, the call and the line with "\")\\n".',
-  // A lone '"' is rarely a token at a string's end (the tokenizer merges it with what follows), so the string side
-  // is the common '")\n' of print(f"...").
-  targets: ['}', '")\n'],
-  // Only fields are mined (form 0); form 1 is always the edit.
-  pairA: 'form0',
   find(line) {
     if (line.trimStart().startsWith('#')) return [];
     return [...line.matchAll(FIELD_AT_END)].map(

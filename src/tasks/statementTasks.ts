@@ -1,16 +1,14 @@
 /**
- * Tasks about which statement a line is: mined from whole lines of the held-out files, each line of either form
- * rewritten into the other (the edit is the other regex's form written with the same groups). Named regex groups
- * are the fields both forms are written from (contrast.ts).
+ * Tasks about which statement a line is, mined from whole lines of the held-out files: a line of either form is
+ * paired with itself rewritten into the other form. Each form has a regex (wholeLine); its named groups are the
+ * fields render writes both forms from, and a rule's `fields` adds what the other form needs but the line lacks.
  */
 import { minedTask, wholeLine } from './contrast';
 import { KEYWORDS, pick } from './corpus';
 
 export const whileReturnTrue = minedTask({
-  name: 'while_return_true',
+  name: 'while_return_true', targets: [':\n', '\n'], pairA: 'found',
   description: '"while True" continues with ":\\n", "return True" with a newline.',
-  targets: [':\n', '\n'],
-  pairA: 'found',
   find: wholeLine({ re: /^(?<ind>\s*)while True:\s*$/ }, { re: /^(?<ind>\s*)return True\s*$/ }),
   render: ({ ind }) => [
     [`${ind}while True`, ':\n'],
@@ -19,10 +17,8 @@ export const whileReturnTrue = minedTask({
 });
 
 export const ifTernary = minedTask({
-  name: 'if_ternary',
+  name: 'if_ternary', targets: [' else', ':\n'], pairA: 'form0',
   description: 'An "if" inside an expression (x = y if c) continues with " else"; an "if" statement with ":\\n".',
-  targets: [' else', ':\n'],
-  pairA: 'form0',
   identifiers: 200,
   find: wholeLine(
     { re: /^(?<ind>\s*)(?<lhs>[\w.]+ = [^#]+?) if (?<cond>[^#:]+?\w) else (?<rest>.+)$/ },
@@ -39,10 +35,8 @@ export const ifTernary = minedTask({
 });
 
 export const ifEquals = minedTask({
-  name: 'if_equals',
+  name: 'if_equals', targets: [' ==', ' ='], pairA: 'form0',
   description: 'After "if name" a comparison " ==" follows; after a bare "name" at the start of a statement, an assignment " =".',
-  targets: [' ==', ' ='],
-  pairA: 'form0',
   find: wholeLine(
     { re: /^(?<ind>\s*)(?:el)?if (?<name>[a-zA-Z_][\w.]*) == (?<rhs>[^#:]+):\s*$/ },
     // Assignments are far more common than comparisons: sample them so the two directions stay comparable.
@@ -55,13 +49,11 @@ export const ifEquals = minedTask({
 });
 
 export const withAs = minedTask({
-  name: 'with_as',
+  name: 'with_as', targets: [' as', ' in'], pairA: 'form0',
   description: '"with <expr>" continues with " as", "for <name>" with " in".',
-  targets: [' as', ' in'],
-  pairA: 'form0',
   find: wholeLine(
     { re: /^(?<ind>\s*)with (?<head>[\w.]+(?:\([^()#]*\))?) as (?<tail>\w+):\s*$/ },
-    // for loops outnumber with statements: keep half of them.
+    // for loops far outnumber with statements: keep half of them.
     { re: /^(?<ind>\s*)for (?<head>\w+(?:, \w+)*) in (?<tail>[^#]+):\s*$/, keep: 0.5 },
   ),
   render: ({ ind, head, tail }) => [
@@ -71,17 +63,15 @@ export const withAs = minedTask({
 });
 
 export const defOrCall = minedTask({
-  name: 'def_or_call',
+  name: 'def_or_call', targets: ['):\n', ')\n'], pairA: 'form0',
   description: 'A one-line "def name(args" closes its signature with "):\\n"; a call statement "name(args" closes with ")\\n".',
-  targets: ['):\n', ')\n'],
-  pairA: 'form0',
   // Arguments without nested parentheses, so the closing parenthesis is the one the decision is about.
   find: wholeLine(
     { re: /^(?<ind>\s*)def (?<name>\w+)\((?<args>[^()#:'"]*)\):\s*$/ },
     {
       re: /^(?<ind>\s*)(?<name>[a-zA-Z_][\w.]*)\((?<args>[^()#:'"=]*)\)\s*$/,
-      // print(x), len(x): a def of a keyword or builtin would be nonsense.
-      fields: (g) => (KEYWORDS.has(g.name!) ? null : g),
+      // Not a keyword or builtin: if(x) is no call, and def print(x) would be nonsense.
+      fields: (g) => (KEYWORDS.has(g.name) ? null : g),
     },
   ),
   render: ({ ind, name, args }) => [
@@ -91,10 +81,8 @@ export const defOrCall = minedTask({
 });
 
 export const fromImport = minedTask({
-  name: 'from_import',
+  name: 'from_import', targets: [' import', '\n'], pairA: 'form0',
   description: '"from module" continues with " import"; "import module" ends the line with "\\n".',
-  targets: [' import', '\n'],
-  pairA: 'form0',
   find: wholeLine(
     { re: /^(?<ind>\s*)from (?<mod>[a-zA-Z_][\w.]*) import (?<names>.+)$/ },
     // "import m" names nothing to import from m: the edited line imports "*".
@@ -107,12 +95,10 @@ export const fromImport = minedTask({
 });
 
 export const enumerateRange = minedTask({
-  name: 'enumerate_range',
+  // " enumerate" is not one token of the shipped tokenizer: the decision is its first token, " en".
+  name: 'enumerate_range', targets: [' en', ' range'], pairA: 'form0',
   description:
     'A loop over two names "for i, x in" continues with " enumerate" (whose first token is " en"); over one name "for i in" with " range".',
-  // " enumerate" is not one token of the shipped tokenizer: the decision is its first token, " en".
-  targets: [' en', ' range'],
-  pairA: 'form0',
   find: wholeLine(
     { re: /^(?<ind>\s*)for (?<i>\w+), (?<x>\w+) in enumerate\((?<rest>.+)$/ },
     // The edited side needs a second loop variable: "item", a common name for it.
