@@ -25,6 +25,7 @@ sys.path.insert(0, HERE)
 
 from corpus import DATA, MANIFEST, load_files  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
+from stages import training_stages  # noqa: E402
 from model_folder import (FORMAT, make_readable, param_counts, round_trip_diff, sha256_file, update_index,  # noqa: E402
                           write_json, write_model)
 from reference_runs import GOLDEN_PROMPTS, compute_means, golden, tokenizer_golden, val_loss  # noqa: E402
@@ -67,6 +68,10 @@ def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=Fals
     save_file(gt, os.path.join(out, "golden.safetensors"), metadata=dict(gmeta, format=FORMAT))
 
     vl = val_loss(model, val_tok, n_windows=64 if quick else 512)
+    # The shipped 2-layer models have 64-token context; the same windows at 64 tokens make losses comparable.
+    vl_by_context = {str(cfg.block_size): vl}
+    if cfg.block_size > 64:
+        vl_by_context["64"] = val_loss(model, val_tok, n_windows=64 if quick else 512, context=64)
     heldout = list(load_files("heldout", data_dir))
     checks = task_checks(model, enc, heldout[:20] if quick else heldout, max_quote_cases=300 if quick else 2000)
 
@@ -80,6 +85,7 @@ def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=Fals
         "tokens_trained": int(ck["tokens"]),
         "steps": int(ck["step"]),
         "val_loss": vl,
+        "val_loss_by_context": vl_by_context,
         **param_counts(model),
         "afrac": cfg.afrac,
         "train_command": cmd,
@@ -90,6 +96,7 @@ def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=Fals
                       "encoder_json_sha256": sha256_file(os.path.join(tok_dir, "encoder.json")),
                       "vocab_bpe_sha256": sha256_file(os.path.join(tok_dir, "vocab.bpe"))},
         "checks": checks,
+        "stages": training_stages(run_dir),
     }
     if not dense and dense_twin:
         card["dense_twin"] = dense_twin

@@ -44,8 +44,10 @@ def compute_means(model: GPT, tokens: np.ndarray, n_windows=256, batch=32):
 
 
 @torch.no_grad()
-def val_loss(model: GPT, tokens: np.ndarray, n_windows=512, batch=64):
-    T = model.cfg.block_size
+def val_loss(model: GPT, tokens: np.ndarray, n_windows=512, batch=64, context: int | None = None):
+    """Mean next-token loss over n_windows evenly spaced windows of `context` tokens (default: block_size).
+    Models with different contexts are compared at the same `context`: a longer window lowers the loss by itself."""
+    T = context or model.cfg.block_size
     stride = max(1, (len(tokens) - T - 1) // n_windows)
     losses = []
     for b in range(0, n_windows, batch):

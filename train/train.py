@@ -95,7 +95,9 @@ def parse_args(argv=None):
                     help="torch.compile the model for the training steps (see train/README.md for when it pays)")
     ap.add_argument("--threads", type=int, default=None,
                     help="intra-op threads per process (default: OMP_NUM_THREADS, else all cores / processes)")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the recorded command, also when called in-process
+    return args
 
 
 def make_config(args) -> GPTConfig:
@@ -196,7 +198,11 @@ def train(args):
         if master:
             with open(os.path.join(args.out, "config.json"), "w") as fh:
                 json.dump(cfg.to_dict(), fh, indent=2)
-            command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+            # The launch as it really was: thread count and, for several processes, the torchrun launcher.
+            launcher = f"torchrun --standalone --nproc_per_node {world} " if world > 1 else "python "
+            script = os.path.relpath(os.path.abspath(__file__), os.path.dirname(HERE))
+            command = (f"OMP_NUM_THREADS={torch.get_num_threads()} " + launcher
+                       + " ".join(shlex.quote(a) for a in [script, *args.argv]))
             with open(os.path.join(args.out, "train_args.json"), "w") as fh:
                 json.dump(dict(vars(args), total_steps=total_steps, tokens_per_step=tokens_per_step, world=world,
                                init_tokens=init_tokens, command=command, commands=init_commands + [command]),
@@ -251,7 +257,7 @@ def train(args):
         if master and (step % args.log_every == 0 or last):
             rec = {"step": step, "tokens": step * tokens_per_step, "train_loss": acc["loss"] / max(acc["n"], 1),
                    "lr": lr, "l0_frac": frac, "grad_rms": grad_rms,
-                   "tok_per_s": tok0 / max(time.time() - t0, 1e-9)}
+                   "tok_per_s": tok0 / max(time.time() - t0, 1e-9), "sitting_s": time.time() - t0}
             acc = {"loss": 0.0, "n": 0}
             if step % args.eval_every == 0 or last:
                 vl, alive = evaluate(model, val_batches, cfg)
