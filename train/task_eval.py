@@ -6,6 +6,7 @@ correct token's logit is strictly above the alternative's (a tie is wrong). Each
 Used during training (``train.py --tasks-dir``) to log per-task accuracy at every evaluation, and on its own:
 
     python train/task_eval.py --ckpt train/runs/<id>/ckpt.pt --tasks public/models/<id>/tasks
+    python train/task_eval.py --model-folder public/models/<id> --tasks public/models/<id>/tasks
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from model import GPT, GPTConfig  # noqa: E402
+from model_folder import load_model_folder, write_json  # noqa: E402
 
 
 def load_tasks(tasks_dir: str, split: str = "test") -> dict[str, list[dict]]:
@@ -60,17 +62,32 @@ def evaluate_tasks(model: GPT, tasks: dict[str, list[dict]]) -> dict[str, dict]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ckpt", required=True, help="a train.py checkpoint (ckpt.pt)")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--ckpt", help="a train.py checkpoint (ckpt.pt)")
+    src.add_argument("--model-folder", help="an exported model folder (public/models/<id>)")
     ap.add_argument("--tasks", required=True, help="a model folder's tasks/ directory")
     ap.add_argument("--split", default="test", choices=["train", "test"])
+    ap.add_argument("--write-card", default=None, metavar="MODEL_FOLDER",
+                    help="also store the results as task_accuracy in MODEL_FOLDER/model-card.json")
     args = ap.parse_args(argv)
-    ck = torch.load(args.ckpt, map_location="cpu", weights_only=True)
-    model = GPT(GPTConfig.from_dict(ck["config"]))
-    model.load_state_dict(ck["model"])
+    if args.ckpt:
+        ck = torch.load(args.ckpt, map_location="cpu", weights_only=True)
+        model = GPT(GPTConfig.from_dict(ck["config"]))
+        model.load_state_dict(ck["model"])
+    else:
+        model = load_model_folder(args.model_folder)
     res = evaluate_tasks(model, load_tasks(args.tasks, args.split))
     for name, r in res.items():
         print(f"{name:28s} acc {r['accuracy']:.3f}  loss {r['loss']:.3f}  ({r['prompts']} prompts)")
     print(f"tasks with accuracy >= 0.9: {sum(r['accuracy'] >= 0.9 for r in res.values())} of {len(res)}")
+    if args.write_card:
+        card_path = os.path.join(args.write_card, "model-card.json")
+        with open(card_path) as fh:
+            card = json.load(fh)
+        card["task_accuracy"] = {"split": args.split, "method": "train/task_eval.py: binary cross-entropy over the "
+                                 "two target tokens at the last position; correct when the correct token's logit is "
+                                 "strictly higher", "tasks": res}
+        write_json(card_path, card)
 
 
 if __name__ == "__main__":

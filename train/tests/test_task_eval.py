@@ -1,0 +1,28 @@
+"""task_eval.py against the TypeScript runtime: the full-model task metrics that `npm run prune` stored in the
+shipped circuit files (computed by TF.js) are reproduced by the PyTorch model from the same model folder."""
+import glob
+import json
+import os
+
+import pytest
+
+from conftest import TRAIN
+from model_folder import load_model_folder
+from task_eval import evaluate_tasks, load_tasks
+
+FOLDER = os.path.join(os.path.dirname(TRAIN), "public", "models", "sparse-py-2l")
+
+
+@pytest.mark.skipif(not os.path.isdir(FOLDER), reason="shipped model folder absent")
+def test_full_model_metrics_match_the_circuit_files():
+    model = load_model_folder(FOLDER)
+    results = evaluate_tasks(model, load_tasks(os.path.join(FOLDER, "tasks")))
+    checked = 0
+    for path in sorted(glob.glob(os.path.join(FOLDER, "circuits", "*.json"))):
+        with open(path) as fh:
+            circuit = json.load(fh)
+        r = results[circuit["task"]]
+        assert r["accuracy"] == pytest.approx(circuit["full_model_accuracy"], abs=1e-9), circuit["task"]
+        assert r["loss"] == pytest.approx(circuit["full_model_loss"], abs=1e-4), circuit["task"]
+        checked += 1
+    assert checked == 14
