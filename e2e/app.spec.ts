@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/test';
 
 // The shell's user journey on the shipped default model: load (with progress), type a prompt, read predictions.
 test('loads the shipped model, tokenises a prompt and shows next-token predictions', async ({ page }, info) => {

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/test';
 
 // Without --enable-unsafe-webgpu, Chromium's requestAdapter() returns null: a pinned WebGPU backend cannot
 // start, and the app must fall back to another backend and say so, with the model still answering.

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/test';
 
 /**
  * "Find circuit": node pruning of the loaded model on the current task's training pairs, run in the engine worker.

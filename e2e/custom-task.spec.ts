@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures/test';
 
 /**
  * "Define task": the user's own quote task on the shipped default model. Bad input is refused with messages that name

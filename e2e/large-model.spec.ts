@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/test';
 import { BRIDGES2_ID, ensureBridges2 } from './fixtures/bridges2';
 
 /**

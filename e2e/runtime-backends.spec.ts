@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/test';
 
 // The TF.js forward pass on the browser-only backends must match the float64 reference to 1e-4 for every
 // architecture option (logits, every hook site, attention patterns). In this headless Chromium WebGPU runs

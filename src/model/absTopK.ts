@@ -1,3 +1,4 @@
+import { absTopKHost, absTopKMaskHost, hostTopKOn } from './hostTopK';
 import { tf } from './tfjs';
 
 /**
@@ -9,13 +10,24 @@ import { tf } from './tfjs';
  * have no gradients, so the mask is produced by a customGrad op whose gradient is zero: the product
  * x * mask then has the straight-through gradient `dy * mask` of a fixed selection, and tf.grad through the
  * forward pass works on every backend. (customGrad's `save` is avoided on purpose: the kept copy trips
- * TF.js's IS_TEST kernel leak check.)
+ * TF.js's IS_TEST kernel leak check.) On cpu and wasm the whole of it runs in JS instead (hostTopK.ts), with the
+ * same values and gradient.
  */
 export function absTopK<T extends tf.Tensor>(x: T, k: number): T {
   const width = x.shape[x.shape.length - 1];
   if (k >= width) return x;
+  if (k > 0 && hostTopKOn(tf.getBackend())) return hostAbsTopK(x, k);
   return tf.mul(x, selectionMask(x, k)) as T;
 }
+
+/** One pass in JS for the values; the gradient of the fixed selection, dy * mask, from the mask kept on the host
+ *  (a host array in the closure, not a saved tensor, so the leak check above stays quiet). */
+const hostAbsTopK = <T extends tf.Tensor>(x: T, k: number): T =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor;
+    const { values, mask } = absTopKHost(input.dataSync() as Float32Array, input.shape[input.shape.length - 1]!, k);
+    return { value: tf.tensor(values, input.shape, 'float32'), gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(Float32Array.from(mask), input.shape, 'float32')) };
+  })(x) as T;
 
 const selectionMask = (x: tf.Tensor, k: number): tf.Tensor =>
   tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -23,8 +35,18 @@ const selectionMask = (x: tf.Tensor, k: number): tf.Tensor =>
     return { value: topKMask(input, k), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
   })(x);
 
-/** 1 at the k largest-|x| entries of each row (last dim), 0 elsewhere; same shape as x. */
+/** 1 at the k largest-|x| entries of each row (last dim), 0 elsewhere; same shape as x. On cpu and wasm the mask is
+ *  built in JS (hostTopK.ts: the same selection, several times faster there); elsewhere with topk + scatterND. */
 export function topKMask(x: tf.Tensor, k: number): tf.Tensor {
+  const width = x.shape[x.shape.length - 1];
+  if (k > 0 && k < width && hostTopKOn(tf.getBackend())) {
+    return tf.tensor(absTopKMaskHost(x.dataSync() as Float32Array, width, k), x.shape, 'float32');
+  }
+  return topKMaskOps(x, k);
+}
+
+/** topKMask with TF.js ops only (every backend; the GPU backends' path). */
+export function topKMaskOps(x: tf.Tensor, k: number): tf.Tensor {
   return tf.tidy(() => {
     const width = x.shape[x.shape.length - 1];
     const rows = x.size / width;

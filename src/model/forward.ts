@@ -1,11 +1,12 @@
-import { absTopK } from './absTopK';
 import { compileInterventions } from './applyInterventions';
-import { absTopKCount, type AbsTopKLocation, type ModelConfig } from './config';
+import { makeBlockOps } from './blockOps';
+import { attentionBlock, embed, finalNorm, mlpBlock, type BlockOps } from './blocks';
+import type { ModelConfig } from './config';
 import { disposeInterventions, GpuWeights, uploadInterventions, type DeviceInterventions } from './gpu-weights';
 import type { AblationMode, Intervention } from './interventions';
-import { activation, attention, causalMask, layerNorm, linear, rmsNorm } from './layers';
-import { allSites, siteName, siteWidth, type LayerSiteKind, type SiteName } from './sites';
-import { defaultSparseKernel, sparseLinear, type SparseKernel } from './sparseLinear';
+import { causalMask } from './layers';
+import { allSites, siteWidth, type SiteName } from './sites';
+import { defaultSparseKernel, type SparseKernel } from './sparseLinear';
 import { tf } from './tfjs';
 import type { LoadedCheckpoint } from './weights';
 
@@ -72,7 +73,7 @@ export class SparseGpt {
 
   private readonly sparseKernel: SparseKernel;
 
-  constructor(private readonly ckpt: LoadedCheckpoint, opts: SparseGptOptions = {}) {
+  constructor(readonly ckpt: LoadedCheckpoint, opts: SparseGptOptions = {}) {
     this.config = ckpt.config;
     this.sparseKernel = opts.sparseKernel ?? defaultSparseKernel(tf.getBackend());
     this.weights = new GpuWeights(ckpt);
@@ -92,7 +93,8 @@ export class SparseGpt {
     this.masks.clear();
   }
 
-  private causalMask(T: number): tf.Tensor2D {
+  /** The additive causal mask [T, T], kept per length (callers must not dispose it). */
+  causalMask(T: number): tf.Tensor2D {
     let m = this.masks.get(T);
     if (!m) {
       if (this.masks.size >= 4) {
@@ -133,14 +135,12 @@ export class SparseGpt {
     return this.cache.device;
   }
 
-  private weight(dev: DeviceInterventions | null, key: string): tf.Tensor | undefined {
-    return dev?.weights.get(key) ?? this.weights.get(key);
-  }
-
-  private mustWeight(dev: DeviceInterventions | null, key: string): tf.Tensor {
-    const t = this.weight(dev, key);
-    if (!t) throw new Error(`missing weight ${key}`);
-    return t;
+  /**
+   * The block operations (blocks.ts) under an intervention list (blockOps.ts), with `siteHook` after each hook site's
+   * interventions. Valid until a call with another non-empty list replaces the cached device form of this one.
+   */
+  blockOps(interventions: readonly Intervention[], siteHook?: (name: SiteName, y: tf.Tensor3D) => tf.Tensor3D): BlockOps {
+    return makeBlockOps(this.config, this.weights, this.deviceInterventions(interventions), this.sparseKernel, siteHook);
   }
 
   /**
@@ -158,14 +158,6 @@ export class SparseGpt {
       if (!r) throw new Error('startLayer > 0 needs residualIn');
       if (r.shape[0] !== B || r.shape[1] !== T || r.shape[2] !== c.dModel) throw new Error(`residualIn shape ${r.shape} != [${B},${T},${c.dModel}]`);
     }
-    const dev = this.deviceInterventions(opts.interventions ?? []);
-    const mask = this.causalMask(T);
-    const w = (key: string) => this.weight(dev, key);
-    const mw = (key: string) => this.mustWeight(dev, key);
-    const lin = (x: tf.Tensor3D, weightKey: string, biasKey: string): tf.Tensor3D => {
-      const s = dev?.sparse.get(weightKey) ?? this.weights.sparse(weightKey);
-      return s ? sparseLinear(x, s, w(biasKey), this.sparseKernel) : linear(x, mw(weightKey), w(biasKey));
-    };
     const recordAll = opts.record === 'all';
     const recordSet = new Set<string>(recordAll ? [] : (opts.record ?? []));
     const attnSet = new Set(opts.recordAttention ?? []);
@@ -178,41 +170,27 @@ export class SparseGpt {
     const recNames: SiteName[] = [];
     const attnLayers: number[] = [];
     const resLayers: number[] = [];
-    const out = tf.tidy(() => {
-      const recs: tf.Tensor3D[] = [];
-      const atts: tf.Tensor4D[] = [];
-      const ress: tf.Tensor3D[] = [];
-
-      // A hook site: interventions, then pruning mask, then recording (the value the rest of the model sees).
-      const site = (name: SiteName, x: tf.Tensor3D): tf.Tensor3D => {
-        let y = x;
-        const o = dev?.sites.get(name);
-        if (o) y = tf.add(tf.mul(y, o.keep), o.fill);
-        const m = opts.nodeMasks?.get(name);
-        if (m) {
-          y = tf.mul(y, m);
-          if (maskFill === 'mean') y = tf.add(y, tf.mul(this.means.get(name)!, tf.sub(1, m)));
-        }
-        if (recordAll || recordSet.has(name)) {
-          recNames.push(name);
-          recs.push(y);
-        }
-        return y;
-      };
-      const sparsify = (loc: AbsTopKLocation, x: tf.Tensor3D): tf.Tensor3D => {
-        const k = absTopKCount(c, loc, x.shape[2]);
-        return k === null ? x : absTopK(x, k);
-      };
-      const norm = (x: tf.Tensor3D, prefix: string): tf.Tensor3D =>
-        c.rmsNorm ? rmsNorm(x, mw(`${prefix}.weight`)) : layerNorm(x, mw(`${prefix}.weight`), w(`${prefix}.bias`));
-
-      let x: tf.Tensor3D;
-      if (start === 0) {
-        const wpe = tf.slice(mw('transformer.wpe.weight'), [0, 0], [T, c.dModel]);
-        x = tf.add(tf.gather(mw('transformer.wte.weight'), tokens), wpe) as tf.Tensor3D;
-      } else {
-        x = tf.clone(opts.residualIn!); // never hand the caller's tensor back as one of ours
+    const recs: tf.Tensor3D[] = [];
+    const atts: tf.Tensor4D[] = [];
+    const ress: tf.Tensor3D[] = [];
+    // After the interventions: the pruning mask, then recording (the value the rest of the model sees).
+    const ops = this.blockOps(opts.interventions ?? [], (name, x) => {
+      let y = x;
+      const m = opts.nodeMasks?.get(name);
+      if (m) {
+        y = tf.mul(y, m);
+        if (maskFill === 'mean') y = tf.add(y, tf.mul(this.means.get(name)!, tf.sub(1, m)));
       }
+      if (recordAll || recordSet.has(name)) {
+        recNames.push(name);
+        recs.push(y);
+      }
+      return y;
+    });
+    const mask = this.causalMask(T);
+    const out = tf.tidy(() => {
+      // never hand the caller's tensor back as one of ours
+      let x = start === 0 ? embed(ops, tokens) : tf.clone(opts.residualIn!);
       const keepResidual = (layer: number, r: tf.Tensor3D) => {
         if (!opts.recordResidual) return;
         resLayers.push(layer);
@@ -223,36 +201,17 @@ export class SparseGpt {
         // One tidy per layer: a layer's intermediates are freed before the next one starts, so the working memory is
         // one layer's, not nLayer's (it matters for the released sizes). What a layer records is returned, i.e. kept.
         const marks = [recs.length, atts.length, ress.length] as const;
+        const xIn = x;
         x = tf.tidy(() => {
-          let xl = x;
-          keepResidual(i, xl);
-          const p = `transformer.h.${i}`;
-          const s = (kind: LayerSiteKind) => siteName(i, kind);
-          const a = site(s('attn.act_in'), sparsify('attn_in', norm(xl, `${p}.ln_1`)));
-          const qkv = lin(a, `${p}.attn.c_attn.weight`, `${p}.attn.c_attn.bias`);
-          const [q0, k0, v0] = tf.split(qkv, 3, 2) as tf.Tensor3D[];
-          const q = site(s('attn.q'), sparsify('attn_q', q0));
-          const k = site(s('attn.k'), sparsify('attn_k', k0));
-          const v = site(s('attn.v'), sparsify('attn_v', v0));
-          const { y, probs } = attention(q, k, v, c.nHead, c.dHead, mask, c.sink ? mw(`${p}.attn.attn_imp.sink_logit`) : undefined);
-          if (attnSet.has(i)) {
-            attnLayers.push(i);
-            atts.push(probs);
-          }
-          const ra = lin(y, `${p}.attn.c_proj.weight`, `${p}.attn.c_proj.bias`);
-          xl = tf.add(xl, site(s('attn.resid_delta'), sparsify('attn_out', ra)));
-          const m = site(s('mlp.act_in'), sparsify('mlp_in', norm(xl, `${p}.ln_2`)));
-          const pre = lin(m, `${p}.mlp.c_fc.weight`, `${p}.mlp.c_fc.bias`);
-          const h = site(s('mlp.post_act'), sparsify('mlp_neuron', activation(pre, c.activation)));
-          const rm = lin(h, `${p}.mlp.c_proj.weight`, `${p}.mlp.c_proj.bias`);
-          xl = tf.add(xl, site(s('mlp.resid_delta'), sparsify('mlp_out', rm)));
+          keepResidual(i, xIn);
+          const onProbs = attnSet.has(i) ? (p: tf.Tensor4D) => { attnLayers.push(i); atts.push(p); } : undefined;
+          const xl = mlpBlock(ops, i, attentionBlock(ops, i, xIn, mask, undefined, onProbs));
           return [xl, ...recs.slice(marks[0]), ...atts.slice(marks[1]), ...ress.slice(marks[2])];
         })[0] as tf.Tensor3D;
       }
       keepResidual(c.nLayer, x);
-      x = site('final_resid', x);
-      let logits = lin(norm(x, 'transformer.ln_f'), 'lm_head.weight', 'final_logits_bias');
-      if (c.bigramTable) logits = tf.add(logits, tf.gather(mw('bigram_table'), tokens));
+      let logits = ops.lin(finalNorm(ops, x), 'lm_head.weight', 'final_logits_bias');
+      if (c.bigramTable) logits = tf.add(logits, tf.gather(ops.mustWeight('bigram_table'), tokens));
       return { logits, recs, atts, ress };
     });
 

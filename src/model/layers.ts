@@ -45,30 +45,31 @@ export function causalMask(T: number): tf.Tensor2D {
 }
 
 /**
- * Causal multi-head attention on already-projected q, k, v ([B, T, H*dHead], channel c in head c/dHead).
- * Scale 1/sqrt(dHead); `mask` is causalMask(T). `sink` ([H]) adds one always-visible key slot with logit sink[h] and value 0, i.e.
- * exp(sink[h]) in the softmax denominator only. Returns the head outputs merged back to [B, T, H*dHead] and
- * the attention pattern [B, H, T, T] (without the sink slot, so rows sum to < 1 when a sink is present).
+ * Causal multi-head attention on already-projected q, k, v ([B, Tq, H*dHead] and [B, T, H*dHead], channel c in head
+ * c/dHead). Scale 1/sqrt(dHead); `mask` is causalMask(T) ([T, T], Tq = T), or its rows for the Tq query positions of
+ * each sequence ([B, 1, Tq, T]). `sink` ([H]) adds one always-visible key slot with logit sink[h] and value 0, i.e.
+ * exp(sink[h]) in the softmax denominator only. Returns the head outputs merged back to [B, Tq, H*dHead] and
+ * the attention pattern [B, H, Tq, T] (without the sink slot, so rows sum to < 1 when a sink is present).
  */
-export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, nHead: number, dHead: number, mask: tf.Tensor2D, sink?: tf.Tensor): { y: tf.Tensor3D; probs: tf.Tensor4D } {
-  const [B, T] = q.shape;
+export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, nHead: number, dHead: number, mask: tf.Tensor, sink?: tf.Tensor): { y: tf.Tensor3D; probs: tf.Tensor4D } {
+  const [B, Tq] = q.shape;
+  const T = k.shape[1];
   // Explicit transposes + plain batched matMul: transposeA/B flags are much slower on wasm.
-  const heads = (t: tf.Tensor3D, perm: number[], shape: [number, number, number]) =>
-    tf.reshape(tf.transpose(tf.reshape(t, [B, T, nHead, dHead]), perm), shape) as tf.Tensor3D;
-  const qh = heads(q, [0, 2, 1, 3], [B * nHead, T, dHead]);
-  const kt = heads(k, [0, 2, 3, 1], [B * nHead, dHead, T]);
-  const vh = heads(v, [0, 2, 1, 3], [B * nHead, T, dHead]);
-  let scores: tf.Tensor = tf.add(tf.mul(tf.matMul(qh, kt), 1 / Math.sqrt(dHead)), mask);
-  scores = tf.reshape(scores, [B, nHead, T, T]);
+  const heads = (t: tf.Tensor3D, n: number, perm: number[], shape: [number, number, number]) =>
+    tf.reshape(tf.transpose(tf.reshape(t, [B, n, nHead, dHead]), perm), shape) as tf.Tensor3D;
+  const qh = heads(q, Tq, [0, 2, 1, 3], [B * nHead, Tq, dHead]);
+  const kt = heads(k, T, [0, 2, 3, 1], [B * nHead, dHead, T]);
+  const vh = heads(v, T, [0, 2, 1, 3], [B * nHead, T, dHead]);
+  const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qh, kt), 1 / Math.sqrt(dHead)), [B, nHead, Tq, T]), mask);
   let probs: tf.Tensor4D;
   if (sink) {
-    const sinkCol = tf.add(tf.zeros([B, nHead, T, 1]), tf.reshape(sink, [1, nHead, 1, 1]));
+    const sinkCol = tf.add(tf.zeros([B, nHead, Tq, 1]), tf.reshape(sink, [1, nHead, 1, 1]));
     const withSink = tf.softmax(tf.concat([scores, sinkCol], 3));
-    probs = tf.slice(withSink, [0, 0, 0, 0], [B, nHead, T, T]) as tf.Tensor4D;
+    probs = tf.slice(withSink, [0, 0, 0, 0], [B, nHead, Tq, T]) as tf.Tensor4D;
   } else {
     probs = tf.softmax(scores) as tf.Tensor4D;
   }
-  const out = tf.matMul(tf.reshape(probs, [B * nHead, T, T]) as tf.Tensor3D, vh);
-  const y = tf.reshape(tf.transpose(tf.reshape(out, [B, nHead, T, dHead]), [0, 2, 1, 3]), [B, T, nHead * dHead]) as tf.Tensor3D;
+  const out = tf.matMul(tf.reshape(probs, [B * nHead, Tq, T]) as tf.Tensor3D, vh);
+  const y = tf.reshape(tf.transpose(tf.reshape(out, [B, nHead, Tq, dHead]), [0, 2, 1, 3]), [B, Tq, nHead * dHead]) as tf.Tensor3D;
   return { y, probs };
 }

@@ -100,4 +100,17 @@ describe('SparseMatrix', () => {
     const S = SparseMatrix.fromDense([10, 20], randomDense(10, 20, 0.25, 3));
     expect(S.bytes).toBe((20 + 1) * 4 + S.nnz * 8);
   });
+
+  it('cuts a block of rows that multiplies like those rows of the whole', () => {
+    const W = randomDense(12, 9, 0.3, 4);
+    const S = SparseMatrix.fromDense([12, 9], W);
+    const B = S.rowBlock(4, 4);
+    expect([B.rows, B.cols]).toEqual([4, 9]);
+    expect([...B.toDense()]).toEqual([...W.slice(4 * 9, 8 * 9)]);
+    const x = randomDense(3, 9, 0.6, 5);
+    const whole = S.matmul(x, 3);
+    const part = B.matmul(x, 3);
+    for (let t = 0; t < 3; t++) expect([...part.subarray(t * 4, t * 4 + 4)]).toEqual([...whole.subarray(t * 12 + 4, t * 12 + 8)]);
+    expect(() => S.rowBlock(10, 3)).toThrow(/outside/);
+  });
 });

@@ -119,6 +119,21 @@ export class SparseMatrix {
     return new SparseMatrix(this.rows, this.cols, this.colPtr, this.outIdx, vals);
   }
 
+  /** Rows [start, start + count) of W as a matrix of their own (the q, k or v block of c_attn). */
+  rowBlock(start: number, count: number): SparseMatrix {
+    if (!(start >= 0 && count >= 0 && start + count <= this.rows)) throw new Error(`rows [${start}, ${start + count}) outside [0, ${this.rows})`);
+    const colPtr = new Int32Array(this.cols + 1);
+    const keep: number[] = [];
+    for (let i = 0; i < this.cols; i++) {
+      for (let p = this.colPtr[i]!; p < this.colPtr[i + 1]!; p++) {
+        const r = this.outIdx[p]!;
+        if (r >= start && r < start + count) keep.push(p);
+      }
+      colPtr[i + 1] = keep.length;
+    }
+    return new SparseMatrix(count, this.cols, colPtr, Int32Array.from(keep, (p) => this.outIdx[p]! - start), Float32Array.from(keep, (p) => this.vals[p]!));
+  }
+
   /** Dense W^T, row-major [cols, rows] (the runtime's [in, out] orientation), for the densify-per-use kernel. */
   toDenseTransposed(): Float32Array {
     const out = new Float32Array(this.rows * this.cols);

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { BackendName } from '../model/backends/types';
 import type { EngineClient } from '../worker/engineClient';
 import type { EngineMemoryOptions, ModelSource } from '../worker/protocol';
-import { useAppStore, type ModelIndexEntry } from './appStore';
+import type { PathedFile } from '../model/checkpoint/sources';
+import { useAppStore, type ModelIndexEntry, type ModelOrigin } from './appStore';
+import { folderReader, localLoad, modelDisplayName } from './modelFolder';
 
 const indexSchema = z.object({
   models: z.array(z.object({
@@ -46,7 +48,11 @@ export async function fetchModelIndex(): Promise<ModelIndexEntry[]> {
   return parsed.data.models;
 }
 
-export async function loadModel(source: ModelSource, label: string): Promise<boolean> {
+/**
+ * Loads a model into the engine; on success the page switches to it (its folder reader and its name for the model
+ * menu), on failure the previous model stays and the message names what went wrong.
+ */
+export async function loadModel(source: ModelSource, label: string, from: ModelOrigin['kind'] = 'url'): Promise<boolean> {
   if (!engine) return false;
   const prev = get().loading;
   if (prev) engine.cancel(prev.requestId);
@@ -57,7 +63,8 @@ export async function loadModel(source: ModelSource, label: string): Promise<boo
   set({ loading: { label, progress: null, requestId: req.id } });
   try {
     const model = await req.result;
-    set({ model, modelBase: source.kind === 'url' ? source.baseUrl : null, error: null });
+    const folder = folderReader(source);
+    set({ model, modelFolder: folder, modelFrom: { kind: from, name: modelDisplayName(model.card, folder.name, model.id) }, error: null });
     await predict();
     return true;
   } catch (e) {
@@ -67,6 +74,12 @@ export async function loadModel(source: ModelSource, label: string): Promise<boo
   } finally {
     if (get().loading?.requestId === req.id) set({ loading: null });
   }
+}
+
+/** Opens a picked or dropped model folder (or loose files) the way a URL load opens one. */
+export function openLocalModel(files: Iterable<File | PathedFile>, how: 'picked' | 'dropped'): Promise<boolean> {
+  const { source, label, kind } = localLoad(files, how);
+  return loadModel(source, label, kind);
 }
 
 export function cancelLoad(): void {

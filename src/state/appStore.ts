@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { BackendChoice } from '../model/backends/types';
+import type { FolderSource } from '../model/checkpoint/sources';
 import type { LoadProgress, ModelSummary, PredictResult } from '../worker/protocol';
 
 export interface ModelIndexEntry {
@@ -10,14 +11,25 @@ export interface ModelIndexEntry {
   description?: string;
 }
 
+/** 'url': a shipped model or a folder URL; 'picked': the folder or file picker; 'dropped': drag and drop. */
+export interface ModelOrigin {
+  kind: 'url' | 'picked' | 'dropped';
+  name: string;
+}
+
 /** View state of the app shell. Engine calls live in ./actions.ts; this file only holds data. */
 export interface AppState {
   backend: BackendChoice | null;
   backendError: string | null;
   models: ModelIndexEntry[];
   model: ModelSummary | null;
-  /** URL of the loaded model's folder (for its tasks and circuits); null for models opened from files. */
-  modelBase: string | null;
+  /**
+   * The loaded model's folder, for its tasks, circuits and snippets: the same reader for a URL and a picked or dropped
+   * folder (src/model/checkpoint/sources.ts).
+   */
+  modelFolder: FolderSource | null;
+  /** Where the loaded model came from and the name the model menu shows for it. */
+  modelFrom: ModelOrigin | null;
   loading: { label: string; progress: LoadProgress | null; requestId: number } | null;
   /** Last load / predict problem, shown until the next success; never clears the loaded model. */
   error: string | null;
@@ -31,7 +43,8 @@ export const useAppStore = create<AppState>(() => ({
   backendError: null,
   models: [],
   model: null,
-  modelBase: null,
+  modelFolder: null,
+  modelFrom: null,
   loading: null,
   error: null,
   prompt: 'def greet(name):\n    print("Hello, ',

@@ -6,8 +6,10 @@ import { commit, redo as redoH, reset as resetH, undo as undoH } from './history
 import { removeAt, toggleEdge, toggleNode, withMode } from './interventionOps';
 import { useLiveStore } from './liveStore';
 import { fetchCircuit, fetchTask, fetchTaskList } from './taskFiles';
+import type { FolderSource } from '../model/checkpoint/sources';
 import type { Intervention } from '../model/interventions';
 import { makeSession, parseSession, type SessionFile } from './sessionFile';
+import { formatSettings, parseSettings, settingsFromUrl } from './explorerSettings';
 import { isCustomTaskId } from '../tasks/customTask';
 import type { TaskFile } from '../tasks/taskSchema';
 import type { CircuitFile } from '../circuit/circuitSchema';
@@ -24,11 +26,11 @@ export interface TaskRestore {
 
 /** Lists the loaded model's tasks and opens `wanted` (or the first), restoring a link's selection when given. */
 export async function loadTasks(wanted: string | null, restore?: TaskRestore): Promise<void> {
-  const { modelBase, model } = useAppStore.getState();
+  const { modelFolder, model } = useAppStore.getState();
   live.setState({ tasks: [], taskFile: null, circuit: null, shippedCircuit: null, found: {}, pruneError: null, taskNotice: null, reference: {}, current: null, currentKey: null });
-  if (!modelBase) return;
+  if (!modelFolder) return;
   try {
-    const tasks = await fetchTaskList(modelBase, model?.card);
+    const tasks = await fetchTaskList(modelFolder, model?.card);
     live.setState({ tasks, taskNotice: tasks.length ? null : 'this model folder lists no tasks (tasks/index.json)' });
     const known = (t: string) => tasks.includes(t) || (isCustomTaskId(t) && !!useCustomTaskStore.getState().specs[t]);
     const pick = wanted && known(wanted) ? wanted : tasks[0];
@@ -39,7 +41,8 @@ export async function loadTasks(wanted: string | null, restore?: TaskRestore): P
           : `the link names task "${wanted}", which this model does not have`,
       });
     }
-    if (pick) await selectTask(pick, pick === wanted ? restore : undefined);
+    // A free prompt is restored on any task; a pair only on the task it belongs to.
+    if (pick) await selectTask(pick, pick === wanted || restore?.pair === null ? restore : undefined);
   } catch (e) {
     live.setState({ taskNotice: (e as Error).message });
   }
@@ -55,14 +58,14 @@ export function noCircuitNotice(task: string): string {
 }
 
 /** A task's file and shipped circuit: from the model folder, or built from a user-defined task's spec (no circuit). */
-async function taskAndCircuit(base: string, task: string): Promise<[TaskFile, CircuitFile | null]> {
+async function taskAndCircuit(base: FolderSource, task: string): Promise<[TaskFile, CircuitFile | null]> {
   if (isCustomTaskId(task)) return [(await customTaskFile(task)).task, null];
   return Promise.all([fetchTask(base, task), fetchCircuit(base, task)]);
 }
 
 /** Opens a task: its file and circuit, then the restored selection or its first pair (node and position reset). */
 export async function selectTask(task: string, restore?: TaskRestore): Promise<void> {
-  const base = useAppStore.getState().modelBase;
+  const base = useAppStore.getState().modelFolder;
   if (!base) return;
   const request = ++taskRequest;
   // A prompt typed while the task was loading wins over the task's first pair.
@@ -76,7 +79,7 @@ export async function selectTask(task: string, restore?: TaskRestore): Promise<v
       taskNotice: circuit ? null : noCircuitNotice(task),
     });
     if (restore) {
-      ex.setState({ task, edgeThreshold: null });
+      ex.setState({ task }); // the link's settings (edge threshold...) were applied before the task loaded
       if (restore.pair === null) ex.setState({ pair: null });
       else selectPair(restore.pair < taskFile.test.length ? restore.pair : 0, restore.side, true);
       return;
@@ -156,9 +159,10 @@ export function exportSession(): string {
     mode: s.mode,
     view: s.view,
     interventions: s.iv.present,
-    selection: { pair: s.pair, side: s.side, node: s.node, pos: s.pos },
+    selection: { pair: s.pair, side: s.side, node: s.node, pos: s.pos, ...(s.pair === null ? { prompt: useAppStore.getState().prompt } : {}) },
     circuit: live.getState().circuit,
     customTask: isCustomTaskId(s.task) ? useCustomTaskStore.getState().specs[s.task] ?? null : null,
+    settings: formatSettings(s),
   });
   return JSON.stringify(session, null, 1);
 }
@@ -187,7 +191,17 @@ export async function importSession(text: string): Promise<string | null> {
     live.setState({ circuit: session.circuit, reference: {}, current: null, currentKey: null });
     ex.setState({ edgeThreshold: null });
   }
-  ex.setState({ mode: session.mode, view: session.view, iv: commit(s.iv, session.interventions), node: session.selection.node, pos: session.selection.pos });
+  // Settings the file lacks go back to their defaults; bad or unknown ones are named in a notice, the rest apply.
+  const settings = parseSettings(session.settings ?? {});
+  if (settings.problems.length) live.setState({ notices: [...live.getState().notices, ...settings.problems] });
+  ex.setState({
+    mode: session.mode, view: session.view, iv: commit(s.iv, session.interventions), node: session.selection.node, pos: session.selection.pos,
+    ...settingsFromUrl(settings.state, ex.getInitialState()),
+  });
   if (session.selection.pair !== null) selectPair(session.selection.pair, session.selection.side, true);
+  else if (session.selection.prompt !== undefined) {
+    ex.setState({ pair: null });
+    setPrompt(session.selection.prompt);
+  }
   return null;
 }

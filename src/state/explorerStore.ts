@@ -25,6 +25,9 @@ export interface ExplorerState {
   /** Weight edges with |weight| below this are hidden (and counted as hidden); null = the graph's default, which
    *  hides only what a huge circuit could not draw. */
   edgeThreshold: number | null;
+  /** The two token ids the target panel compares on a free prompt (the user's choice); null = the task's two targets.
+   *  Ids of the loaded model's tokenizer, so a model change clears them. */
+  targets: [number, number] | null;
 }
 
 export const EMPTY_INTERVENTIONS: Intervention[] = [];
@@ -39,6 +42,7 @@ export const useExplorerStore = create<ExplorerState>(() => ({
   mode: 'mean',
   view: 'circuit',
   edgeThreshold: null,
+  targets: null,
 }));
 
 /**

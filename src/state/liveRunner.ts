@@ -1,11 +1,13 @@
 import { parseNodeId, parseSite } from '../model/sites';
 import type { TaskFile } from '../tasks/taskSchema';
 import type { EngineClient } from '../worker/engineClient';
-import type { DetailedResult, DetailedVariantResult, PromptInput, TargetPrompt, Variant } from '../worker/protocol';
+import type { DetailedResult, DetailedVariantResult, PromptInput, TargetPrompt, TaskVariantMetrics, Variant } from '../worker/protocol';
 import { engineClient } from './actions';
 import { useAppStore } from './appStore';
 import { useExplorerStore } from './explorerStore';
 import { useLiveStore } from './liveStore';
+import { currentPromptTargets } from './targetActions';
+import { knownRow, rememberRow } from './metricRows';
 import { encodeInterventions } from './urlCodec';
 import { circuitNodeIds, comparisonVariants, taskMetricVariants } from './variants';
 
@@ -52,12 +54,6 @@ function schedule(): void {
   });
 }
 
-/** Target token ids for the prompt on screen: the pair's own, or the task's (first test pair's) for free text. */
-function targetsFor(task: TaskFile | null, pair: number | null, side: 'a' | 'b'): [number, number] | null {
-  const p = task ? (pair !== null ? task.test[pair]?.[side] : task.test[0]?.a) : undefined;
-  return p ? [p.correct, p.alternative] : null;
-}
-
 export function currentInput(): PromptInput {
   const { pair, side } = useExplorerStore.getState();
   const prompt = useAppStore.getState().prompt;
@@ -85,7 +81,7 @@ function runDetailed(engine: EngineClient): void {
   const variants = comparisonVariants(ex.view, lv.circuit, ex.mode, ex.iv.present);
   const nodes = [...new Set([...(lv.circuit ? circuitNodeIds(lv.circuit) : []), ...(ex.node ? [ex.node] : [])])];
   const layer = ex.node ? parseSite(parseNodeId(ex.node).site).layer : null;
-  const rest = { input: currentInput(), nodes, attentionLayers: layer === null ? [] : [layer], targets: targetsFor(lv.taskFile, ex.pair, ex.side), topK: 10 };
+  const rest = { input: currentInput(), nodes, attentionLayers: layer === null ? [] : [layer], targets: currentPromptTargets()?.ids ?? null, topK: 10 };
   if ('text' in rest.input && rest.input.text.length === 0) return;
   const base = JSON.stringify([useAppStore.getState().model?.id, rest]);
   if (base !== variantCache.base) Object.assign(variantCache, { base, byList: new Map() });
@@ -136,7 +132,7 @@ export function taskPrompts(task: TaskFile): TargetPrompt[] {
 
 function runEval(engine: EngineClient): void {
   const ex = useExplorerStore.getState();
-  const lv = useLiveStore.getState();
+  let lv = useLiveStore.getState();
   if (!lv.taskFile) return;
   const all = taskMetricVariants(ex.view, lv.circuit, ex.mode, ex.iv.present, lv.taskFile);
   const current = all[all.length - 1]!;
@@ -144,6 +140,11 @@ function runEval(engine: EngineClient): void {
   // With no user interventions "current" is the view's reference, whose metrics are cached.
   const viewRef = refKey(all.find((v) => v.label === (ex.view === 'circuit' && lv.circuit ? 'circuit' : 'full'))!);
   const trivial = ex.iv.present.length === 0;
+  // Rows with the same content under the other mode (the full model's) are taken over, never evaluated again.
+  const taskFile = lv.taskFile;
+  const adopted = all.slice(0, -1).flatMap((v) => (lv.reference[refKey(v)] ? [] : [[refKey(v), knownRow(taskFile, v)] as const]))
+    .filter((e): e is readonly [string, TaskVariantMetrics] => !!e[1]);
+  if (adopted.length) lv = { ...lv, reference: { ...lv.reference, ...Object.fromEntries(adopted) } };
   const missing = all.slice(0, -1).filter((v) => !lv.reference[refKey(v)]);
   const currentKey = JSON.stringify([lv.taskFile.task, current.interventions, current.calibration ?? null]);
   const needCurrent = !trivial && currentKey !== lv.currentKey;
@@ -153,8 +154,8 @@ function runEval(engine: EngineClient): void {
     if (evalSlot.id !== null) engine.cancel(evalSlot.id);
     Object.assign(evalSlot, { id: null, key: null });
     updateBusy();
-    if (lv.currentFor !== sig || lv.evalProgress) {
-      useLiveStore.setState({ current: trivial ? lv.reference[viewRef]! : lv.current, currentKey, currentFor: sig, evalProgress: null });
+    if (lv.currentFor !== sig || lv.evalProgress || adopted.length) {
+      useLiveStore.setState({ reference: lv.reference, current: trivial ? lv.reference[viewRef]! : lv.current, currentKey, currentFor: sig, evalProgress: null });
     }
     return;
   }
@@ -170,8 +171,11 @@ function runEval(engine: EngineClient): void {
   req.result.then(
     (r) => {
       if (evalSlot.id !== req.id) return;
-      const reference = { ...useLiveStore.getState().reference };
-      missing.forEach((v, i) => { reference[refKey(v)] = r.variants[i]!; });
+      const reference = { ...useLiveStore.getState().reference, ...Object.fromEntries(adopted) };
+      missing.forEach((v, i) => {
+        reference[refKey(v)] = r.variants[i]!;
+        rememberRow(taskFile, v, r.variants[i]!);
+      });
       const cur = needCurrent ? r.variants[r.variants.length - 1]! : trivial ? reference[viewRef]! : useLiveStore.getState().current;
       useLiveStore.setState({ reference, current: cur, currentKey, currentFor: sig, evalProgress: null, evalError: null });
     },

@@ -25,7 +25,7 @@ describe('optional files read from state/', () => {
 
   it('other failures are errors naming the status', async () => {
     vi.stubGlobal('fetch', answer(500));
-    await expect(fetchCircuit('/m/', 'quote')).rejects.toThrow('/m/circuits/quote.json could not be fetched (HTTP 500)');
+    await expect(fetchCircuit('/m/', 'quote')).rejects.toThrow('circuits/quote.json: could not fetch /m/circuits/quote.json: HTTP 500');
     await expect(loadSnippets('/m500/', SHAPE, answer(500))).rejects.toThrow(/HTTP 500/);
   });
 });

@@ -8,6 +8,8 @@ import { ablationModeSchema, interventionListSchema, type AblationMode, type Int
  * that can be shared and re-imported (validated; a bad file changes nothing).
  */
 export const SESSION_FORMAT = 'sparse-circuit-explorer/session/1';
+/** The longest free prompt a session keeps (the link's limit too). */
+export const MAX_PROMPT_CHARS = 10_000;
 
 export const sessionFileSchema = z.object({
   format: z.literal(SESSION_FORMAT),
@@ -16,19 +18,31 @@ export const sessionFileSchema = z.object({
   mode: ablationModeSchema,
   view: z.enum(['full', 'circuit']),
   interventions: interventionListSchema,
-  selection: z.object({ pair: z.number().int().nonnegative().nullable(), side: z.enum(['a', 'b']), node: z.string().nullable(), pos: z.number().int().nonnegative().nullable() }),
+  selection: z.object({
+    pair: z.number().int().nonnegative().nullable(), side: z.enum(['a', 'b']), node: z.string().nullable(), pos: z.number().int().nonnegative().nullable(),
+    /** The free prompt on screen when `pair` is null (a pair's text is in the task file). Absent in older files. */
+    prompt: z.string().max(MAX_PROMPT_CHARS).optional(),
+  }),
   circuit: circuitFileSchema.nullable(),
   /** The definition of a user-defined task (src/tasks/customTask.ts) when the session is about one. */
   custom_task: customTaskSpecSchema.nullable().optional(),
+  /**
+   * The explorer settings (chosen target tokens, edge threshold, ...) as the link writes them, key -> text, so the one
+   * URL table parses and checks both (src/state/explorerSettings.ts). Absent in older files; unknown keys are reported.
+   */
+  settings: z.record(z.string(), z.string()).optional(),
 });
 export type SessionFile = z.infer<typeof sessionFileSchema>;
 
 export function makeSession(p: {
   model: string | null; task: string | null; mode: AblationMode; view: 'full' | 'circuit'; interventions: readonly Intervention[];
-  selection: SessionFile['selection']; circuit: CircuitFile | null; customTask?: CustomTaskSpec | null;
+  selection: SessionFile['selection']; circuit: CircuitFile | null; customTask?: CustomTaskSpec | null; settings?: Record<string, string>;
 }): SessionFile {
-  const { customTask, ...rest } = p;
-  return { format: SESSION_FORMAT, ...rest, interventions: [...p.interventions], ...(customTask ? { custom_task: customTask } : {}) };
+  const { customTask, settings, ...rest } = p;
+  return {
+    format: SESSION_FORMAT, ...rest, interventions: [...p.interventions],
+    ...(customTask ? { custom_task: customTask } : {}), ...(settings && Object.keys(settings).length ? { settings } : {}),
+  };
 }
 
 export function parseSession(text: string): SessionFile {

@@ -6,6 +6,7 @@ import { circuitFileSchema } from '../circuit/circuitSchema';
 import type { Intervention } from '../model/interventions';
 import { parseNodeId } from '../model/sites';
 import { cleanly, fuzzParams, jsonMutations, textMutations } from '../model/testing/fuzz';
+import { parseSettings } from './explorerSettings';
 import { makeSession, parseSession } from './sessionFile';
 import { decodeInterventions, encodeInterventions } from './urlCodec';
 import { formatUrlState, parseUrlState, URL_TABLE, type UrlState } from './urlState';
@@ -25,7 +26,7 @@ const ivs: Intervention[] = [
 const session = makeSession({
   model: 'm', task: 'custom_q', mode: 'mean', view: 'circuit', interventions: ivs,
   selection: { pair: 2, side: 'b', node: '0.attn.k:3', pos: 4 }, circuit,
-  customTask: { name: 'q', targets: ['"', "'"], examples: 'x = "a || x = \'a' },
+  customTask: { name: 'q', targets: ['"', "'"], examples: 'x = "a || x = \'a' }, settings: { targets: '3,4', minWeight: '0.5' },
 });
 const sessionText = JSON.stringify(session);
 
@@ -43,13 +44,17 @@ describe('session files, fuzzed', () => {
       accepted++;
       for (const id of [...nodesOf(s.interventions), ...(s.selection.node ? [s.selection.node] : [])]) expect(() => parseNodeId(id)).not.toThrow();
       expect(parseSession(JSON.stringify(s))).toEqual(s);
+      // Its settings read like a link: never a throw, each bad or unknown key named, the good ones round-trip.
+      const settings = parseSettings(s.settings ?? {});
+      for (const p of settings.problems) expect(p).toMatch(/^ignored the session/s);
+      expect(parseSettings(Object.fromEntries(new URLSearchParams(formatUrlState(settings.state, '')))).state).toEqual(settings.state);
     }), fuzzParams(300));
     expect(accepted).toBeGreaterThan(0);
   });
 });
 
 const validQuery = formatUrlState(
-  { model: 'm-1', task: 'custom_q', pair: 3, side: 'b', prompt: 'x = "a', node: '1.attn.k:4', pos: 5, iv: ivs, mode: 'zero', view: 'full', custom: { name: 'q', targets: ['"', "'"], examples: 'x = "a || x = \'a' } },
+  { model: 'm-1', task: 'custom_q', pair: 3, side: 'b', prompt: 'x = "a', node: '1.attn.k:4', pos: 5, iv: ivs, mode: 'zero', view: 'full', custom: { name: 'q', targets: ['"', "'"], examples: 'x = "a || x = \'a' }, targets: [3, 4], minWeight: 0.5 },
   '?backend=wasm&other=1',
 );
 

@@ -127,7 +127,7 @@ describe('loadSnippets', () => {
     expect(await loadSnippets('/m/', SHAPE, fetchFn)).toBeNull();
     expect(await loadSnippets('/m/', SHAPE, fetchFn)).toBeNull();
     expect(fetchFn).toHaveBeenCalledTimes(1);
-    expect(fetchFn).toHaveBeenCalledWith(`/m/${SNIPPETS_FILE}`);
+    expect(fetchFn.mock.calls[0]![0]).toBe(`/m/${SNIPPETS_FILE}`);
   });
 
   it('treats a dev server\'s HTML page as a missing file', async () => {

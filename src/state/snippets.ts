@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fetchOptional, parseSafetensors, toFloat32, toInt32, type SafetensorsEntry } from '../model/checkpoint';
+import { parseSafetensors, readRequiredText, toFloat32, toInt32, urlSource, type FolderSource, type SafetensorsEntry } from '../model/checkpoint';
 import type { ModelConfig } from '../model/config';
 import { allSites, siteWidth } from '../model/sites';
 import { BpeTokenizer } from '../tokenizer/bpe';
@@ -7,7 +7,8 @@ import { BpeTokenizer } from '../tokenizer/bpe';
 /**
  * A model folder's optional snippets.safetensors (docs/model-folder.md, written by train/snippets.py): for every
  * hook-site channel, the held-out windows where it is largest (and, for signed sites, most negative), with the
- * channel's value on each token. Loaded on first use by the node panel and cached per model folder.
+ * channel's value on each token. Loaded on first use by the node panel and cached per model folder, through the
+ * folder's FolderSource (a URL or a picked or dropped folder alike).
  */
 export const SNIPPETS_FILE = 'snippets.safetensors';
 export const SNIPPETS_FORMAT = 'sparse-circuit-explorer/snippets-1';
@@ -172,27 +173,38 @@ export interface LoadedSnippets {
   tokenizer: BpeTokenizer;
 }
 
-type Fetch = (url: string) => Promise<Response>;
+type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
-const cache = new Map<string, Promise<LoadedSnippets | null>>();
+type Cached = Map<string, Promise<LoadedSnippets | null>>;
+// Per folder reader (a local folder's reader is new on every pick, so a re-picked folder is read again) or URL.
+let bySource = new WeakMap<FolderSource, Cached>();
+const byUrl = new Map<string, Cached>();
+
+function cacheFor(folder: FolderSource | string): Cached {
+  let c = typeof folder === 'string' ? byUrl.get(folder) : bySource.get(folder);
+  if (!c) {
+    c = new Map();
+    if (typeof folder === 'string') byUrl.set(folder, c);
+    else bySource.set(folder, c);
+  }
+  return c;
+}
 
 /**
- * The snippets of the model folder at `base` (ending in '/') and its tokenizer, fetched once per folder; null when the
- * folder has no snippets file. A failed fetch is not cached, so a later call tries again.
+ * The snippets of a model folder (its reader, or its URL ending in '/') and its tokenizer, read once per folder; null
+ * when the folder has no snippets file. A failed read is not cached, so a later call tries again.
  */
-export function loadSnippets(base: string, model: SnippetsModelShape, fetchFn: Fetch = (u) => fetch(u)): Promise<LoadedSnippets | null> {
-  const key = `${base}|${model.nLayer}.${model.dModel}.${model.dMlp}.${model.nHead}.${model.dHead}.${model.vocabSize}`;
+export function loadSnippets(folder: FolderSource | string, model: SnippetsModelShape, fetchFn?: Fetch): Promise<LoadedSnippets | null> {
+  const cache = cacheFor(folder);
+  const key = `${model.nLayer}.${model.dModel}.${model.dMlp}.${model.nHead}.${model.dHead}.${model.vocabSize}`;
   let p = cache.get(key);
   if (!p) {
+    const source = typeof folder === 'string' ? urlSource(folder, fetchFn ? { fetch: fetchFn as typeof fetch } : {}) : folder;
     p = (async () => {
-      const res = await fetchOptional(`${base}${SNIPPETS_FILE}`, { fetch: fetchFn });
-      if (!res) return null;
-      const file = parseSnippets(await res.arrayBuffer(), model);
-      const [enc, bpe] = await Promise.all(['tokenizer/encoder.json', 'tokenizer/vocab.bpe'].map(async (f) => {
-        const r = await fetchOptional(`${base}${f}`, { fetch: fetchFn });
-        if (!r) throw new Error(`${base}${f} is missing`);
-        return r.text();
-      }));
+      const bytes = await source.read(SNIPPETS_FILE, { stage: 'extras' });
+      if (!bytes) return null;
+      const file = parseSnippets(bytes, model);
+      const [enc, bpe] = await Promise.all(['tokenizer/encoder.json', 'tokenizer/vocab.bpe'].map((f) => readRequiredText(source, f)));
       return { file, tokenizer: BpeTokenizer.fromDataGym(enc!, bpe!, { vocabSize: model.vocabSize }) };
     })();
     cache.set(key, p);
@@ -203,5 +215,6 @@ export function loadSnippets(base: string, model: SnippetsModelShape, fetchFn: F
 
 /** Forgets cached snippet files (tests). */
 export function clearSnippetsCache(): void {
-  cache.clear();
+  bySource = new WeakMap();
+  byUrl.clear();
 }

@@ -11,7 +11,10 @@ const ivs: Intervention[] = [
 
 describe('URL state', () => {
   it('round-trips every key, keeping foreign keys such as backend', () => {
-    const state = { model: 'm-1', task: 'single_double_quote', pair: 3, side: 'b' as const, node: '1.attn.k:4', pos: 5, iv: ivs, mode: 'zero' as const, view: 'full' as const };
+    const state = {
+      model: 'm-1', task: 'single_double_quote', pair: 3, side: 'b' as const, node: '1.attn.k:4', pos: 5, iv: ivs, mode: 'zero' as const, view: 'full' as const,
+      targets: [12, 7] as [number, number], minWeight: 0.125,
+    };
     const q = formatUrlState(state, '?backend=wasm&pair=9');
     expect(new URLSearchParams(q).get('backend')).toBe('wasm');
     const back = parseUrlState(q);
@@ -39,15 +42,16 @@ describe('URL state', () => {
   it('marks exactly the machine-specific keys as not shared', () => {
     expect(MACHINE_KEYS).toEqual(['backend', 'memoryBudget', 'weights', 'pruneSteps']);
     expect(Object.keys(URL_TABLE).filter((k) => !URL_TABLE[k as keyof typeof URL_TABLE].notShared))
-      .toEqual(['model', 'task', 'pair', 'side', 'prompt', 'node', 'pos', 'iv', 'mode', 'view', 'custom']);
+      .toEqual(['model', 'task', 'pair', 'side', 'prompt', 'node', 'pos', 'iv', 'mode', 'view', 'custom', 'targets', 'minWeight']);
   });
   it('round-trips every shared key through the table, one key at a time', () => {
     const values: Required<Omit<UrlState, 'custom'>> = {
       model: 'm', task: 't', pair: 0, side: 'a', prompt: 'x = "a', node: 'final_resid:0', pos: 7, iv: ivs, mode: 'mean', view: 'circuit',
+      targets: [0, 2047], minWeight: 0,
     };
     for (const [key, value] of Object.entries(values)) {
       const q = formatUrlState({ [key]: value }, '');
-      expect(parseUrlState(q), key).toEqual({ state: { [key]: value }, machine: {}, problems: [] });
+      expect(parseUrlState(q), key).toEqual({ state: { [key]: value }, machine: {}, problems: [], unknown: [] });
     }
   });
   it('reads machine-specific keys apart, keeps them as typed in the address bar, and leaves them out of a shared link', () => {
@@ -66,6 +70,26 @@ describe('URL state', () => {
     expect(r.machine).toEqual({});
     expect(r.state).toEqual({ pair: 1 });
     expect(r.problems.join(' ')).toMatch(/"backend".*"memoryBudget".*not a size.*"weights".*"pruneSteps"/);
+  });
+  it('reads chosen target tokens and the edge threshold, and reports malformed ones by name', () => {
+    expect(parseUrlState('?targets=12,40&minWeight=0.05').state).toEqual({ targets: [12, 40], minWeight: 0.05 });
+    for (const bad of ['targets=12', 'targets=1,2,3', 'targets=a,b', 'targets=3,3', 'targets=-1,2', 'minWeight=-1', 'minWeight=Infinity', 'minWeight=']) {
+      const r = parseUrlState(`?${bad}&pair=1`);
+      expect(r.state, bad).toEqual({ pair: 1 });
+      expect(r.problems, bad).toHaveLength(1);
+      expect(r.problems[0], bad).toMatch(new RegExp(`^ignored the link's "${bad.split('=')[0]}" \\(.+\\)$`));
+    }
+    expect(parseUrlState('?minWeight=-0').state.minWeight).toBe(0); // formats back to "0", the same state
+  });
+  it('opens a link of an older version (a subset of today\'s keys) and names keys it does not know', () => {
+    const older = parseUrlState('?model=sparse-py-2l&task=single_double_quote&pair=2&side=b&mode=zero&view=full');
+    expect(older.problems).toEqual([]);
+    expect(older.unknown).toEqual([]);
+    const newer = parseUrlState('?model=m&compare=1&core=0.3&compare=2&toString=x');
+    expect(newer.state).toEqual({ model: 'm' });
+    expect(newer.unknown).toEqual(['compare', 'core', 'toString']);
+    // Kept in the address bar as they are: a later version that knows them can still read the link.
+    expect(new URLSearchParams(formatUrlState({ model: 'm' }, '?compare=1&core=0.3')).get('core')).toBe('0.3');
   });
   it('encodes interventions compactly and rejects malformed ones', () => {
     expect(decodeInterventions(encodeInterventions(ivs))).toEqual(ivs);

@@ -4,6 +4,7 @@ import { ablationModeSchema, type Intervention } from '../model/interventions';
 import { parseByteSize } from '../model/memoryEstimate';
 import { nodeIdSchema } from '../model/registry';
 import { decodeCustomTaskSpec, encodeCustomTaskSpec, type CustomTaskSpec } from '../tasks/customTask';
+import type { ExplorerState } from './explorerStore';
 import { decodeInterventions, encodeInterventions } from './urlCodec';
 
 const index = z.coerce.number().int().nonnegative();
@@ -20,6 +21,11 @@ const decoded = <T>(decode: (s: string) => T) => z.string().transform((s, ctx): 
 
 interface KeySpec<S extends z.ZodType> {
   schema: S;
+  /**
+   * The explorer-store field this key mirrors as it is (a "setting"): applied from a link, written from the store and
+   * carried in a session file's `settings`, all by explorerSettings.ts, so such a key needs no code beyond its table line.
+   */
+  field?: keyof ExplorerState;
   /** The value as written in a link; undefined leaves the key out. Default: String(value). */
   format?: (v: z.output<S>) => string | undefined;
   /**
@@ -31,6 +37,26 @@ interface KeySpec<S extends z.ZodType> {
 const shared = <S extends z.ZodType>(schema: S, format?: (v: z.output<S>) => string | undefined) =>
   ({ schema, format, notShared: false as const }) satisfies KeySpec<S>;
 const machine = <S extends z.ZodType>(schema: S) => ({ schema, notShared: true as const }) satisfies KeySpec<S>;
+/** A shared key mirroring explorer-store field F; its schema must yield that field's (non-null) type. */
+const setting = <F extends keyof ExplorerState, S extends z.ZodType<NonNullable<ExplorerState[F]>>>(
+  field: F, schema: S, format?: (v: z.output<S>) => string | undefined,
+) => ({ schema, format, field, notShared: false as const }) satisfies KeySpec<S>;
+
+/** Two different token ids, "12,40" (the link's model's ids; JSON-free so a link stays readable). */
+function decodeTokenPair(s: string): [number, number] {
+  const parts = s.split(',');
+  const ids = parts.map((p) => (/^\d{1,9}$/.test(p) ? Number(p) : NaN));
+  if (ids.length !== 2 || ids.some(Number.isNaN)) throw new Error('not two token ids like 12,40');
+  if (ids[0] === ids[1]) throw new Error('the two tokens are the same');
+  return [ids[0]!, ids[1]!];
+}
+
+/** A finite number >= 0 (-0 read as 0, so it formats back to the same state). */
+function decodeThreshold(s: string): number {
+  const x = Number(s);
+  if (s.trim() === '' || !Number.isFinite(x) || x < 0) throw new Error('not a number >= 0');
+  return x + 0;
+}
 
 /**
  * The typed URL-state table: one entry per query key drives both parsing and formatting. Each key is parsed on its
@@ -49,6 +75,10 @@ export const URL_TABLE = {
   view: shared(z.enum(['full', 'circuit'])),
   /** A user-defined task's definition (base64url, at most MAX_URL_SPEC_CHARS), when the task is one. */
   custom: shared(decoded<CustomTaskSpec>(decodeCustomTaskSpec), (spec) => encodeCustomTaskSpec(spec) ?? undefined),
+  /** The two tokens the target panel compares on a free prompt (token ids). */
+  targets: setting('targets', decoded(decodeTokenPair), (t) => t.join(',')),
+  /** The graph's min |weight|: weight edges below it are hidden. */
+  minWeight: setting('edgeThreshold', decoded(decodeThreshold)),
   /** Pins the compute backend instead of measuring. */
   backend: machine(z.enum(BACKEND_NAMES)),
   /** Caps the memory a model may use, e.g. 512MB or 1.5GiB (to try the refusal). */
@@ -74,13 +104,28 @@ export type MachineUrlState = { [K in MachineKey]?: z.output<Table[K]['schema']>
 
 const KEYS = Object.keys(URL_TABLE) as UrlKey[];
 export const MACHINE_KEYS = KEYS.filter((k) => URL_TABLE[k].notShared) as MachineKey[];
+/** Keys that mirror an explorer-store field (see KeySpec.field). */
+export type SettingKey = { [K in UrlKey]: Table[K] extends { field: keyof ExplorerState } ? K : never }[UrlKey];
+export const SETTING_KEYS = KEYS.filter((k) => 'field' in URL_TABLE[k]) as SettingKey[];
+export const settingField = <K extends SettingKey>(k: K): Table[K]['field'] => URL_TABLE[k].field;
 
-/** Parsed shared and machine keys, plus one message per rejected key. */
-export function parseUrlState(search: string): { state: UrlState; machine: MachineUrlState; problems: string[] } {
+export interface ParsedUrl {
+  state: UrlState;
+  machine: MachineUrlState;
+  /** One message per rejected key (the key is ignored, the others still apply). */
+  problems: string[];
+  /** Keys the table does not know (a link from another version of the explorer, or another site's tracking key):
+   *  kept in the address bar, reported, otherwise ignored. */
+  unknown: string[];
+}
+
+/** Parsed shared and machine keys, one message per rejected key, and the keys this version does not know. */
+export function parseUrlState(search: string): ParsedUrl {
   const params = new URLSearchParams(search);
   const state: Record<string, unknown> = {};
   const machineState: Record<string, unknown> = {};
   const problems: string[] = [];
+  const unknown = [...new Set(params.keys())].filter((k) => !Object.hasOwn(URL_TABLE, k));
   for (const key of KEYS) {
     const raw = params.get(key);
     if (raw === null) continue;
@@ -89,7 +134,7 @@ export function parseUrlState(search: string): { state: UrlState; machine: Machi
     if (r.success) (spec.notShared ? machineState : state)[key] = r.data;
     else problems.push(`ignored the link's "${key}" (${r.error.issues[0]?.message ?? 'invalid'})`);
   }
-  return { state: state as UrlState, machine: machineState as MachineUrlState, problems };
+  return { state: state as UrlState, machine: machineState as MachineUrlState, problems, unknown };
 }
 
 export interface FormatOptions {

@@ -6,11 +6,13 @@ import { useLiveStore } from './liveStore';
 import { formatUrlState, parseUrlState, type MachineUrlState, type UrlState } from './urlState';
 import { isCustomTaskId } from '../tasks/customTask';
 import { registerCustomTask, useCustomTaskStore } from './customTaskStore';
+import { settingsFromUrl, settingsToUrl, unknownKeysNotice } from './explorerSettings';
 
 /** The link's state, read once at start; its problems are shown as notices. */
 export function readUrl(): UrlState {
-  const { state, problems } = parseUrlState(location.search);
-  if (problems.length) useLiveStore.setState({ notices: problems });
+  const { state, problems, unknown } = parseUrlState(location.search);
+  const notices = unknown.length ? [...problems, unknownKeysNotice(unknown, 'link key')] : problems;
+  if (notices.length) useLiveStore.setState({ notices });
   return state;
 }
 
@@ -32,6 +34,7 @@ export function applyUrlState(s: UrlState): void {
     iv: initHistory(iv),
     ...(s.mode ? { mode: s.mode } : {}),
     ...(s.view ? { view: s.view } : {}),
+    ...settingsFromUrl(s),
   });
   if (s.prompt !== undefined && s.pair === undefined) useAppStore.setState({ prompt: s.prompt });
 }
@@ -52,6 +55,7 @@ export function currentUrlState(): UrlState {
     mode: ex.mode,
     view: ex.view,
     custom: isCustomTaskId(ex.task) ? useCustomTaskStore.getState().specs[ex.task] : undefined,
+    ...settingsToUrl(ex),
   };
 }
 

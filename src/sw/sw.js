@@ -1,6 +1,6 @@
 /* Service worker of the explorer: the app keeps working offline after its first load.
  * Built by scripts/vite-service-worker.ts into dist/sw.js, which fills in BUILD_ID and PRECACHE (the app shell:
- * index.html and the hashed files under assets/). Plain JS on purpose: no dependency, no bundling.
+ * index.html, the favicon and the hashed files under assets/). Plain JS on purpose: no dependency, no bundling.
  *
  * - install: precaches the shell, /models/index.json, the default model's folder files and the TF.js WASM binaries
  *   (the first page load is not controlled yet, so files its engine worker fetched would otherwise be missing offline).
@@ -49,7 +49,7 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(CACHE);
-      await cache.addAll(['index.html', ...PRECACHE].map(abs));
+      await cache.addAll(['index.html', 'favicon.svg', ...PRECACHE].map(abs));
       const optional = [...WASM_FILES];
       try {
         const res = await fetch(abs('models/index.json'), { cache: 'no-cache' });
@@ -119,7 +119,7 @@ self.addEventListener('fetch', (event) => {
     const isApp = path === '' || path === 'index.html';
     const key = isApp ? abs('index.html') : url.origin + url.pathname;
     event.respondWith(networkFirst(request, key, null));
-  } else if (path.startsWith('assets/') || (path.startsWith('tfjs-wasm/') && path.endsWith('.wasm')) || /^models\/[^/]+\/./.test(path)) {
+  } else if (path === 'favicon.svg' || path.startsWith('assets/') || (path.startsWith('tfjs-wasm/') && path.endsWith('.wasm')) || /^models\/[^/]+\/./.test(path)) {
     event.respondWith(cacheFirst(request));
   } else if (path.endsWith('.json')) {
     // models/index.json and other index files: fresh when online.

@@ -23,12 +23,15 @@ export async function boot(): Promise<void> {
   const settings = readMachineUrl();
   applyUrlState(link);
   let pendingTask: string | null = link.task ?? null;
-  // A link that names a task restores its selection: its pair, or its free prompt, or else the first pair.
-  const restore = link.task !== undefined ? { pair: link.pair ?? (link.prompt !== undefined ? null : 0), side: link.side ?? 'a' } : undefined;
+  // A link that names a task restores its selection: its pair, or its free prompt, or else the first pair. A link with
+  // a free prompt and no task keeps that prompt on whichever task opens first.
+  const freePrompt = link.prompt !== undefined && link.pair === undefined;
+  const restore = link.task !== undefined ? { pair: link.pair ?? (freePrompt ? null : 0), side: link.side ?? 'a' }
+    : freePrompt ? { pair: null, side: 'a' as const } : undefined;
   let first = true;
   useAppStore.subscribe((s, p) => {
     if (s.model === p.model || !s.model) return;
-    if (!first) useExplorerStore.setState({ task: null, pair: null, node: null, pos: null, iv: initHistory(EMPTY_INTERVENTIONS) });
+    if (!first) useExplorerStore.setState({ task: null, pair: null, node: null, pos: null, iv: initHistory(EMPTY_INTERVENTIONS), targets: null });
     if (!s.model.hasMeans) setMode('zero'); // mean ablation needs means.safetensors
     void loadTasks(pendingTask, first ? restore : undefined);
     first = false;

@@ -46,7 +46,7 @@ export async function runDetailed(model: SparseGpt, tokenizer: BpeTokenizer, req
     });
     variants.push({
       label: v.label,
-      targets: req.targets ? { correct: last[req.targets[0]]!, alternative: last[req.targets[1]]! } : null,
+      targets: req.targets ? { correct: last[req.targets[0]]!, alternative: last[req.targets[1]]!, ids: req.targets } : null,
       top: topPredictions(last, req.topK).map((p) => ({ ...p, text: tokenizer.tokenString(p.id) })),
       values,
       attention: Object.fromEntries(out.attention),

@@ -18,8 +18,9 @@ import { runDetailed, type DetailedRequest } from './detailedRun';
 import type {
   BuildTaskResult, DetailedResult, EngineMemoryOptions, ModelMemory, EmbedToken, LoadProgress, ModelSource, ProgressOf, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
 } from './protocol';
-import { evalTask } from './taskEval';
+import { TaskEvaluator } from './stagedTaskEval';
 import { topPredictions } from './topPredictions';
+import { lookupToken, vocabTexts, type TokenLookup } from './tokenLookup';
 
 /** Pruning settings in the browser: those of `npm run prune` (scripts/lib/pruneCli.ts). */
 export const BROWSER_PRUNE_CONFIG: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, steps: 150, batchPairs: 8, bisectPrompts: 256 };
@@ -49,6 +50,7 @@ export class Engine {
   private current: LoadedModel | null = null;
   backend: BackendChoice | null = null;
   private memoryOptions: EngineMemoryOptions = {};
+  private evaluator: TaskEvaluator | null = null;
 
   async init(pinned: BackendName | null, memory: EngineMemoryOptions = {}): Promise<BackendChoice> {
     this.memoryOptions = memory;
@@ -81,6 +83,8 @@ export class Engine {
       id: loaded.id, model, checkpoint: loaded.checkpoint, tokenizer: loaded.tokenizer, card: loaded.card, warnings: loaded.warnings,
       memory: loaded.memory,
     };
+    this.evaluator?.dispose();
+    this.evaluator = null;
     previous?.model.dispose();
     return this.summary();
   }
@@ -134,7 +138,14 @@ export class Engine {
 
   /** Task loss and accuracy of each variant over the given prompts; reports progress, cancellable. */
   evalTask(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal): Promise<TaskEvalResult> {
-    return evalTask(this.requireModel().model, prompts, variants, onProgress, signal);
+    const cur = this.requireModel();
+    // Incremental (stagedTaskEval.ts): residual streams of earlier variants are kept per model, so a toggle recomputes
+    // only from the stage it changes.
+    if (this.evaluator?.model !== cur.model) {
+      this.evaluator?.dispose();
+      this.evaluator = new TaskEvaluator(cur.model);
+    }
+    return this.evaluator.evaluate(prompts, variants, onProgress, signal);
   }
 
   /** Tokens whose embedding (wte row) is largest and smallest in one residual channel: what writes into it at input. */
@@ -190,9 +201,20 @@ export class Engine {
     }
   }
 
-  memory(): { numTensors: number; numBytes: number } {
+  /** Every token's display text by id, for naming and picking target tokens on the page. */
+  vocab(): (string | null)[] {
+    const cur = this.requireModel();
+    return vocabTexts(cur.tokenizer, cur.checkpoint.config.vocabSize);
+  }
+
+  /** A typed target token: exactly one token of the loaded model's tokenizer, or the pieces it splits into. */
+  lookupToken(text: string): TokenLookup {
+    return lookupToken(this.requireModel().tokenizer, text);
+  }
+
+  memory(): { numTensors: number; numBytes: number; cachedTensors: number } {
     const m = tf.memory();
-    return { numTensors: m.numTensors, numBytes: m.numBytes };
+    return { numTensors: m.numTensors, numBytes: m.numBytes, cachedTensors: this.evaluator?.heldTensors ?? 0 };
   }
 
   private requireModel(): LoadedModel {

@@ -60,5 +60,9 @@ async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: A
       return engine.prune(req.task, { steps: req.steps, ablation: req.ablation }, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
     case 'buildTask':
       return engine.buildTask(req.spec);
+    case 'vocab':
+      return engine.vocab();
+    case 'lookupToken':
+      return engine.lookupToken(req.text);
   }
 }

@@ -12,8 +12,9 @@ export async function loadFromSource(
   const folder = source.kind === 'url' ? urlSource(source.baseUrl) : filesSource(source.files);
   const loaded = await loadModelFolder(folder, { ...opts, onProgress: (e) => onProgress({ kind: 'load', ...e }), signal });
   const card = (loaded.card ?? {}) as { id?: unknown };
+  // A local folder without a card id is named after the folder, never after the previous model.
   const id = source.kind === 'url' && source.id
     ? source.id
-    : typeof card.id === 'string' ? card.id : folder.label;
+    : typeof card.id === 'string' && card.id ? card.id : folder.name ?? folder.label;
   return { ...loaded, id };
 }

@@ -1,14 +1,19 @@
 import type { BackendChoice, BackendName } from '../model/backends/types';
 import type { AblationMode, Intervention } from '../model/interventions';
 import type { RepresentationChoice, WeightRepresentation } from '../model/memoryEstimate';
+import type { PathedFile } from '../model/checkpoint/sources';
 import type { CircuitFile } from '../circuit/circuitSchema';
 import type { TaskFile } from '../tasks/taskSchema';
 import type { BuiltCustomTask, CustomTaskSpec } from '../tasks/customTask';
+import type { TokenLookup } from './tokenLookup';
 
-/** Where a model folder comes from. Files are the user's picked or dropped files (paths kept for folders). */
+/**
+ * Where a model folder comes from. Files are the user's picked or dropped files with their paths inside the picked
+ * folder (model/checkpoint withPaths: a File's webkitRelativePath is lost on the way to the worker).
+ */
 export type ModelSource =
   | { kind: 'url'; baseUrl: string; id?: string }
-  | { kind: 'files'; files: File[] };
+  | { kind: 'files'; files: ReadonlyArray<File | PathedFile> };
 
 /**
  * Progress of every long engine job, one union keyed on `kind`: the reply channel, the client and the stores narrow on
@@ -129,8 +134,9 @@ export type PromptInput = { text: string } | { tokens: number[] };
 
 export interface DetailedVariantResult {
   label: string;
-  /** The two target logits at the last position, when targets were given. */
-  targets: { correct: number; alternative: number } | null;
+  /** The two target logits at the last position, when targets were given, and the token ids they are for (the page
+   *  tells a stale answer from the tokens now chosen). */
+  targets: { correct: number; alternative: number; ids: [number, number] } | null;
   top: Prediction[];
   /** Value of every requested node at every position, packed [nodes.length * T] in the order of
    *  DetailedResult.nodes (one typed array crosses the worker boundary instead of one per node). */
@@ -183,7 +189,9 @@ export type EngineRequest =
   | { id: number; type: 'evalTask'; prompts: TargetPrompt[]; variants: Variant[] }
   | { id: number; type: 'embedTop'; channel: number; k: number }
   | { id: number; type: 'prune'; task: TaskFile; ablation: AblationMode; steps: number }
-  | { id: number; type: 'buildTask'; spec: CustomTaskSpec };
+  | { id: number; type: 'buildTask'; spec: CustomTaskSpec }
+  | { id: number; type: 'vocab' }
+  | { id: number; type: 'lookupToken'; text: string };
 
 /** A user-defined task built with the loaded model's tokenizer, or every problem that stopped it. */
 export type BuildTaskResult = { ok: true; built: BuiltCustomTask } | { ok: false; problems: string[] };
@@ -211,12 +219,15 @@ export interface EngineResults {
   load: ModelSummary;
   predict: PredictResult;
   cancel: null;
-  memory: { numTensors: number; numBytes: number };
+  /** cachedTensors: of numTensors, those the task evaluation keeps between requests (stagedTaskEval.ts). */
+  memory: { numTensors: number; numBytes: number; cachedTensors: number };
   runDetailed: DetailedResult;
   evalTask: TaskEvalResult;
   embedTop: { top: EmbedToken[]; bottom: EmbedToken[] };
   prune: PruneResult;
   buildTask: BuildTaskResult;
+  vocab: (string | null)[];
+  lookupToken: TokenLookup;
 }
 
 /** The progress kind each request reports; requests not listed report none. */

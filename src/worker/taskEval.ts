@@ -1,3 +1,4 @@
+import type { ModelConfig } from '../model/config';
 import type { SparseGpt } from '../model/forward';
 import { tf } from '../model/tfjs';
 import type { ProgressOf, TargetPrompt, TaskEvalResult, TaskVariantMetrics, Variant, VariantCalibration } from './protocol';
@@ -9,7 +10,9 @@ import { yieldToMessages } from './yieldToMessages';
 const TOKENS_PER_BATCH = 2048;
 
 /**
- * Task loss and accuracy of each variant over a task's prompts. Prompts are right-padded into batches: the model is
+ * Task loss and accuracy of each variant over a task's prompts, every variant computed in full (the whole forward pass
+ * at every position): the reference that the explorer's incremental evaluation (stagedTaskEval.ts) is tested and
+ * benchmarked against. Prompts are right-padded into batches: the model is
  * causal and AbsTopK acts per position, so padding after a prompt never changes its last position. Only the two
  * target logits per prompt are read back. Variants run one after another so the model's intervention cache is
  * rebuilt once per variant, not once per batch. Cancellable between batches.
@@ -23,21 +26,8 @@ export async function evalTask(
   tokensPerBatch = TOKENS_PER_BATCH,
 ): Promise<TaskEvalResult> {
   const t0 = performance.now();
-  const V = model.config.vocabSize;
-  for (const p of prompts) {
-    if (p.tokens.length === 0 || p.tokens.length > model.config.blockSize) throw new Error(`a task prompt has ${p.tokens.length} tokens; this model holds 1..${model.config.blockSize}`);
-    for (const t of [...p.tokens, p.correct, p.alternative]) if (!(t >= 0 && t < V)) throw new Error(`task token ${t} is outside this model's vocabulary (${V})`);
-  }
-  // Similar lengths together, so little compute goes into padding; results are put back in task order.
-  const order = prompts.map((_, i) => i).sort((a, b) => prompts[a]!.tokens.length - prompts[b]!.tokens.length);
-  const batches: number[][] = [];
-  for (let i = 0; i < order.length;) {
-    // Sorted ascending, a batch's padded length is its last prompt's: grow while the batch stays within budget.
-    let end = i + 1;
-    while (end < order.length && (end - i + 1) * prompts[order[end]!]!.tokens.length <= tokensPerBatch) end++;
-    batches.push(order.slice(i, end));
-    i = end;
-  }
+  checkPrompts(model.config, prompts);
+  const batches = batchesByLength(prompts, tokensPerBatch);
   const total = variants.length * prompts.length;
   let done = 0;
   const out: TaskVariantMetrics[] = [];
@@ -57,16 +47,44 @@ export async function evalTask(
       done += batch.length;
       onProgress({ kind: 'eval', stage: `evaluating ${v.label}`, done, total });
     }
-    const raw = taskMetrics(diffs);
-    const cal = v.calibration ?? null;
-    const calibrated = cal ? calibrateDiffs(prompts, diffs, cal) : null;
-    const m = calibrated ? taskMetrics(calibrated) : raw;
-    out.push({
-      label: v.label, loss: m.loss, accuracy: m.accuracy, logitDiffs: calibrated ? Float32Array.from(calibrated) : diffs,
-      calibration: cal, uncalibrated: { loss: raw.loss, accuracy: raw.accuracy },
-    });
+    out.push(variantMetrics(prompts, v, diffs));
   }
   return { prompts: prompts.length, variants: out, millis: performance.now() - t0 };
+}
+
+/** Refuses prompts the model cannot run: empty, longer than its context, or tokens outside its vocabulary. */
+export function checkPrompts(c: ModelConfig, prompts: readonly TargetPrompt[]): void {
+  for (const p of prompts) {
+    if (p.tokens.length === 0 || p.tokens.length > c.blockSize) throw new Error(`a task prompt has ${p.tokens.length} tokens; this model holds 1..${c.blockSize}`);
+    for (const t of [...p.tokens, p.correct, p.alternative]) if (!(t >= 0 && t < c.vocabSize)) throw new Error(`task token ${t} is outside this model's vocabulary (${c.vocabSize})`);
+  }
+}
+
+/** Prompt indices in batches of similar length (little compute goes into padding), each within `tokensPerBatch`
+ *  padded tokens; callers put results back in task order. */
+export function batchesByLength(prompts: readonly TargetPrompt[], tokensPerBatch: number): number[][] {
+  const order = prompts.map((_, i) => i).sort((a, b) => prompts[a]!.tokens.length - prompts[b]!.tokens.length);
+  const batches: number[][] = [];
+  for (let i = 0; i < order.length;) {
+    // Sorted ascending, a batch's padded length is its last prompt's: grow while the batch stays within budget.
+    let end = i + 1;
+    while (end < order.length && (end - i + 1) * prompts[order[end]!]!.tokens.length <= tokensPerBatch) end++;
+    batches.push(order.slice(i, end));
+    i = end;
+  }
+  return batches;
+}
+
+/** Loss and accuracy of one variant from its per-prompt logit differences (calibrated when the variant says so). */
+export function variantMetrics(prompts: readonly TargetPrompt[], v: Variant, diffs: Float32Array): TaskVariantMetrics {
+  const raw = taskMetrics(diffs);
+  const cal = v.calibration ?? null;
+  const calibrated = cal ? calibrateDiffs(prompts, diffs, cal) : null;
+  const m = calibrated ? taskMetrics(calibrated) : raw;
+  return {
+    label: v.label, loss: m.loss, accuracy: m.accuracy, logitDiffs: calibrated ? Float32Array.from(calibrated) : diffs,
+    calibration: cal, uncalibrated: { loss: raw.loss, accuracy: raw.accuracy },
+  };
 }
 
 /** The circuit file's calibration applied to per-prompt logit differences (taskLoss.applyCalibration). */

@@ -1,5 +1,5 @@
 import { parseSafetensorsHeader, type SafetensorsHeader } from './safetensors';
-import type { FolderFile, FolderSource } from './sources';
+import type { FolderSource } from './sources';
 
 /** Bytes read first: the whole header of any model of the released sizes (a few KiB), in one request. */
 export const HEAD_PROBE_BYTES = 64 * 1024;
@@ -15,7 +15,7 @@ export interface WeightsHead {
  * request, a Blob slice). Null when the source cannot read heads or the file is missing (the full read reports that).
  * A malformed header throws the same CheckpointError the full parse would.
  */
-export async function readSafetensorsHead(source: FolderSource, file: FolderFile, signal?: AbortSignal): Promise<WeightsHead | null> {
+export async function readSafetensorsHead(source: FolderSource, file: string, signal?: AbortSignal): Promise<WeightsHead | null> {
   if (!source.readHead) return null;
   const first = await source.readHead(file, HEAD_PROBE_BYTES, { signal });
   if (!first) return null;

@@ -10,9 +10,11 @@ export {
 export { readMeans, NO_MEANS_WARNING, type MeansResult } from './means';
 export { fetchOptional, HttpStatusError, ABSENT_STATUSES, type FetchLike, type OptionalFetchOptions } from './optionalFile';
 export {
-  urlSource, filesSource, mapSource, FOLDER_FILES,
+  urlSource, filesSource, mapSource, withPaths, FOLDER_FILES,
   type FolderSource, type FolderFile, type LoadStage, type LoadProgressEvent, type PathedFile,
 } from './sources';
+export { readRequired, readRequiredText, readOptionalJson, folderHas } from './folderRead';
+export { matchFolderFile, folderLookup, normalizePath } from './folderPaths';
 export { loadModelFolder, type LoadModelFolderOptions, type LoadedModelFolder } from './loadModelFolder';
 export {
   fetchModelIndex, parseModelIndex, defaultModel, modelBaseUrl, type ModelIndex, type ModelIndexEntry,

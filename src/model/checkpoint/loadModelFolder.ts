@@ -3,6 +3,7 @@ import { fixedMemoryBudget, planMemory, type MemoryBudget, type MemoryPlan, type
 import { isLinearWeight, type LoadedCheckpoint } from '../weights';
 import { BpeTokenizer, TokenizerError } from '../../tokenizer/bpe';
 import { CheckpointError } from './errors';
+import { readRequired } from './folderRead';
 import { readSafetensorsHead } from './header';
 import { readMeans } from './means';
 import { parseSafetensors, parseSafetensorsHeader } from './safetensors';
@@ -66,11 +67,7 @@ export async function loadModelFolder(source: FolderSource, opts: LoadModelFolde
   const maxDenseBytes = opts.maxDenseBytes ?? DEFAULT_MAX_DENSE_BYTES;
   const warnings: string[] = [];
   const read = (file: FolderFile, stage: LoadStage) => source.read(file, { stage, onProgress, signal });
-  const required = async (file: FolderFile, stage: LoadStage) => {
-    const bytes = await read(file, stage);
-    if (!bytes) throw new CheckpointError(`${file} is missing from ${source.label}`, { file });
-    return bytes;
-  };
+  const required = (file: FolderFile, stage: LoadStage) => readRequired(source, file, { stage, onProgress, signal });
   signal?.throwIfAborted();
 
   // config.json and the weights' header first: they decide what to expect, how to hold it and whether it fits at

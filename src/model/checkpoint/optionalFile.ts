@@ -25,8 +25,9 @@ export function isFallbackPage(res: Response): boolean {
 }
 
 function discard(res: Response): void {
-  // Unread bodies keep the connection busy; nobody will read these.
-  void res.body?.cancel().catch(() => {});
+  // Read to the end rather than cancelled: a cancelled (or never read) response is a failed request in the browser
+  // (net::ERR_ABORTED), and these bodies are small (a 404 text, a fallback index.html, an error page).
+  void res.arrayBuffer().catch(() => {});
 }
 
 export interface OptionalFetchOptions {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { filesSource, mapSource, matchFolderFile, urlSource, type LoadProgressEvent } from './sources';
+import { matchFolderFile } from './folderPaths';
+import { filesSource, mapSource, urlSource, type LoadProgressEvent } from './sources';
 
 function streamOf(chunks: Uint8Array[], hang = false): ReadableStream<Uint8Array> {
   let i = 0;

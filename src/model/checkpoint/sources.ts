@@ -1,18 +1,11 @@
 import { CheckpointError } from './errors';
+import { folderLookup } from './folderPaths';
 import { fetchOptional, HttpStatusError, type OptionalFetchOptions } from './optionalFile';
 
-/** Files of a model folder (docs/model-folder.md) that the loader reads, as paths relative to the folder. */
-export const FOLDER_FILES = [
-  'config.json',
-  'model.safetensors',
-  'means.safetensors',
-  'tokenizer/encoder.json',
-  'tokenizer/vocab.bpe',
-  'model-card.json',
-] as const;
-export type FolderFile = (typeof FOLDER_FILES)[number];
+export { FOLDER_FILES, type FolderFile } from './folderPaths';
 
-export type LoadStage = 'config' | 'weights' | 'means' | 'tokenizer' | 'validate';
+/** 'extras': files read after the load, on demand (tasks/, circuits/, snippets.safetensors). */
+export type LoadStage = 'config' | 'weights' | 'means' | 'tokenizer' | 'validate' | 'extras';
 
 export interface LoadProgressEvent {
   stage: LoadStage;
@@ -35,33 +28,50 @@ export interface FileHead {
   totalBytes: number | null;
 }
 
-/** Where a model folder's files come from. `read` resolves to null when the folder has no such file. */
+/**
+ * Where a model folder's files come from: the one interface behind a URL, a picked or dropped local folder and an
+ * in-memory map, so the loader, the task list, circuits and snippets read every source through the same code.
+ * `read` resolves to null when the folder has no such file (over HTTP by the one rule of optionalFile.ts); whether a
+ * missing file is an error is the caller's call (readRequired in folderRead.ts).
+ */
 export interface FolderSource {
-  /** For messages, e.g. the base URL or "the dropped files". */
+  /** For messages, e.g. the base URL or "the folder m/". */
   readonly label: string;
-  read(file: FolderFile, opts: ReadOptions): Promise<Uint8Array | null>;
+  /** The folder's own name when known (a picked folder's name, a URL's last part): names a model without a card. */
+  readonly name?: string | null;
+  /** Any folder-relative path: "config.json", "tasks/index.json", "circuits/<task>.json", "snippets.safetensors". */
+  read(path: string, opts: ReadOptions): Promise<Uint8Array | null>;
   /**
    * The first `length` bytes of a file (fewer if it is shorter) without reading the rest: used to read the
    * safetensors header and plan memory before the download. Null when the folder has no such file. Optional.
    */
-  readHead?(file: FolderFile, length: number, opts: { signal?: AbortSignal }): Promise<FileHead | null>;
+  readHead?(path: string, length: number, opts: { signal?: AbortSignal }): Promise<FileHead | null>;
+  /** Whether the folder has a file, without reading it (probing for task files). Optional: read() answers it too. */
+  has?(path: string, opts?: { signal?: AbortSignal }): Promise<boolean>;
 }
 
-/** Reads up to `length` bytes from the start of a stream, then cancels it. */
+/** Reads up to `length` bytes from the start of a stream, then cancels the rest, if any. */
 async function readStreamHead(stream: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
   const reader = stream.getReader();
   const out = new Uint8Array(length);
   let got = 0;
+  let done = false;
   try {
     while (got < length) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const n = Math.min(value.length, length - got);
-      out.set(value.subarray(0, n), got);
+      const r = await reader.read();
+      if (r.done) { done = true; break; }
+      const n = Math.min(r.value.length, length - got);
+      out.set(r.value.subarray(0, n), got);
       got += n;
     }
+    // A range answer of exactly `length` bytes ends here: see the end, so the browser counts the request as finished
+    // rather than aborted. A server that sent the whole file gets the rest cancelled.
+    if (!done && got === length) {
+      const r = await reader.read();
+      done = r.done;
+    }
   } finally {
-    void reader.cancel().catch(() => {});
+    if (!done) void reader.cancel().catch(() => {});
     reader.releaseLock();
   }
   return got === length ? out : out.slice(0, got);
@@ -116,13 +126,21 @@ export async function readStreamWithProgress(
 }
 
 /** fetchOptional with its failures as CheckpointErrors that name the folder file; an abort stays an abort. */
-async function fetchFolderFile(file: FolderFile, url: string, opts: OptionalFetchOptions, signal: AbortSignal | undefined): Promise<Response | null> {
+async function fetchFolderFile(file: string, url: string, opts: OptionalFetchOptions, signal: AbortSignal | undefined): Promise<Response | null> {
   try {
     return await fetchOptional(url, opts);
   } catch (e) {
     if (e instanceof HttpStatusError) throw new CheckpointError(`${file}: could not fetch ${url}: HTTP ${e.status} ${e.statusText}`.trim(), { file });
     if (signal?.aborted) throw signal.reason ?? e;
     throw new CheckpointError(`${file}: could not fetch ${url} (${(e as Error).message})`, { file, cause: e });
+  }
+}
+
+function lastPart(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // a stray "%" is part of the name
   }
 }
 
@@ -137,8 +155,10 @@ export function urlSource(baseUrl: string, opts: { fetch?: typeof fetch } = {}):
   const query = q < 0 ? '' : baseUrl.slice(q);
   const base = path.endsWith('/') ? path : path + '/';
   const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const parts = base.split('/').filter(Boolean);
   return {
     label: base + query,
+    name: parts.length > 1 ? lastPart(parts[parts.length - 1]!) : null,
     async read(file, ro) {
       const url = base + file + query;
       const res = await fetchFolderFile(file, url, { fetch: doFetch, init: { signal: ro.signal } }, ro.signal);
@@ -168,91 +188,89 @@ export function urlSource(baseUrl: string, opts: { fetch?: typeof fetch } = {}):
       const bytes = res.body ? await readStreamHead(res.body, length) : new Uint8Array(await res.arrayBuffer()).slice(0, length);
       return { bytes, totalBytes };
     },
+    async has(file, ro = {}) {
+      const url = base + file + query;
+      const res = await fetchFolderFile(file, url, { fetch: doFetch, init: { method: 'HEAD', signal: ro.signal } }, ro.signal);
+      // Consumed (it is empty): an unread response counts as an aborted request in the browser.
+      await res?.arrayBuffer().catch(() => {});
+      return res !== null;
+    },
   };
 }
 
-/** A picked or dropped file with the path it had inside the picked folder (e.g. "m/tokenizer/encoder.json"). */
+/** A picked or dropped file with its path inside what was picked or dropped (e.g. "m/tokenizer/encoder.json"). */
 export interface PathedFile {
   path: string;
   file: Blob;
 }
 
-function baseName(path: string): string {
-  const parts = path.split(/[\\/]/);
-  return parts[parts.length - 1]!;
-}
-
 /**
- * Finds the entry for a folder file among named entries, by file name: a unique entry of that name wins; among several,
- * the one whose path ends with the folder-relative path (e.g. "tokenizer/vocab.bpe"); otherwise it is ambiguous.
+ * Picked files as path + file pairs. A File's webkitRelativePath does not survive postMessage to the worker (only
+ * name and bytes are cloned), so the paths are taken on the page, before the files travel.
  */
-export function matchFolderFile<T>(entries: ReadonlyArray<{ path: string; value: T }>, file: FolderFile, label: string): T | null {
-  const name = baseName(file);
-  const hits = entries.filter((e) => baseName(e.path) === name);
-  if (hits.length === 0) return null;
-  if (hits.length === 1) return hits[0]!.value;
-  const norm = (p: string) => p.replace(/\\/g, '/');
-  const exact = hits.filter((e) => norm(e.path) === file || norm(e.path).endsWith('/' + file));
-  if (exact.length === 1) return exact[0]!.value;
-  throw new CheckpointError(
-    `${file}: found ${hits.length} files named "${name}" in ${label} ` +
-      `(${hits.map((h) => h.path).join(', ')}); pick the files of a single model folder`,
-    { file },
-  );
+export function withPaths(files: Iterable<File | PathedFile>): PathedFile[] {
+  return [...files].map((f) => {
+    if (!(f instanceof Blob)) return f;
+    const file = f as File & { webkitRelativePath?: string };
+    return { path: file.webkitRelativePath || file.name, file };
+  });
 }
 
 /**
- * User-picked or dropped files, matched by file name (config.json, model.safetensors, means.safetensors,
- * encoder.json, vocab.bpe, model-card.json). Folder picks keep their relative paths (webkitRelativePath).
+ * A local model folder: picked with the folder picker, dropped, or picked as loose files. Paths resolve against the
+ * folder that holds config.json (folderPaths.ts), so a folder picked with a parent prefix, and its tasks/, circuits/,
+ * snippets and tokenizer, read exactly as over a URL; loose files are matched by name.
  */
 export function filesSource(files: Iterable<File | PathedFile>): FolderSource {
-  const entries = [...files].map((f) => {
-    if (f instanceof Blob) {
-      const file = f as File;
-      const path = (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name;
-      return { path, value: file as Blob };
-    }
-    return { path: f.path, value: f.file };
-  });
-  const label = 'the chosen files';
+  const entries = withPaths(files).map((f) => ({ path: f.path, value: f.file }));
+  const lookup = folderLookup(entries, 'the chosen files');
+  const label = lookup.root ? `the folder ${lookup.root}` : 'the chosen files';
   return {
     label,
+    name: lookup.name,
     async read(file, ro) {
-      const blob = matchFolderFile(entries, file, label);
+      const blob = lookup.find(file);
       if (!blob) return null;
       if (typeof blob.stream !== 'function') return new Uint8Array(await blob.arrayBuffer());
       return readStreamWithProgress(blob.stream() as ReadableStream<Uint8Array>, blob.size, file, ro);
     },
     async readHead(file, length) {
-      const blob = matchFolderFile(entries, file, label);
+      const blob = lookup.find(file);
       if (!blob) return null;
       return { bytes: new Uint8Array(await blob.slice(0, length).arrayBuffer()), totalBytes: blob.size };
+    },
+    async has(file) {
+      return lookup.find(file) !== null;
     },
   };
 }
 
-/** In-memory files (tests, Node tools): path -> bytes or text, matched like picked files. */
+/** In-memory files (tests, Node tools): path -> bytes or text, resolved like a picked folder. */
 export function mapSource(
   files: ReadonlyMap<string, Uint8Array | ArrayBuffer | string> | Record<string, Uint8Array | ArrayBuffer | string>,
   label = 'the in-memory folder',
 ): FolderSource {
   const pairs = files instanceof Map ? [...files.entries()] : Object.entries(files);
-  const entries = pairs.map(([path, v]) => ({
+  const lookup = folderLookup(pairs.map(([path, v]) => ({
     path,
     value: typeof v === 'string' ? new TextEncoder().encode(v) : v instanceof Uint8Array ? v : new Uint8Array(v),
-  }));
+  })), label);
   return {
     label,
+    name: lookup.name,
     async read(file, ro) {
       ro.signal?.throwIfAborted();
-      const bytes = matchFolderFile(entries, file, label);
+      const bytes = lookup.find(file);
       if (bytes) ro.onProgress?.({ stage: ro.stage, file, loadedBytes: bytes.length, totalBytes: bytes.length });
       return bytes;
     },
     async readHead(file, length, ro) {
       ro.signal?.throwIfAborted();
-      const bytes = matchFolderFile(entries, file, label);
+      const bytes = lookup.find(file);
       return bytes ? { bytes: bytes.subarray(0, length), totalBytes: bytes.length } : null;
+    },
+    async has(file) {
+      return lookup.find(file) !== null;
     },
   };
 }

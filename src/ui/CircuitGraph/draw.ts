@@ -176,3 +176,9 @@ export function highlight(svgEl: SVGSVGElement, g: GraphLayout, node: string | n
   svg.selectAll<SVGGElement, GNode>('g.node').classed('hl', (n) => nodes.has(n.id));
   svg.selectAll<SVGPathElement, GEdge>('path.edge').classed('hl', (e) => edges.has(e.id));
 }
+
+/** The keyboard's edge cursor (CircuitGraph's E key). A class styled by graph.css, not an attribute: restyling does
+ *  not erase it, and an exported SVG (colours as attributes) does not show it. */
+export function markKeyboardEdge(svgEl: SVGSVGElement, edge: string | null): void {
+  d3.select(svgEl).selectAll<SVGPathElement, GEdge>('path.edge').classed('kbd', (e) => e.id === edge);
+}

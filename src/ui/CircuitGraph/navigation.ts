@@ -1,4 +1,4 @@
-import type { GNode } from './layout';
+import type { GEdge, GraphLayout, GNode } from './layout';
 
 export type Direction = 'left' | 'right' | 'up' | 'down';
 
@@ -25,4 +25,23 @@ export function searchNodes(nodes: readonly GNode[], text: string): GNode[] {
   if (!q) return [];
   const exact = nodes.filter((n) => n.id === q);
   return [...exact, ...nodes.filter((n) => n.id !== q && n.id.includes(q))];
+}
+
+/**
+ * The drawn edges at a node, in the order the keyboard visits them: ablatable weights first (what a user most likely
+ * wants to toggle), strongest first, then residual and q·k paths. Edges hidden by the threshold are not drawn, so
+ * they are not visited either.
+ */
+export function incidentEdges(g: GraphLayout, node: string, threshold: number): GEdge[] {
+  return g.edges
+    .filter((e) => (e.source === node || e.target === node) && (e.kind !== 'weight' || Math.abs(e.weight) >= threshold))
+    .sort((a, b) => Number(b.ablatable) - Number(a.ablatable) || Math.abs(b.weight) - Math.abs(a.weight) || a.id.localeCompare(b.id));
+}
+
+/** The next (step 1) or previous (step -1) edge at a node after `current`, wrapping; undefined when it has none. */
+export function cycleEdge(edges: readonly GEdge[], current: string | null, step: 1 | -1): GEdge | undefined {
+  if (!edges.length) return undefined;
+  const i = edges.findIndex((e) => e.id === current);
+  if (i < 0) return step === 1 ? edges[0] : edges.at(-1);
+  return edges[(i + step + edges.length) % edges.length];
 }

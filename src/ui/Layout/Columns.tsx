@@ -1,4 +1,4 @@
-import { useState, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
+import { useState, type CSSProperties, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
 
 const KEY = 'explorer.columns';
 
@@ -10,7 +10,8 @@ function saved(): [number, number] {
   return [340, 380];
 }
 
-/** Three resizable columns (left panel stack, graph, right panel stack); widths persist across visits. */
+/** Three resizable columns (left panel stack, graph, right panel stack); widths persist across visits. Below 1280 px
+ *  the right stack moves under the left one (explorer.css) so the graph keeps its width. */
 export function Columns({ left, center, right }: { left: ReactNode; center: ReactNode; right: ReactNode }) {
   const [widths, setWidths] = useState<[number, number]>(saved);
   const update = (next: [number, number]) => {
@@ -37,17 +38,18 @@ export function Columns({ left, center, right }: { left: ReactNode; center: Reac
       update(side === 0 ? [widths[0] + step, widths[1]] : [widths[0], widths[1] - step]);
     };
     return (
-      <div className="splitter" role="separator" aria-orientation="vertical" tabIndex={0} aria-label={side === 0 ? 'Resize left column' : 'Resize right column'}
+      <div className={`splitter s${side}`} role="separator" aria-orientation="vertical" tabIndex={0} aria-label={side === 0 ? 'Resize left column' : 'Resize right column'}
         aria-valuenow={widths[side]} aria-valuemin={200} aria-valuemax={900} onPointerDown={onDown} onKeyDown={onKey} />
     );
   };
   return (
-    <main className="columns" style={{ gridTemplateColumns: `${widths[0]}px 6px minmax(320px, 1fr) 6px ${widths[1]}px` }}>
-      <div className="column">{left}</div>
+    // Widths as CSS variables, not a grid template: explorer.css rearranges the columns on narrow screens.
+    <main className="columns" style={{ '--left': `${widths[0]}px`, '--right': `${widths[1]}px` } as CSSProperties}>
+      <div className="column left">{left}</div>
       {splitter(0)}
       <div className="column center">{center}</div>
       {splitter(1)}
-      <div className="column">{right}</div>
+      <div className="column right">{right}</div>
     </main>
   );
 }

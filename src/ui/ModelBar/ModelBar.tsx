@@ -1,24 +1,37 @@
 import { useState, type DragEvent } from 'react';
-import { loadModel, modelsBaseUrl } from '../../state/actions';
+import { loadModel, modelsBaseUrl, openLocalModel } from '../../state/actions';
 import { useAppStore } from '../../state/appStore';
+import { collectDropped, dropRoots } from './dropFolder';
 import { ThemeToggle } from './ThemeToggle';
 
-/** Model picker (shipped models), open-from-files (picker or drop) and open-from-URL, plus the active backend. */
+/**
+ * Model picker (shipped models), open a local model folder (folder picker, loose files, or drop a folder on the bar)
+ * and open-from-URL, plus the active backend.
+ */
 export function ModelBar() {
   const models = useAppStore((s) => s.models);
   const model = useAppStore((s) => s.model);
   const backend = useAppStore((s) => s.backend);
   const [url, setUrl] = useState('');
+  const from = useAppStore((s) => s.modelFrom);
   const [dragging, setDragging] = useState(false);
 
-  const openFiles = (files: FileList | null) => {
-    if (files && files.length > 0) void loadModel({ kind: 'files', files: [...files] }, `${files.length} dropped file(s)`);
+  const pick = (input: HTMLInputElement) => {
+    if (input.files && input.files.length > 0) void openLocalModel([...input.files], 'picked');
+    input.value = ''; // picking the same folder again (after editing it) must load it again
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    openFiles(e.dataTransfer.files);
+    // The roots must be taken now: the drop's items are unreadable once this handler returns.
+    const roots = dropRoots(e.dataTransfer);
+    collectDropped(roots).then(
+      (files) => (files.length ? openLocalModel(files, 'dropped') : undefined),
+      (err: Error) => useAppStore.setState({ error: `could not read the dropped files: ${err.message}` }),
+    );
   };
+  // A local model is never shown under a shipped model's entry, even when its card reuses the shipped id.
+  const shipped = from?.kind === 'url' && models.some((m) => m.id === model?.id);
 
   return (
     <header
@@ -33,25 +46,29 @@ export function ModelBar() {
         Model{' '}
         <select
           aria-label="Shipped model"
-          value={models.some((m) => m.id === model?.id) ? model?.id : ''}
+          value={shipped ? model?.id : ''}
           onChange={(e) => {
             const m = models.find((x) => x.id === e.target.value);
             if (m) void loadModel({ kind: 'url', baseUrl: `${modelsBaseUrl()}${m.id}/`, id: m.id }, m.name);
           }}
         >
-          {!models.some((m) => m.id === model?.id) && <option value="">{model ? model.id : '(none)'}</option>}
+          {!shipped && <option value="">{!model ? '(none)' : from?.kind === 'url' ? from.name : `${from?.name ?? model.id} (local)`}</option>}
           {models.map((m) => <option key={m.id} value={m.id}>{m.name} ({m.kind})</option>)}
         </select>
       </label>
-      <label className="badge" style={{ cursor: 'pointer' }}>
-        Open checkpoint files…
+      <label className="badge" style={{ cursor: 'pointer' }} title="a model folder: config.json, weights, tokenizer/, tasks/, circuits/, …; or drop it on this bar">
+        Open folder…
         <input
           type="file"
-          multiple
-          aria-label="Open checkpoint files"
+          ref={(el) => { if (el) el.webkitdirectory = true; }}
+          aria-label="Open model folder"
           style={{ display: 'none' }}
-          onChange={(e) => openFiles(e.target.files)}
+          onChange={(e) => pick(e.target)}
         />
+      </label>
+      <label className="badge" style={{ cursor: 'pointer' }} title="loose files of one model (config.json, model.safetensors, …)">
+        files…
+        <input type="file" multiple aria-label="Open checkpoint files" style={{ display: 'none' }} onChange={(e) => pick(e.target)} />
       </label>
       <form
         onSubmit={(e) => {

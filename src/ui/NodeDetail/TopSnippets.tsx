@@ -1,4 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
+import type { FolderSource } from '../../model/checkpoint/sources';
 import { useAppStore } from '../../state/appStore';
 import { loadSnippets, type LoadedSnippets, type Snippet } from '../../state/snippets';
 import { heatColor } from '../shared/heatColor';
@@ -10,7 +11,7 @@ function visible(text: string): string {
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(3));
 
-type Load = { base: string; data: LoadedSnippets | null; error?: string };
+type Load = { base: FolderSource; data: LoadedSnippets | null; error?: string };
 
 /**
  * Where the node is largest (and most negative) on held-out code: the windows stored in the model folder's
@@ -18,7 +19,7 @@ type Load = { base: string; data: LoadedSnippets | null; error?: string };
  */
 export function TopSnippets({ node }: { node: string }) {
   const model = useAppStore((s) => s.model);
-  const base = useAppStore((s) => s.modelBase);
+  const base = useAppStore((s) => s.modelFolder);
   const [load, setLoad] = useState<Load | null>(null);
   useEffect(() => {
     if (!base || !model) return;
@@ -36,7 +37,7 @@ export function TopSnippets({ node }: { node: string }) {
       {body}
     </div>
   );
-  if (!base) return wrap('none', <p className="muted small">no snippet file for this model (opened from files)</p>);
+  if (!base) return wrap('none', <p className="muted small">no model folder</p>);
   const cur = load?.base === base ? load : null;
   if (!cur) return wrap('loading', <p className="muted small">loading snippets…</p>);
   if (cur.error) return wrap('error', <p className="error small">snippets: {cur.error}</p>);
