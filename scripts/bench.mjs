@@ -7,11 +7,14 @@
 // --large-model <id> picks another folder, --large-only skips the small-model bench, --no-large skips this entry.
 // "explorer_click_to_bars": in the real page, the median time from a click on a circuit edge to the updated target
 // logit bars on screen, on wasm (and on webgpu with --click-backends wasm,webgpu where a real GPU is present).
+// "explorer_click_to_metrics": the same to the updated task loss and accuracy over the task's test pairs, with the
+// full re-evaluation of one such state timed on the bench page in the same run (wasm) and the ratio of the two.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { chromium } from '@playwright/test';
 import { clickToBars } from './lib/benchClickToBars.mjs';
+import { clickToMetrics } from './lib/benchClickToMetrics.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
@@ -111,7 +114,19 @@ try {
         process.stderr.write(`bench: explorer click -> bars on ${backend}\n`);
         clicks.push(await clickToBars(browser, base, { model: opt('model', 'sparse-py-2l'), backend, runs: Number(opt('runs', '10')) }));
       }
-      report = { ...report, explorer_click_to_bars: clicks };
+      const metrics = [];
+      for (const backend of opt('click-backends', 'wasm').split(',')) {
+        process.stderr.write(`bench: explorer click -> task metrics on ${backend}\n`);
+        const m = await clickToMetrics(browser, base, { model: opt('model', 'sparse-py-2l'), backend, runs: Number(opt('runs', '10')) });
+        // The full re-evaluation of the same task and edges, on the bench page's wasm run above (same browser, same run).
+        const engine = report.results?.find((r) => r.backend === 'wasm')?.task_metrics;
+        const full = engine?.full_reevaluation_ms_median;
+        metrics.push({
+          ...m, full_reevaluation_ms_median: full ?? null, ratio_to_full_reevaluation: full ? m.click_to_metrics_ms_median / full : null,
+          full_reevaluation_tf_topk_ms_median: engine?.full_reevaluation_tf_topk_ms_median ?? null,
+        });
+      }
+      report = { ...report, explorer_click_to_bars: clicks, explorer_click_to_metrics: metrics };
     } finally {
       await browser.close();
     }

@@ -1,6 +1,7 @@
 // In-browser benchmark page (bench.html), driven by scripts/bench.mjs in headless Chromium. For each backend:
 // forward latency on a 64-token prompt, "edge toggled -> new logits read back" latency, and incremental
-// recompute from a cached residual (only the layers from the edited one on) vs the full forward pass.
+// recompute from a cached residual (only the layers from the edited one on) vs the full forward pass; on wasm also the
+// task metrics over a task's test pairs, fully re-evaluated and incrementally (taskEvalBench.ts).
 import '../model/zodNoEval'; // first: before any module builds a zod schema (CSP: no eval)
 import { tf } from '../model/tfjs';
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
@@ -13,6 +14,10 @@ import type { Intervention } from '../model/interventions';
 import { bigModelBench } from './bigModelBench';
 import { strongestMlpOutEdge } from './pickEdge';
 import { timeMedian } from './stats';
+import { taskEvalBench } from './taskEvalBench';
+
+/** The task whose metrics are timed (the explorer benchmark's task, scripts/lib/benchClickToMetrics.mjs). */
+const TASK = new URLSearchParams(location.search).get('task') ?? 'single_double_quote';
 
 const SNIPPET = 'def parse(items):\n    result = []\n    for key, value in items:\n        if key == "name":\n            result.append([key, value])\n    return result\n';
 
@@ -53,6 +58,8 @@ async function benchBackend(name: BackendName, baseUrl: string, runs: number) {
     const incrementalToggleMs = await timeMedian(async () => { on = !on; await run({ startLayer: last, interventions: on ? [edge] : [] }); }, runs);
     tok.dispose();
     cached.dispose();
+    // Task metrics over a task's test pairs (explorer_click_to_metrics divides the page's figure by this full one).
+    const taskMetrics = name === 'wasm' ? await taskEvalBench(model, baseUrl, TASK, runs) : undefined;
     return {
       backend: name,
       adapter,
@@ -63,6 +70,7 @@ async function benchBackend(name: BackendName, baseUrl: string, runs: number) {
       full_recompute_ms_median: fullToggleMs,
       incremental_recompute_ms_median: incrementalToggleMs,
       incremental_over_full_ratio: incrementalToggleMs / fullToggleMs,
+      ...(taskMetrics ? { task_metrics: taskMetrics } : {}),
     };
   } finally {
     model.dispose();

@@ -1,14 +1,15 @@
 import { absTopK } from './absTopK';
 import { absTopKCount, type AbsTopKLocation, type ModelConfig } from './config';
+import { gatherRows, type RowIndex } from './hostRows';
 import { activation, attention, layerNorm, rmsNorm } from './layers';
 import { siteName, type LayerSiteKind, type SiteName } from './sites';
 import { tf } from './tfjs';
 
 /**
  * The transformer's sub-blocks, written once for the full forward pass (forward.ts) and the staged task evaluation
- * (stagedForward.ts), so that both run the very same ops and a cached residual stream is bit-identical to one
- * computed afresh. Each block maps a residual stream to the next one; what a model variant changes (edited weights,
- * hook-site overrides, pruning masks, recording) comes in through BlockOps.
+ * (stagedForward.ts, over prompts packed by shared prefix), so that both run the very same ops per position. Each
+ * block maps a residual stream to the next one; what a model variant changes (edited weights, hook-site overrides,
+ * pruning masks, recording) comes in through BlockOps.
  */
 export interface BlockOps {
   readonly config: ModelConfig;
@@ -38,39 +39,77 @@ export function embed(ops: BlockOps, tokens: tf.Tensor2D): tf.Tensor3D {
   return tf.add(tf.gather(ops.mustWeight('transformer.wte.weight'), tokens), wpe) as tf.Tensor3D;
 }
 
-/** Rows x[b, at[b]] as [B, 1, d]: one position per sequence. `at` is [B, 2] int32 (batch index, position). */
-export function takePositions(x: tf.Tensor3D, at: tf.Tensor2D): tf.Tensor3D {
-  return tf.reshape(tf.gatherND(x, at), [x.shape[0], 1, x.shape[2]]) as tf.Tensor3D;
+/** Layer i's attention input: the normed residual stream through AbsTopK and the act_in site. */
+function attentionIn(ops: BlockOps, i: number, x: tf.Tensor3D): tf.Tensor3D {
+  return ops.site(siteName(i, 'attn.act_in'), sparsify(ops.config, 'attn_in', norm(ops, x, `transformer.h.${i}.ln_1`)));
 }
 
-export interface AttentionQuery {
-  /** [B, 2] int32: the one position per sequence whose output is wanted (keys and values still cover all). */
-  at: tf.Tensor2D;
-  /** The causal mask's rows at those positions, [B, 1, 1, T]. */
-  maskRows: tf.Tensor4D;
+const PROJECTIONS = [['attn.q', 'attn_q'], ['attn.k', 'attn_k'], ['attn.v', 'attn_v']] as const;
+
+/** q (part 0), k (1) or v (2) of layer i: its block of c_attn on its own (no split of the whole product), AbsTopK, site. */
+function project(ops: BlockOps, i: number, a: tf.Tensor3D, part: 0 | 1 | 2): tf.Tensor3D {
+  const [kind, loc] = PROJECTIONS[part];
+  const p = `transformer.h.${i}.attn.c_attn`;
+  return ops.site(siteName(i, kind), sparsify(ops.config, loc, ops.linPart(a, `${p}.weight`, `${p}.bias`, part, 3)));
+}
+
+/** The attention output y through c_proj, AbsTopK and the resid_delta site, added to the residual stream. */
+function attentionOut(ops: BlockOps, i: number, x: tf.Tensor3D, y: tf.Tensor3D): tf.Tensor3D {
+  const ra = ops.lin(y, `transformer.h.${i}.attn.c_proj.weight`, `transformer.h.${i}.attn.c_proj.bias`);
+  return tf.add(x, ops.site(siteName(i, 'attn.resid_delta'), sparsify(ops.config, 'attn_out', ra)));
+}
+
+const sinkOf = (ops: BlockOps, i: number) => (ops.config.sink ? ops.mustWeight(`transformer.h.${i}.attn.attn_imp.sink_logit`) : undefined);
+
+/** Layer i's attention with its residual add, at every position of [B, T, d]. */
+export function attentionBlock(ops: BlockOps, i: number, x: tf.Tensor3D, mask: tf.Tensor2D, onProbs?: (p: tf.Tensor4D) => void): tf.Tensor3D {
+  const c = ops.config;
+  const a = attentionIn(ops, i, x);
+  const { y, probs } = attention(project(ops, i, a, 0), project(ops, i, a, 1), project(ops, i, a, 2), c.nHead, c.dHead, mask, sinkOf(ops, i));
+  onProbs?.(probs);
+  return attentionOut(ops, i, x, y);
+}
+
+/** Prompts packed by shared prefix (promptTrie.ts), as indices: how rows are read as a [prompt, position] grid. */
+export interface PackedLayout {
+  prompts: number;
+  length: number;
+  /** [prompts * length]: the row at each grid slot. */
+  spread: RowIndex;
+  /** [rows]: a grid slot holding each row. */
+  slotOf: RowIndex;
+  /** [prompts]: each prompt's last row. */
+  lastRow: RowIndex;
+  /** causalMask(length), and its rows at each prompt's last position ([prompts, 1, 1, length]). */
+  mask: tf.Tensor2D;
+  lastMaskRows: tf.Tensor4D;
+}
+
+/** Rows of x ([1, n, w] or [m, t, w], read as n rows) at the given indices, shaped [count / per, per, w]. */
+function rowsOf(x: tf.Tensor3D, index: RowIndex, per: number): tf.Tensor3D {
+  const w = x.shape[2];
+  return tf.reshape(gatherRows(tf.reshape(x, [-1, w]), index), [index.host.length / per, per, w]) as tf.Tensor3D;
 }
 
 /**
- * Layer i's attention with its residual add. Without `query`, every position's output ([B, T, d]); with it, only
- * the chosen position of each sequence ([B, 1, d]): what the last layer of a task evaluation needs. The query's
- * hook sites (q, attention write) then see only those positions, which is the same value at each: sites act per
- * position and per channel.
+ * Layer i's attention over packed rows ([1, rows, d]): everything per position runs once per row; keys, values and
+ * queries are spread into the grid for the attention itself, whose outputs are read back into rows. With `lastOnly`,
+ * only each prompt's last position is computed (its query, attention output and residual): [prompts, 1, d], what the
+ * last layer of a task evaluation needs. Sites act per position and channel, so they see the same values as in
+ * attentionBlock, only fewer of them.
  */
-export function attentionBlock(ops: BlockOps, i: number, x: tf.Tensor3D, mask: tf.Tensor2D, query?: AttentionQuery, onProbs?: (p: tf.Tensor4D) => void): tf.Tensor3D {
+export function packedAttentionBlock(ops: BlockOps, i: number, x: tf.Tensor3D, layout: PackedLayout, lastOnly: boolean): tf.Tensor3D {
   const c = ops.config;
-  const p = `transformer.h.${i}`;
-  const s = (kind: LayerSiteKind) => siteName(i, kind);
-  const a = ops.site(s('attn.act_in'), sparsify(c, 'attn_in', norm(ops, x, `${p}.ln_1`)));
-  const qkv = (part: number, input: tf.Tensor3D) => ops.linPart(input, `${p}.attn.c_attn.weight`, `${p}.attn.c_attn.bias`, part, 3);
-  // With a query position, q is computed there only (a projection is per position, so the value is the same).
-  const q = ops.site(s('attn.q'), sparsify(c, 'attn_q', qkv(0, query ? takePositions(a, query.at) : a)));
-  const k = ops.site(s('attn.k'), sparsify(c, 'attn_k', qkv(1, a)));
-  const v = ops.site(s('attn.v'), sparsify(c, 'attn_v', qkv(2, a)));
-  const sink = c.sink ? ops.mustWeight(`${p}.attn.attn_imp.sink_logit`) : undefined;
-  const { y, probs } = attention(q, k, v, c.nHead, c.dHead, query ? query.maskRows : mask, sink);
-  onProbs?.(probs);
-  const ra = ops.lin(y, `${p}.attn.c_proj.weight`, `${p}.attn.c_proj.bias`);
-  return tf.add(query ? takePositions(x, query.at) : x, ops.site(s('attn.resid_delta'), sparsify(c, 'attn_out', ra)));
+  const grid = (t: tf.Tensor3D) => rowsOf(t, layout.spread, layout.length);
+  const a = attentionIn(ops, i, x);
+  const k = grid(project(ops, i, a, 1));
+  const v = grid(project(ops, i, a, 2));
+  if (lastOnly) {
+    const { y } = attention(project(ops, i, rowsOf(a, layout.lastRow, 1), 0), k, v, c.nHead, c.dHead, layout.lastMaskRows, sinkOf(ops, i));
+    return attentionOut(ops, i, rowsOf(x, layout.lastRow, 1), y);
+  }
+  const { y } = attention(grid(project(ops, i, a, 0)), k, v, c.nHead, c.dHead, layout.mask, sinkOf(ops, i));
+  return attentionOut(ops, i, x, tf.reshape(rowsOf(y, layout.slotOf, 1), [1, -1, y.shape[2]]) as tf.Tensor3D);
 }
 
 /** Layer i's MLP with its residual add; position-wise, so it takes any number of positions. */

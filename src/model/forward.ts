@@ -205,7 +205,7 @@ export class SparseGpt {
         x = tf.tidy(() => {
           keepResidual(i, xIn);
           const onProbs = attnSet.has(i) ? (p: tf.Tensor4D) => { attnLayers.push(i); atts.push(p); } : undefined;
-          const xl = mlpBlock(ops, i, attentionBlock(ops, i, xIn, mask, undefined, onProbs));
+          const xl = mlpBlock(ops, i, attentionBlock(ops, i, xIn, mask, onProbs));
           return [xl, ...recs.slice(marks[0]), ...atts.slice(marks[1]), ...ress.slice(marks[2])];
         })[0] as tf.Tensor3D;
       }

@@ -15,6 +15,8 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('AbsTopK mask in JS on %s', (bac
     ['signed ties and zeros', 40, 8, 3, () => [0, -0, 1, -1, 2][rng.int(5)]!],
     ['k = width - 1', 20, 5, 4, () => Math.round(rng.normal())],
     ['k = 1', 20, 6, 1, () => Math.round(rng.normal())],
+    // The previous row's k-th value is the first pivot: rows far above and below it must still come out right.
+    ['rows of very different scales', 30, 16, 4, (() => { let i = 0; return () => rng.normal() * 10 ** (3 * ((Math.floor(i++ / 16) % 3) - 1)); })()],
   ];
   it.each(cases)('%s', async (_name, rows, width, k, draw) => {
     await useBackend(backend);

@@ -1,16 +1,20 @@
-import { attentionBlock, embed, finalNorm, mlpBlock, type BlockOps } from './blocks';
+import { finalNorm, mlpBlock, packedAttentionBlock, type BlockOps, type PackedLayout } from './blocks';
 import type { SparseGpt } from './forward';
 import type { Intervention } from './interventions';
+import { rowIndex } from './hostRows';
+import { causalMask } from './layers';
+import { packPrompts } from './promptTrie';
 import { stageCount } from './stages';
 import { tf } from './tfjs';
 import type { LoadedCheckpoint } from './weights';
 
 /**
  * The forward pass cut to what a task metric needs, stage by stage (stages.ts): the (correct, alternative) logits
- * at each prompt's last position. Physical savings against forwardTensors: the last layer computes keys and values
- * at every position but its query, attention output and MLP only at the last one; the unembedding is two rows per
- * prompt instead of the whole vocabulary at every position; and a run may start at any stage from a cached
- * residual stream. Earlier stages run the same block code (blocks.ts) as forwardTensors.
+ * at each prompt's last position. Savings against forwardTensors: position-wise work runs once per distinct prefix
+ * (promptTrie.ts), with no padding; the last layer computes keys and values everywhere but its query, attention
+ * output and MLP only at the last position; the unembedding is two rows per prompt instead of the whole vocabulary
+ * at every position; and a run may start at any stage from a cached residual stream. The block code is
+ * forwardTensors' own (blocks.ts).
  */
 
 export interface BatchPrompt {
@@ -19,17 +23,15 @@ export interface BatchPrompt {
   alternative: number;
 }
 
-/** One batch of right-padded prompts, prepared once for every evaluation of them; the caller disposes it. */
+/** One batch of prompts packed by shared prefix (promptTrie.ts), prepared once for every evaluation of them; the
+ *  caller disposes it. */
 export interface StagedBatch {
   size: number;
-  /** [B, T] int32, right-padded (the model is causal, so padding never reaches a prompt's last position). */
-  tokens: tf.Tensor2D;
-  /** The embedded tokens, i.e. the residual stream entering stage 0: no intervention changes it. */
+  /** Distinct prefixes: the rows that position-wise work runs over. */
+  rows: number;
+  layout: PackedLayout;
+  /** The embedded rows [1, rows, d], i.e. the residual stream entering stage 0: no intervention changes it. */
   embedded: tf.Tensor3D;
-  /** [B, 2] int32: (b, last position of prompt b). */
-  lastAt: tf.Tensor2D;
-  /** The causal mask's rows at those positions, [B, 1, 1, T]. */
-  maskRows: tf.Tensor4D;
   /** Unembedding rows of each prompt's (correct, alternative) tokens as columns, [B, d, 2]. */
   targetCols: tf.Tensor3D;
   /** [B * 2] int32: the target ids, for the logit bias. */
@@ -52,26 +54,30 @@ function unembedRow(ckpt: LoadedCheckpoint, id: number): Float32Array {
 export function prepareBatch(model: SparseGpt, prompts: readonly BatchPrompt[]): StagedBatch {
   const ckpt = model.ckpt;
   const c = ckpt.config;
-  const B = prompts.length;
-  const T = Math.max(...prompts.map((p) => p.tokens.length));
   const d = c.dModel;
-  const ids = new Int32Array(B * T);
+  const packed = packPrompts(prompts.map((p) => p.tokens));
+  const { prompts: B, length: T } = packed;
+  // causalMask's row at each last position: keys after it (padding) get the same large negative number.
   const maskRows = new Float32Array(B * T);
   const cols = new Float32Array(B * d * 2);
   prompts.forEach((p, b) => {
-    ids.set(p.tokens, b * T);
-    // causalMask's row at the last position: keys after it (padding) get the same large negative number.
     for (let j = p.tokens.length; j < T; j++) maskRows[b * T + j] = -1e9;
     [p.correct, p.alternative].forEach((t, k) => unembedRow(ckpt, t).forEach((w, j) => { cols[(b * d + j) * 2 + k] = w; }));
   });
   const last = prompts.map((p) => p.tokens[p.tokens.length - 1]!);
-  const tokens = tf.tensor2d(ids, [B, T], 'int32');
+  const ops = model.blockOps([]);
   return {
     size: B,
-    tokens,
-    embedded: tf.tidy(() => embed(model.blockOps([]), tokens)),
-    lastAt: tf.tensor2d(prompts.flatMap((p, b) => [b, p.tokens.length - 1]), [B, 2], 'int32'),
-    maskRows: tf.tensor4d(maskRows, [B, 1, 1, T]),
+    rows: packed.rows,
+    layout: {
+      prompts: B, length: T,
+      spread: rowIndex(packed.spread), slotOf: rowIndex(packed.slotOf), lastRow: rowIndex(packed.lastRow),
+      mask: causalMask(T), lastMaskRows: tf.tensor4d(maskRows, [B, 1, 1, T]),
+    },
+    embedded: tf.tidy(() => tf.reshape(tf.add(
+      tf.gather(ops.mustWeight('transformer.wte.weight'), tf.tensor1d(packed.rowToken, 'int32')),
+      tf.gather(ops.mustWeight('transformer.wpe.weight'), tf.tensor1d(packed.rowPos, 'int32')),
+    ), [1, packed.rows, d]) as tf.Tensor3D),
     targetCols: tf.tensor3d(cols, [B, d, 2]),
     targetIds: tf.tensor1d(prompts.flatMap((p) => [p.correct, p.alternative]), 'int32'),
     bigramAt: c.bigramTable ? tf.tensor3d(prompts.flatMap((p, b) => [last[b]!, p.correct, last[b]!, p.alternative]), [B, 2, 2], 'int32') : null,
@@ -80,7 +86,8 @@ export function prepareBatch(model: SparseGpt, prompts: readonly BatchPrompt[]):
 
 /** The tensors a batch holds. */
 export function batchTensors(b: StagedBatch): tf.Tensor[] {
-  return [b.tokens, b.embedded, b.lastAt, b.maskRows, b.targetCols, b.targetIds, ...(b.bigramAt ? [b.bigramAt] : [])];
+  const l = b.layout;
+  return [l.spread.tensor, l.slotOf.tensor, l.lastRow.tensor, l.mask, l.lastMaskRows, b.embedded, b.targetCols, b.targetIds, ...(b.bigramAt ? [b.bigramAt] : [])];
 }
 
 export function disposeBatch(b: StagedBatch): void {
@@ -100,8 +107,8 @@ function targetLogits(ops: BlockOps, h: tf.Tensor3D, batch: StagedBatch): tf.Ten
 export interface StagedRun {
   /** [B, 2]: (correct, alternative) logit of each prompt. */
   logits: tf.Tensor2D;
-  /** The residual stream entering each stage after `from` (the caller owns these): [B, T, d] up to the last layer's
-   *  attention, each prompt's last position [B, 1, d] after it. */
+  /** The residual stream entering each stage after `from` (the caller owns these): packed rows [1, rows, d] up to the
+   *  last layer's attention, each prompt's last position [B, 1, d] after it. */
   entering: Map<number, tf.Tensor3D>;
 }
 
@@ -115,8 +122,6 @@ export function runStages(model: SparseGpt, batch: StagedBatch, list: readonly I
   if (!(Number.isInteger(from) && from >= 0 && from <= final)) throw new Error(`stage ${from} out of range 0..${final}`);
   if (from > 0 && !residualIn) throw new Error(`starting at stage ${from} needs the residual stream entering it`);
   const ops = model.blockOps(list);
-  const mask = model.causalMask(batch.tokens.shape[1]);
-  const query = { at: batch.lastAt, maskRows: batch.maskRows };
   const entering = new Map<number, tf.Tensor3D>();
   let x = from === 0 ? batch.embedded : residualIn!;
   try {
@@ -124,7 +129,7 @@ export function runStages(model: SparseGpt, batch: StagedBatch, list: readonly I
       const xIn = x;
       const i = s >> 1;
       // One tidy per stage: its intermediates go before the next starts; its output is kept as the next one's input.
-      x = tf.tidy(() => (s % 2 === 0 ? attentionBlock(ops, i, xIn, mask, i === c.nLayer - 1 ? query : undefined) : mlpBlock(ops, i, xIn)));
+      x = tf.tidy(() => (s % 2 === 0 ? packedAttentionBlock(ops, i, xIn, batch.layout, i === c.nLayer - 1) : mlpBlock(ops, i, xIn)));
       entering.set(s + 1, x);
     }
     const xLast = x;

@@ -132,7 +132,7 @@ export function taskPrompts(task: TaskFile): TargetPrompt[] {
 
 function runEval(engine: EngineClient): void {
   const ex = useExplorerStore.getState();
-  let lv = useLiveStore.getState();
+  const lv = useLiveStore.getState();
   if (!lv.taskFile) return;
   const all = taskMetricVariants(ex.view, lv.circuit, ex.mode, ex.iv.present, lv.taskFile);
   const current = all[all.length - 1]!;
@@ -144,9 +144,10 @@ function runEval(engine: EngineClient): void {
   const taskFile = lv.taskFile;
   const adopted = all.slice(0, -1).flatMap((v) => (lv.reference[refKey(v)] ? [] : [[refKey(v), knownRow(taskFile, v)] as const]))
     .filter((e): e is readonly [string, TaskVariantMetrics] => !!e[1]);
-  if (adopted.length) lv = { ...lv, reference: { ...lv.reference, ...Object.fromEntries(adopted) } };
-  const missing = all.slice(0, -1).filter((v) => !lv.reference[refKey(v)]);
-  const currentKey = JSON.stringify([lv.taskFile.task, current.interventions, current.calibration ?? null]);
+  const reference = { ...lv.reference, ...Object.fromEntries(adopted) };
+  if (adopted.length) useLiveStore.setState({ reference });
+  const missing = all.slice(0, -1).filter((v) => !reference[refKey(v)]);
+  const currentKey = JSON.stringify([taskFile.task, current.interventions, current.calibration ?? null]);
   const needCurrent = !trivial && currentKey !== lv.currentKey;
   const sig = stateSignature();
   if (missing.length === 0 && !needCurrent) {
@@ -154,8 +155,8 @@ function runEval(engine: EngineClient): void {
     if (evalSlot.id !== null) engine.cancel(evalSlot.id);
     Object.assign(evalSlot, { id: null, key: null });
     updateBusy();
-    if (lv.currentFor !== sig || lv.evalProgress || adopted.length) {
-      useLiveStore.setState({ reference: lv.reference, current: trivial ? lv.reference[viewRef]! : lv.current, currentKey, currentFor: sig, evalProgress: null });
+    if (lv.currentFor !== sig || lv.evalProgress) {
+      useLiveStore.setState({ current: trivial ? reference[viewRef]! : lv.current, currentKey, currentFor: sig, evalProgress: null });
     }
     return;
   }
@@ -163,7 +164,7 @@ function runEval(engine: EngineClient): void {
   if (key === evalSlot.key) return;
   if (evalSlot.id !== null) engine.cancel(evalSlot.id);
   const variants = needCurrent ? [...missing, current] : missing;
-  const req = engine.request('evalTask', { prompts: taskPrompts(lv.taskFile), variants }, (evalProgress) => {
+  const req = engine.request('evalTask', { prompts: taskPrompts(taskFile), variants }, (evalProgress) => {
     if (evalSlot.id === req.id) useLiveStore.setState({ evalProgress });
   });
   Object.assign(evalSlot, { id: req.id, key });
@@ -171,7 +172,7 @@ function runEval(engine: EngineClient): void {
   req.result.then(
     (r) => {
       if (evalSlot.id !== req.id) return;
-      const reference = { ...useLiveStore.getState().reference, ...Object.fromEntries(adopted) };
+      const reference = { ...useLiveStore.getState().reference };
       missing.forEach((v, i) => {
         reference[refKey(v)] = r.variants[i]!;
         rememberRow(taskFile, v, r.variants[i]!);

@@ -7,9 +7,11 @@ import { batchesByLength, checkPrompts, variantMetrics } from './taskEval';
 import { yieldToMessages } from './yieldToMessages';
 
 export interface TaskEvaluatorOptions {
-  /** Bytes of cached residual streams (default 96 MiB; sparse-py-2l's 200 test prompts take about 7 MB per list). */
+  /** Bytes of cached residual streams (default 96 MiB; sparse-py-2l's 200 quote-task prompts take under 4 MB per list). */
   cacheBytes?: number;
-  /** Padded tokens per batch (default 4096): only two logits per prompt are materialised, so batches can be large. */
+  /** Padded tokens per batch. Only two logits per prompt are materialised, so batches can be large, and the larger
+   *  the batch, the more shared prefixes are computed once: by default 8192, fewer for wide MLPs (the neuron
+   *  activations of a batch stay within 16 MiB). */
   tokensPerBatch?: number;
 }
 
@@ -38,7 +40,7 @@ export class TaskEvaluator {
 
   constructor(readonly model: SparseGpt, opts: TaskEvaluatorOptions = {}) {
     this.cache = new ResidualCache(opts.cacheBytes ?? 96 * 2 ** 20);
-    this.tokensPerBatch = opts.tokensPerBatch ?? 4096;
+    this.tokensPerBatch = opts.tokensPerBatch ?? Math.max(64, Math.min(8192, Math.floor(2 ** 22 / model.config.dMlp)));
   }
 
   evaluate(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal): Promise<TaskEvalResult> {
@@ -68,7 +70,7 @@ export class TaskEvaluator {
     if (this.prepared?.key === key) return this.prepared;
     this.dispose(); // streams cached for other prompts mean nothing for these
     checkPrompts(this.model.config, prompts);
-    const batches = batchesByLength(prompts, this.tokensPerBatch);
+    const batches = batchesByLength(prompts, this.tokensPerBatch, true);
     const staged = batches.map((b) => prepareBatch(this.model, b.map((i) => prompts[i]!)));
     this.prepared = { key, batches, staged };
     return this.prepared;
