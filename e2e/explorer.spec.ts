@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import type { AblationMode } from '../src/model/interventions';
-import { ROOT, writeDevModel } from './fixtures/devModel';
+import { DIST, writeDevModel } from './fixtures/devModel';
 
 /**
  * The circuit explorer's user journey. It runs on a shipped model that has a quote task with a circuit; when none
@@ -27,7 +27,7 @@ async function findSetup(page: Page): Promise<Setup> {
   };
   const index = (await get('/models/index.json')) as { models: { id: string }[] } | null;
   const ids = process.env.EXPLORER_MODEL ? [process.env.EXPLORER_MODEL] : [...(index?.models.map((m) => m.id) ?? []), 'dev-fixture'];
-  const fixtureDir = join(ROOT, 'dist/models/dev-fixture');
+  const fixtureDir = join(DIST, 'models/dev-fixture');
   if (!process.env.EXPLORER_MODEL && !existsSync(fixtureDir)) writeDevModel(fixtureDir);
   for (const model of ids) {
     const tasks = (await get(`/models/${model}/tasks/index.json`)) as { tasks: string[] } | null;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { ROOT, writeDevModel } from './fixtures/devModel';
+import { DIST, writeDevModel } from './fixtures/devModel';
 import { expect, test } from './fixtures/test';
 
 /**
@@ -28,7 +28,7 @@ async function rowsFor(page: Page, ids: string): Promise<void> {
 }
 
 test.beforeAll(() => {
-  const dir = join(ROOT, 'dist/models', MODEL);
+  const dir = join(DIST, 'models', MODEL);
   if (!existsSync(dir)) writeDevModel(dir);
 });
 

@@ -1,6 +1,8 @@
 import type { SparseGpt } from '../model/forward';
+import { hostResidentBackend } from '../model/hostRows';
 import { batchTensors, disposeBatch, prepareBatch, runStages, type StagedBatch } from '../model/stagedForward';
 import { stageKeys } from '../model/stages';
+import { tf } from '../model/tfjs';
 import type { ProgressOf, TargetPrompt, TaskEvalResult, Variant } from './protocol';
 import { ResidualCache, type CacheEntry } from './residualCache';
 import { batchesByLength, checkPrompts, variantMetrics } from './taskEval';
@@ -10,8 +12,9 @@ export interface TaskEvaluatorOptions {
   /** Bytes of cached residual streams (default 96 MiB; sparse-py-2l's 200 quote-task prompts take under 4 MB per list). */
   cacheBytes?: number;
   /** Padded tokens per batch. Only two logits per prompt are materialised, so batches can be large, and the larger
-   *  the batch, the more shared prefixes are computed once: by default 8192, fewer for wide MLPs (the neuron
-   *  activations of a batch stay within 16 MiB). */
+   *  the batch, the more shared prefixes are computed once: by default 8192 on cpu and wasm, fewer for wide MLPs (the
+   *  neuron activations of a batch stay within 16 MiB); 2048 on GPU backends, whose batches take long enough on a
+   *  software adapter that progress should move between them. */
   tokensPerBatch?: number;
 }
 
@@ -40,7 +43,8 @@ export class TaskEvaluator {
 
   constructor(readonly model: SparseGpt, opts: TaskEvaluatorOptions = {}) {
     this.cache = new ResidualCache(opts.cacheBytes ?? 96 * 2 ** 20);
-    this.tokensPerBatch = opts.tokensPerBatch ?? Math.max(64, Math.min(8192, Math.floor(2 ** 22 / model.config.dMlp)));
+    const most = hostResidentBackend(tf.getBackend()) ? 8192 : 2048;
+    this.tokensPerBatch = opts.tokensPerBatch ?? Math.max(64, Math.min(most, Math.floor(2 ** 22 / model.config.dMlp)));
   }
 
   evaluate(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal): Promise<TaskEvalResult> {
