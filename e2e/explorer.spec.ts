@@ -4,6 +4,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import type { AblationMode } from '../src/model/interventions';
 import { DIST, writeDevModel } from './fixtures/devModel';
+import { ablatableEdges, clickEdge } from './fixtures/graphEdges';
 
 /**
  * The circuit explorer's user journey. It runs on a shipped model that has a quote task with a circuit; when none
@@ -106,10 +107,9 @@ test('pick the quote task, inspect a node, ablate an edge, check the numbers, un
 
   // 4. ablate the strongest ablatable weight edge of the circuit
   const before = { diff: await num(page, '[data-testid=target-logits] [data-variant=current]', 'data-diff') };
-  const edge = await page.$$eval('path.edge[data-ablatable=true]', (els) => els
-    .map((e) => ({ id: e.getAttribute('data-edge')!, w: Math.abs(Number(e.getAttribute('data-weight'))) }))
-    .sort((a, b) => b.w - a.w)[0]!.id);
-  await page.locator(`path.edge[data-edge="${edge}"]`).dispatchEvent('click');
+  // Edges are drawn on a canvas: the click lands where the edge is drawn (e2e/fixtures/graphEdges.ts).
+  const circuitFile = (await (await page.request.get(`/models/${setup.model}/circuits/${setup.task}.json`)).json()) as Parameters<typeof ablatableEdges>[0];
+  const edge = await clickEdge(page, ablatableEdges(circuitFile));
   await expect(page.getByTestId('intervention')).toHaveCount(1);
   await settled(page);
   const after = {

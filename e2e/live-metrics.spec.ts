@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
+import { ablatableEdges, clickEdge } from './fixtures/graphEdges';
 
 /**
  * The task metrics after a change (docs/explorer.md, "Engine"): while a row's value is recomputed it stays on screen
@@ -48,7 +49,7 @@ const recorded = (page: Page) => page.evaluate(() => (window as unknown as { __r
 test('a stale metric is marked until the new one lands; the full model and circuit rows are never re-evaluated', async ({ page }) => {
   test.setTimeout(240_000);
   await page.goto(`/?model=${MODEL}&task=${TASK}&pair=0&side=a&backend=wasm`);
-  await expect(page.locator('path.edge[data-ablatable=true]').first()).toBeAttached({ timeout: 120_000 });
+  await expect(page.getByTestId('graph-edges')).toHaveAttribute('data-edges-drawn', /^[1-9]/, { timeout: 120_000 });
   await settled(page);
   const row = (label: string) => page.locator(`[data-testid=task-metrics] tr[data-variant=${label}]`);
   const before = {
@@ -58,10 +59,8 @@ test('a stale metric is marked until the new one lands; the full model and circu
 
   // 1. Ablate the strongest weight edge of the circuit.
   await recordRows(page);
-  const edge = await page.$$eval('path.edge[data-ablatable=true]', (els) => els
-    .map((e) => ({ id: e.getAttribute('data-edge')!, w: Math.abs(Number(e.getAttribute('data-weight'))) }))
-    .sort((a, b) => b.w - a.w)[0]!.id);
-  await page.locator(`path.edge[data-edge="${edge}"]`).dispatchEvent('click');
+  const circuitFile = (await (await page.request.get(`/models/${MODEL}/circuits/${TASK}.json`)).json()) as Parameters<typeof ablatableEdges>[0];
+  await clickEdge(page, ablatableEdges(circuitFile));
   await expect(page.getByTestId('intervention')).toHaveCount(1);
   await settled(page);
   let log = await recorded(page);

@@ -1,6 +1,7 @@
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Request } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { ROOT } from './fixtures/devModel';
 
@@ -70,4 +71,62 @@ test('a picked model folder loads with its tasks, circuits and snippets', async 
   await expect(page.getByTestId('task-notice')).toHaveCount(0);
 
   expect(fromServer, 'everything came from the picked files').toEqual([]);
+});
+
+test('a picked model folder without tasks shows no task of the previous model', async ({ page }) => {
+  // The OpenAI-shaped fixture (vocabulary 288) without tasks/ and circuits/, opened after the default model (whose
+  // quote task has token ids past 288): nothing of the previous task may open, stay on screen or be evaluated on it.
+  cpSync(join(ROOT, 'test-fixtures/openai-small/converted'), join(dir, 'no-tasks', 'openai-small'), {
+    recursive: true,
+    filter: (p) => !/[/\\](tasks|circuits)$/.test(p) && !p.endsWith('golden.safetensors'),
+  });
+  const taskUrl = '**/models/sparse-py-2l/tasks/single_double_quote.json';
+  // 1. The default model's first task file is held back until the other model has loaded: a task still on its way
+  // when the model changed must not open on the new model.
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  let heldRequest: Request | null = null;
+  await page.context().route(taskUrl, async (route) => {
+    if (route.request().method() !== 'GET' || heldRequest) return route.continue(); // the task list's probe (HEAD)
+    heldRequest = route.request();
+    await held;
+    await route.continue();
+  });
+  await page.goto('/?backend=wasm');
+  const tasks = page.getByRole('combobox', { name: 'Task', exact: true });
+  await expect(tasks.locator('option[value="single_double_quote"]')).toHaveCount(1);
+  await expect.poll(() => heldRequest !== null).toBe(true);
+  const picker = page.getByLabel('Open model folder');
+  await picker.setInputFiles(join(dir, 'no-tasks'));
+  await expect(page.getByTestId('model-info')).toContainText('openai-small');
+  release();
+  // The held file reaches the page; a fetch of it made afterwards, then two frames, let whatever it triggers render.
+  await (await heldRequest!.response())!.finished();
+  await page.evaluate(async (url) => {
+    await (await fetch(url)).json();
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  }, '/models/sparse-py-2l/tasks/single_double_quote.json');
+  const noTaskPanel = async () => {
+    await expect(page.getByTestId('model-info')).toContainText('openai-small');
+    await expect(page.getByTestId('task-notice')).toHaveText('this model folder lists no tasks (tasks/index.json)');
+    await expect(tasks).toHaveValue('');
+    await expect(tasks).toBeDisabled();
+    // No task description, pairs or metrics of the previous model, and no alert about its token ids.
+    await expect(page.getByTestId('task-metrics')).toHaveCount(0);
+    await expect(page.getByTestId('pair-0a')).toHaveCount(0);
+    await expect(page.getByRole('region', { name: 'Task and metrics' }).getByRole('alert')).toHaveCount(0);
+    await expect(page.getByTestId('error')).toHaveCount(0);
+  };
+  await noTaskPanel();
+
+  // 2. Back to the default model, its quote task open and being evaluated, then the folder again: the task panel says
+  // the folder lists no tasks (not that the quote task is missing), and the evaluation of that task is dropped.
+  await page.getByRole('combobox', { name: 'Shipped model' }).selectOption('sparse-py-2l');
+  await expect(tasks).toHaveValue('single_double_quote');
+  await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
+  await expect(page.getByTestId('pair-0a')).toBeVisible();
+  await picker.setInputFiles(join(dir, 'no-tasks'));
+  await noTaskPanel();
+  // What the default model computed for the prompt is not shown against the new one.
+  await expect(page.getByTestId('target-logits').locator('[data-variant="circuit"]')).toHaveCount(0);
 });

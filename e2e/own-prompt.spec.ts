@@ -115,13 +115,13 @@ test('a free-text prompt names its two tokens with no verdict; the user picks tw
 });
 
 test('a link with an unknown key (from another version) still opens and names the key; its settings hold', async ({ page }) => {
-  await page.goto(`/?model=${MODEL}&backend=wasm&compare=circuit&minWeight=0.05&prompt=${encodeURIComponent('x = (1, ')}`);
-  await expect(page.getByTestId('link-notice')).toContainText('ignored the link key "compare": not known to this version of the explorer');
+  await page.goto(`/?model=${MODEL}&backend=wasm&layoutMode=circuit&minWeight=0.05&prompt=${encodeURIComponent('x = (1, ')}`);
+  await expect(page.getByTestId('link-notice')).toContainText('ignored the link key "layoutMode": not known to this version of the explorer');
   await expect(page.getByLabel('Prompt text')).toHaveValue('x = (1, ');
   await expect(panel(page)).toHaveAttribute('data-source', 'task');
   await expect(panel(page)).toHaveAttribute('data-for', /./); // the task has opened and been run
   // Opening the task kept the link's edge threshold, and the unknown key stays in the address bar for a newer version.
   await expect.poll(() => new URL(page.url()).searchParams.get('pair')).toBeNull();
   expect(new URL(page.url()).searchParams.get('minWeight')).toBe('0.05');
-  expect(new URL(page.url()).searchParams.get('compare')).toBe('circuit');
+  expect(new URL(page.url()).searchParams.get('layoutMode')).toBe('circuit');
 });

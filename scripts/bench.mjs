@@ -1,26 +1,36 @@
 #!/usr/bin/env node
 // npm run bench: builds the app, serves it, runs bench.html in Debian's headless Chromium (with WebGPU enabled)
 // and prints the JSON report. Options: --backends cpu,wasm,webgl,webgpu  --runs N  --model <id>
-// Large model (a separate entry, "large_model"): when public/models/_bridges2/ exists (scripts/make-bridges2-model.py),
-// each weight representation (--large-options sparse:csr,sparse:densify,dense) is loaded on wasm in a fresh browser:
-// load time, forward latency on the 64-token golden prompt, accuracy, and the renderer's peak RSS (VmHWM).
-// --large-model <id> picks another folder, --large-only skips the small-model bench, --no-large skips this entry.
+// Large models (a separate entry, "large_model", one result list per model): for each of --large-model (default
+// _bridges2,_yolo2: the csp_bridges2- and csp_yolo2-shaped random models, scripts/make-bridges2-model.py --shape ...)
+// whose folder exists, each weight representation (--large-options sparse:csr,sparse:densify,dense) is loaded on wasm in
+// a fresh browser: load time, forward and node-toggle latency on the 64-token golden prompt, accuracy, the memory plan,
+// and the renderer's peak RSS (VmHWM); with the first option also a --long-prompt (default 1024) token prompt: its
+// forward time (--long-runs timed runs, default 1) and peak backend memory against the plan's reservation for it.
+// --large-only skips the small-model bench, --no-large skips this entry.
 // "explorer_click_to_bars": in the real page, the median time from a click on a circuit edge to the updated target
 // logit bars on screen, on wasm (and on webgpu with --click-backends wasm,webgpu where a real GPU is present).
 // "explorer_click_to_metrics": the same to the updated task loss and accuracy over the task's test pairs, with the
 // full re-evaluation of one such state timed on the bench page in the same run (wasm) and the ratio of the two.
+// "graph_redraw": the median canvas redraw of the dense twin's quote circuit (~67,000 edges) after a zoom step, in the
+// real page (--redraw-model <id> picks another model; --graph-only runs this entry alone).
+// "importance" (in the wasm entry): the explorer's importance job (every node and edge of a circuit also ablated
+// over the test pairs, then the default core) on a ~100-node circuit, median of three runs; --importance-task <task>
+// picks another circuit (default from_import, 100 nodes in sparse-py-2l).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { chromium } from '@playwright/test';
 import { clickToBars } from './lib/benchClickToBars.mjs';
 import { clickToMetrics } from './lib/benchClickToMetrics.mjs';
+import { graphRedraw } from './lib/benchGraphRedraw.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
 const flag = (name) => args.includes(`--${name}`);
 const query = new URLSearchParams({ backends: opt('backends', 'cpu,wasm,webgl,webgpu'), runs: opt('runs', '10') });
 if (opt('model')) query.set('model', opt('model'));
+if (opt('importance-task')) query.set('importanceTask', opt('importance-task'));
 
 process.stderr.write('bench: building…\n');
 // A build of its own, so that a concurrent `vite build` of dist/ (e.g. by the e2e tests) cannot pull files away.
@@ -80,15 +90,19 @@ async function rendererMemory(browser) {
   });
 }
 
-async function largeModelEntry() {
-  const id = opt('large-model', '_bridges2');
+async function largeModelEntry(id) {
   if (!existsSync(`${outDir}/models/${id}/golden.safetensors`)) {
-    return { skipped: `public/models/${id}/ is absent (create it with: .venv/bin/python scripts/make-bridges2-model.py)` };
+    return { model: id, skipped: `public/models/${id}/ is absent (create it with: .venv/bin/python scripts/make-bridges2-model.py --shape ${id.replace(/^_/, '')})` };
   }
   const results = [];
-  for (const option of opt('large-options', 'sparse:csr,sparse:densify,dense').split(',')) {
+  const options = opt('large-options', 'sparse:csr,sparse:densify,dense').split(',');
+  for (const option of options) {
     const [weights, kernel = 'csr'] = option.split(':');
     const q = new URLSearchParams({ big: id, backend: 'wasm', weights, kernel, runs: opt('large-runs', '5') });
+    if (option === options[0] && Number(opt('long-prompt', '1024')) > 0) {
+      q.set('longPrompt', opt('long-prompt', '1024'));
+      q.set('longRuns', opt('long-runs', '1'));
+    }
     process.stderr.write(`bench: large model ${id}, ${option}\n`);
     const browser = await launch(); // a fresh renderer per option: its peak RSS is this option's alone
     try {
@@ -105,6 +119,16 @@ async function largeModelEntry() {
 
 try {
   let report = {};
+  if (flag('graph-only')) {
+    const browser = await launch();
+    try {
+      report = { graph_redraw: await graphRedraw(browser, base, { model: opt('redraw-model', 'dense-py-2l'), runs: Number(opt('runs', '10')) }) };
+    } finally {
+      await browser.close();
+    }
+    console.log(JSON.stringify(report, null, 2));
+    process.exit(0);
+  }
   if (!flag('large-only')) {
     const browser = await launch();
     try {
@@ -126,12 +150,18 @@ try {
           full_reevaluation_tf_topk_ms_median: engine?.full_reevaluation_tf_topk_ms_median ?? null,
         });
       }
-      report = { ...report, explorer_click_to_bars: clicks, explorer_click_to_metrics: metrics };
+      process.stderr.write('bench: graph redraw after a zoom\n');
+      const redraw = await graphRedraw(browser, base, { model: opt('redraw-model', 'dense-py-2l'), runs: Number(opt('runs', '10')) });
+      report = { ...report, explorer_click_to_bars: clicks, explorer_click_to_metrics: metrics, graph_redraw: redraw };
     } finally {
       await browser.close();
     }
   }
-  if (!flag('no-large')) report = { ...report, large_model: await largeModelEntry() };
+  if (!flag('no-large')) {
+    const large = [];
+    for (const id of opt('large-model', '_bridges2,_yolo2').split(',')) large.push(await largeModelEntry(id));
+    report = { ...report, large_model: large };
+  }
   console.log(JSON.stringify(report, null, 2));
 } finally {
   stop();

@@ -7,6 +7,13 @@
  *                    [--validation-fraction 0.25] [--selection-z 1] [--sweep-k-coef 1e-3,3e-4]
  *                    --sweep-k-coef prunes once per value and keeps the smallest circuit that reached the target on
  *                    the held-back training pairs (else the lowest loss bound there); every run is in prune_config.sweep
+ *                    [--no-minimality] [--control [--control-seed 1]] [--out <dir>]
+ *                    --no-minimality keeps the bisection's top-k circuit (by default each kept node is then dropped,
+ *                    lowest tau first, when the circuit still meets the target: minimality_removed in the file);
+ *                    --control also prunes the same prompts with labels flipped at random by the seed and stores the
+ *                    outcome as the file's `control`; --out writes <dir>/<id>/<task>.json instead of public/models/
+ *                    [--granularity edges]  prunes edges instead of nodes (docs/circuits.md, "Pruning by edges"): one
+ *                    mask per candidate edge, k_coef per edge (default 1e-4); not with --sweep-k-coef or --control
  *   npm run prune -- --merge-sweep --model <target> --from <id> [--from <id> ...] --task <task> ... | --all
  *                    finishes a sweep whose runs were made by separate processes (one folder each): the same pick as
  *                    --sweep-k-coef; with one --from, copies the circuit files under the target's name

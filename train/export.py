@@ -64,7 +64,7 @@ def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=Fals
     val_tok = np.memmap(os.path.join(data_dir, "tokens_val.bin"), dtype=np.uint16, mode="r")
     means = compute_means(model, val_tok, n_windows=32 if quick else 256)
     save_file(means, os.path.join(out, "means.safetensors"), metadata={"format": FORMAT})
-    gt, gmeta = golden(model, enc)
+    gt, gmeta = golden(model, enc, means=means)
     save_file(gt, os.path.join(out, "golden.safetensors"), metadata=dict(gmeta, format=FORMAT))
 
     vl = val_loss(model, val_tok, n_windows=64 if quick else 512)

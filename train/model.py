@@ -117,6 +117,15 @@ class Hooks:
             self.record[name] = x.detach()
         return x
 
+    def read(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """The residual stream x as the reader site `name` (an act_in or final_resid) reads it, before its norm.
+        Plain hooks read the stream itself; path patching (edge_ablation.py) gives a reader its own patched copy."""
+        return x
+
+    def scores(self, layer: int, q: torch.Tensor, k: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """Attention scores s = q @ k^T of a layer ([B, H, T, T], before scaling and masking), from q and k [B, H, T, D]."""
+        return s
+
 
 _NOHOOK = Hooks()
 
@@ -144,7 +153,7 @@ class CausalSelfAttention(nn.Module):
         q = q.view(B, T, H, D).transpose(1, 2)
         k = k.view(B, T, H, D).transpose(1, 2)
         v = v.view(B, T, H, D).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D))
+        att = hooks.scores(L, q, k, q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D))
         mask = torch.ones(T, T, dtype=torch.bool, device=a.device).tril()
         att = att.masked_fill(~mask, float("-inf"))
         if cfg.sink:
@@ -184,10 +193,10 @@ class Block(nn.Module):
     def forward(self, x, hooks: Hooks):
         cfg, L, d = self.cfg, self.layer, self.cfg.d_model
         x = hooks(f"{L}.resid_in", x)
-        a = hooks(f"{L}.attn.act_in", abs_topk(self.ln_1(x), cfg.topk_k("attn_in", d)))
+        a = hooks(f"{L}.attn.act_in", abs_topk(self.ln_1(hooks.read(f"{L}.attn.act_in", x)), cfg.topk_k("attn_in", d)))
         r = hooks(f"{L}.attn.resid_delta", abs_topk(self.attn(a, hooks), cfg.topk_k("attn_out", d)))
         x = hooks(f"{L}.resid_mid", x + r)
-        m = hooks(f"{L}.mlp.act_in", abs_topk(self.ln_2(x), cfg.topk_k("mlp_in", d)))
+        m = hooks(f"{L}.mlp.act_in", abs_topk(self.ln_2(hooks.read(f"{L}.mlp.act_in", x)), cfg.topk_k("mlp_in", d)))
         r = hooks(f"{L}.mlp.resid_delta", abs_topk(self.mlp(m, hooks), cfg.topk_k("mlp_out", d)))
         return x + r
 
@@ -240,7 +249,7 @@ class GPT(nn.Module):
         x = t.wte(idx) + t.wpe(pos)[None]
         for blk in t.h:
             x = blk(x, hooks)
-        x = hooks("final_resid", x)
+        x = hooks("final_resid", hooks.read("final_resid", x))
         logits = self.lm_head(t.ln_f(x)) + self.final_logits_bias
         if self.cfg.enable_bigram_table:
             logits = logits + self.bigram_table[idx]

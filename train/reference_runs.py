@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from corpus import DATA, load_files
+from edge_ablation import EdgeAblationHooks
 from model import GPT, Hooks, hook_sites
 
 GOLDEN_PROMPTS = [
@@ -59,8 +60,9 @@ def val_loss(model: GPT, tokens: np.ndarray, n_windows=512, batch=64, context: i
 
 
 @torch.no_grad()
-def golden(model: GPT, enc, prompts=GOLDEN_PROMPTS):
-    """golden.safetensors' tensors and metadata: per prompt its tokens, logits and every hook site's values."""
+def golden(model: GPT, enc, prompts=GOLDEN_PROMPTS, means=None):
+    """golden.safetensors' tensors and metadata: per prompt its tokens, logits and every hook site's values; with
+    means, also edge-ablation results on prompt 0 (edge_golden)."""
     tensors = {}
     for p, text in enumerate(prompts):
         ids = enc.encode_ordinary(text)[: model.cfg.block_size]
@@ -70,7 +72,59 @@ def golden(model: GPT, enc, prompts=GOLDEN_PROMPTS):
         tensors[f"p{p}.logits"] = logits[0].float().contiguous()
         for name, _ in hook_sites(model.cfg):
             tensors[f"p{p}.{name}"] = rec[name][0].float().contiguous()
-    return tensors, {"prompts": json.dumps(prompts)}
+    meta = {"prompts": json.dumps(prompts)}
+    if means is not None:
+        et, emeta = edge_golden(model, means, tensors["p0.tokens"].tolist())
+        tensors.update(et)
+        meta["edge_ablations"] = json.dumps(emeta)
+    return tensors, meta
+
+
+EDGE_GOLDEN_POSITIONS = 4
+
+
+def edge_golden_lists(model: GPT, means, ids):
+    """Intervention lists (the runtime's JSON) of residual and q·k edges that move something on this prompt: residual
+    edges from layer 0's attention write into the last layer's MLP read and from layer 0's MLP write into final_resid,
+    and a q·k edge in the last layer, each in mean and zero mode, on the channels farthest from their means here; then
+    one list mixing them with node ablations (a node-ablated writer, two writers into one reader, a q·k edge over an
+    ablated k node)."""
+    cfg = model.cfg
+    last = cfg.n_layer - 1
+    _, rec = model.run_with_hooks(torch.tensor([ids], dtype=torch.long))
+    dev = lambda site: (rec[site][0] - means[site]).abs().sum(0)  # noqa: E731
+    a = int(dev("0.attn.resid_delta").argmax())
+    b = int(dev("0.mlp.resid_delta").argmax())
+    k = int((rec[f"{last}.attn.q"][0].abs().sum(0) * dev(f"{last}.attn.k")).argmax())
+    res = lambda w, r, ch, mode: {"kind": "edge", "source": f"{w}:{ch}", "target": f"{r}:{ch}", "mode": mode}  # noqa: E731
+    qk = lambda mode: {"kind": "edge", "source": f"{last}.attn.q:{k}", "target": f"{last}.attn.k:{k}", "mode": mode}  # noqa: E731
+    lists = []
+    for mode in ("mean", "zero"):
+        lists += [[res("0.attn.resid_delta", f"{last}.mlp.act_in", a, mode)], [res("0.mlp.resid_delta", "final_resid", b, mode)],
+                  [qk(mode)]]
+    lists.append([{"kind": "node", "node": f"0.attn.resid_delta:{a}", "mode": "zero"},
+                  res("0.attn.resid_delta", f"{last}.mlp.act_in", a, "mean"), res("0.attn.resid_delta", "final_resid", a, "mean"),
+                  res("0.mlp.resid_delta", "final_resid", b, "mean"), {"kind": "node", "node": f"{last}.attn.k:{k}", "mode": "zero"},
+                  qk("mean")])
+    return lists
+
+
+@torch.no_grad()
+def edge_golden(model: GPT, means, ids):
+    """Logits, and the values of each residual edge's reader, at the last EDGE_GOLDEN_POSITIONS positions of one prompt
+    under each list of edge_golden_lists, computed by edge_ablation.py: tensors e{i}.logits, e{i}.{reader} and the
+    metadata {"prompt": 0, "positions": [...], "lists": [...]} (src/model/testing/goldenFile.ts replays them)."""
+    T = len(ids)
+    positions = list(range(max(0, T - EDGE_GOLDEN_POSITIONS), T))
+    lists = edge_golden_lists(model, means, ids)
+    tensors = {}
+    for i, ivs in enumerate(lists):
+        rec = {}
+        logits = model(torch.tensor([ids], dtype=torch.long), hooks=EdgeAblationHooks(model.cfg, means, ivs, rec))
+        tensors[f"e{i}.logits"] = logits[0, positions].float().contiguous()
+        for reader in sorted({iv["target"].rsplit(":", 1)[0] for iv in ivs if iv["kind"] == "edge" and "resid" in iv["source"]}):
+            tensors[f"e{i}.{reader}"] = rec[reader][0, positions].float().contiguous()
+    return tensors, {"prompt": 0, "positions": positions, "lists": lists}
 
 
 def tokenizer_golden(enc, n=50, seed=0, data_dir=DATA):

@@ -27,9 +27,9 @@ def wall_seconds(records: list[dict]) -> float | None:
             if r["sitting_s"] < last:
                 total += last
             last = r["sitting_s"]
-        return round(total + last, 1)
+        return round(total + last, 3)  # milliseconds: a short test run must not round to 0
     r = records[-1]
-    return round(r["tokens"] / r["tok_per_s"], 1) if r.get("tok_per_s") else None
+    return round(r["tokens"] / r["tok_per_s"], 3) if r.get("tok_per_s") else None
 
 
 def stage_of(run_dir: str) -> dict:

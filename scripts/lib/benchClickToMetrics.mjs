@@ -1,3 +1,4 @@
+import { strongEdgePoints } from './benchEdges.mjs';
 // The explorer's task metrics as a user sees them: from a click on a weight edge of the circuit graph to the task loss
 // and accuracy of "current" updated on screen (the row's stale mark gone and the metrics computed for the new state,
 // then two animation frames), in the real page on a pinned backend. Each timed click ablates a different strong edge
@@ -9,7 +10,7 @@ export async function clickToMetrics(browser, base, { model, task = 'single_doub
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   try {
     await page.goto(`${base}/?${new URLSearchParams({ model, task, backend })}`);
-    await page.locator('path.edge[data-ablatable=true]').first().waitFor({ timeout: 180_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=graph-edges]')?.getAttribute('data-edges-drawn')) > 0, null, { timeout: 180_000 });
     const settled = async () => page.waitForFunction(() => {
       const m = document.querySelector('[data-testid=task-metrics]');
       const state = document.querySelector('[data-testid=intervention-list]')?.getAttribute('data-state');
@@ -17,18 +18,16 @@ export async function clickToMetrics(browser, base, { model, task = 'single_doub
         && document.querySelector('[data-testid=target-logits]')?.getAttribute('aria-busy') !== 'true';
     }, null, { timeout: 180_000 });
     await settled();
-    const edges = await page.$$eval('path.edge[data-ablatable=true]', (els) => els
-      .map((e) => ({ id: e.getAttribute('data-edge'), w: Math.abs(Number(e.getAttribute('data-weight'))) }))
-      .sort((a, b) => b.w - a.w).map((e) => e.id));
+    const edges = await strongEdgePoints(page, { model, task, count: runs });
     const times = [];
     for (let i = 0; i < runs; i++) {
       const edge = edges[i % edges.length];
-      const ms = await page.evaluate(async (id) => {
+      const ms = await page.evaluate(async ({ x, y }) => {
         const table = document.querySelector('[data-testid=task-metrics]');
-        const el = document.querySelector(`path.edge[data-edge="${id}"]`);
         const stateBefore = document.querySelector('[data-testid=intervention-list]').getAttribute('data-state');
         const t0 = performance.now();
-        el.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+        // A click on the graph where the edge is drawn, as the browser delivers one (the graph hit-tests it).
+        document.querySelector('[data-testid=circuit-graph]').dispatchEvent(new MouseEvent('click', { bubbles: true, clientX: x, clientY: y }));
         await new Promise((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('the task metrics did not update within 120 s')), 120_000);
           const check = () => {
@@ -46,10 +45,10 @@ export async function clickToMetrics(browser, base, { model, task = 'single_doub
         });
         await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
         return performance.now() - t0;
-      }, edge);
+      }, { x: edge.x, y: edge.y });
       times.push(ms);
       await settled();
-      await page.locator(`path.edge[data-edge="${edge}"]`).dispatchEvent('click'); // restore, untimed
+      await page.mouse.click(edge.x, edge.y); // restore, untimed
       await settled();
     }
     // A switch of ablation mode (mean -> zero and back), until every metric row is fresh again: the full model's row is

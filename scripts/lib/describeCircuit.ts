@@ -6,6 +6,7 @@
  *   npm run prune -- --describe --model <id> --task <task> [--edges 4]
  */
 import type { CircuitFile } from '../../src/circuit/circuitSchema';
+import { controlText, minimalityText, missedTargetText } from '../../src/circuit/outcomeText';
 import type { ModelConfig } from '../../src/model/config';
 import { siteSpec, tryParseNodeId } from '../../src/model/registry';
 import type { SnippetsFile } from '../../src/state/snippets';
@@ -51,6 +52,10 @@ export function describeCircuit(c: CircuitFile, ctx: DescribeContext): string {
       `test loss ${c.circuit_loss.toFixed(3)} acc ${c.circuit_accuracy.toFixed(2)} ` +
       `(full model ${c.full_model_loss.toFixed(3)} / ${c.full_model_accuracy.toFixed(2)}, circuit ablated acc ${c.ablated_accuracy.toFixed(2)})`,
   ];
+  // How the run came out, before the details: a missed target first and in words, then the minimality pass and control.
+  for (const line of [missedTargetText(c), minimalityText(c), c.control ? controlText(c.control) : null]) {
+    if (line) lines.push(line);
+  }
   if (ctx.importance) {
     const ranked = [...ctx.importance].sort((a, b) => b[1] - a[1]).slice(0, 15);
     lines.push('', 'most needed nodes (test loss increase when also ablated):');

@@ -1,12 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCircuitFile } from '../../src/circuit/circuitFile';
+import { buildCircuitFile, circuitNodeIds } from '../../src/circuit/circuitFile';
 import { circuitFileSchema, type CircuitFile } from '../../src/circuit/circuitSchema';
 import { installFastMatMulGrad } from '../../src/circuit/fastMatMulGrad';
-import { NodeLayout } from '../../src/circuit/nodeLayout';
-import { DEFAULT_PRUNE_CONFIG, maskedLogitDiffs, pruneTask, type PruneConfig, type PruneOutcome } from '../../src/circuit/prune';
+import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig, type PruneOutcome, type PruneProgress } from '../../src/circuit/prune';
 import { pickSweepRun, type SweepRun } from '../../src/circuit/sweep';
-import { pairPrompts, taskMetrics } from '../../src/tasks/taskLoss';
+import { DEFAULT_CONTROL_SEED, runControl } from '../../src/circuit/control';
+import { pruneSummaryLine } from './pruneSummary';
+import { DEFAULT_EDGE_PRUNE_CONFIG } from '../../src/circuit/edgePrune';
+import { pruneByEdges } from './edgePruneCli';
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
 import { useBackend } from '../../src/model/testing/nodeBackends';
@@ -21,9 +23,11 @@ import { mergeSweepRuns, sweepEntry } from './mergeSweep';
 import { parseConfig } from '../../src/model/config';
 import { parseSnippets, SNIPPETS_FILE } from '../../src/state/snippets';
 import { BpeTokenizer } from '../../src/tokenizer/bpe';
+import { computeImportance, targetPrompts } from '../../src/worker/importance';
+import { TaskEvaluator } from '../../src/worker/stagedTaskEval';
 
-const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from'];
-const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'merge-sweep', 'help'];
+const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity'];
+const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'merge-sweep', 'help', 'no-minimality', 'control'];
 
 function pruneConfig(args: ParsedArgs): PruneConfig {
   const ablation = args.values.get('ablation')?.at(-1) ?? 'mean';
@@ -42,6 +46,7 @@ function pruneConfig(args: ParsedArgs): PruneConfig {
     validationFraction: numberArg(args, 'validation-fraction', DEFAULT_PRUNE_CONFIG.validationFraction),
     selectionZ: numberArg(args, 'selection-z', DEFAULT_PRUNE_CONFIG.selectionZ),
     bisectPrompts: 256,
+    minimality: !args.flags.has('no-minimality'),
   };
 }
 
@@ -76,25 +81,27 @@ function describeShipped(id: string, circuit: CircuitFile, edgesPerNode: number,
 
 /**
  * For every node of a shipped circuit: the test-pair loss of the circuit with that node also ablated, minus the
- * circuit's own (uncalibrated, the circuit file's ablation mode). Large = the circuit relies on the node.
+ * circuit's own (uncalibrated, the circuit file's ablation mode). Large = the circuit relies on the node. The same
+ * computation as the explorer's importance list (src/worker/importance.ts), on the CLI's test pairs.
  */
-async function nodeImportance(model: SparseGpt, id: string, circuit: CircuitFile): Promise<Map<string, number>> {
+export async function nodeImportance(model: SparseGpt, id: string, circuit: CircuitFile, quiet = false): Promise<Map<string, number>> {
   const taskFile = taskFileSchema.parse(JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${circuit.task}.json`), 'utf8')));
-  const layout = new NodeLayout(model.config);
-  const prompts = pairPrompts(taskFile.test.slice(0, 100));
-  const kept = circuit.nodes.map((n) => layout.index(`${n.site}:${n.channel}`));
-  const opts = { maskFill: circuit.ablation, batchSize: 64 };
-  const base = taskMetrics(await maskedLogitDiffs(model, layout, prompts, layout.maskOf(kept), opts)).loss;
-  const out = new Map<string, number>();
-  const bar = new ProgressBar(`${id}/${circuit.task} node importance`);
-  for (const [i, idx] of kept.entries()) {
-    const loss = taskMetrics(await maskedLogitDiffs(model, layout, prompts, layout.maskOf(kept.filter((j) => j !== idx)), opts)).loss;
-    const n = layout.node(idx);
-    out.set(`${n.site}:${n.channel}`, loss - base);
-    bar.update(i + 1, kept.length, '');
+  const prompts = targetPrompts(taskFile.test.slice(0, 100));
+  const evaluator = new TaskEvaluator(model);
+  const bar = quiet ? null : new ProgressBar(`${id}/${circuit.task} node importance`);
+  try {
+    const r = await computeImportance(
+      async (variants, signal, keep) => (await evaluator.evaluate(prompts, variants, () => {}, signal, keep)).variants,
+      { task: circuit.task, prompts, nodes: circuitNodeIds(circuit), edges: [], mode: circuit.ablation, core: false },
+      (p) => bar?.update(p.done, p.total, ''), new AbortController().signal,
+    );
+    bar?.done(`base loss ${fmt(r.circuit.loss)}`);
+    // In the circuit file's node order: describeCircuit ranks them itself.
+    const effect = new Map(r.nodes.map((n) => [n.id, n.effect]));
+    return new Map(circuitNodeIds(circuit).map((n) => [n, effect.get(n)!]));
+  } finally {
+    evaluator.dispose();
   }
-  bar.done(`base loss ${fmt(base)}`);
-  return out;
 }
 
 /** --describe [--importance]: each asked circuit in words; the model is loaded once per id, only for --importance. */
@@ -183,6 +190,16 @@ export async function main(argv: string[]): Promise<void> {
     return v;
   });
   const testPairs = numberArg(args, 'test-pairs', 100);
+  const controlSeed = args.flags.has('control') ? numberArg(args, 'control-seed', DEFAULT_CONTROL_SEED) : null;
+  const outArg = args.values.get('out')?.at(-1);
+  const granularity = args.values.get('granularity')?.at(-1) ?? 'nodes';
+  if (granularity !== 'nodes' && granularity !== 'edges') throw new Error(`--granularity must be nodes or edges, got "${granularity}"`);
+  if (granularity === 'edges') {
+    if (sweep || controlSeed !== null) throw new Error('--granularity edges does not take --sweep-k-coef or --control');
+    const config = { ...cfg, kCoef: numberArg(args, 'k-coef', DEFAULT_EDGE_PRUNE_CONFIG.kCoef) };
+    await pruneByEdges({ ids, taskNamesOf: (id) => taskNames(id, args), config, backend, testPairs, out: outArg });
+    return;
+  }
 
   for (const id of ids) {
     const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
@@ -210,14 +227,25 @@ export async function main(argv: string[]): Promise<void> {
         const file: CircuitFile = await buildCircuitFile(model, checkpoint, task, outcome, { modelId: id, backend, config: chosenCfg }, hooks);
         const evalSeconds = (performance.now() - t0) / 1000;
         const sweepRecord = sweep ? { sweep: runs.map((r) => sweepEntry(r.config.kCoef, r.outcome)) } : {};
-        const out = join(modelDir(id), 'circuits');
+        // The control: the chosen run's settings on the same prompts with randomly flipped labels (control.ts).
+        const tc = performance.now();
+        const control = controlSeed === null ? undefined : await runControl(task, controlSeed, async (flipped) => {
+          const controlBar = new ProgressBar(`${id}/${name} control`);
+          const controlHooks = { onProgress: (p: PruneProgress) => controlBar.update(p.done, p.total, `${p.phase}${p.kept !== undefined ? ` k ${p.kept}` : ''}`) };
+          const o = await pruneTask(model, flipped, chosenCfg, controlHooks);
+          const f = await buildCircuitFile(model, checkpoint, flipped, o, { modelId: id, backend, config: chosenCfg }, controlHooks);
+          controlBar.done(`k ${f.k}, test loss ${fmt(f.circuit_loss)}, ${f.reached_target ? 'target reached' : 'target not reached'} on the flipped labels`);
+          return f;
+        });
+        const controlSeconds = control ? (performance.now() - tc) / 1000 : undefined;
+        const out = outArg ? join(outArg, id) : join(modelDir(id), 'circuits');
         mkdirSync(out, { recursive: true });
-        writeFileSync(join(out, `${name}.json`), JSON.stringify(circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, eval_seconds: evalSeconds, ...sweepRecord } })) + '\n');
-        bar.done(
-          `k ${file.k}/${outcome.layout.total}, ${file.edge_count} edges, circuit loss ${fmt(file.circuit_loss)} acc ${fmt(file.circuit_accuracy, 2)}, ` +
-            `full ${fmt(file.full_model_loss)} / ${fmt(file.full_model_accuracy, 2)}, ablated acc ${fmt(file.ablated_accuracy, 2)}, ` +
-            `${fmt(outcome.seconds, 0)} s prune + ${fmt(evalSeconds, 0)} s eval`,
-        );
+        const written = circuitFileSchema.parse({
+          ...file, ...(control ? { control } : {}),
+          prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds, ...sweepRecord },
+        });
+        writeFileSync(join(out, `${name}.json`), JSON.stringify(written) + '\n');
+        bar.done(pruneSummaryLine(written, { prune: outcome.seconds, eval: evalSeconds, control: controlSeconds }));
       }
     } finally {
       model.dispose();

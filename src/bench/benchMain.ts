@@ -1,7 +1,8 @@
 // In-browser benchmark page (bench.html), driven by scripts/bench.mjs in headless Chromium. For each backend:
 // forward latency on a 64-token prompt, "edge toggled -> new logits read back" latency, and incremental
 // recompute from a cached residual (only the layers from the edited one on) vs the full forward pass; on wasm also the
-// task metrics over a task's test pairs, fully re-evaluated and incrementally (taskEvalBench.ts).
+// task metrics over a task's test pairs, fully re-evaluated and incrementally (taskEvalBench.ts), and the importance job
+// of a ~100-node circuit (importanceBench.ts).
 import '../model/zodNoEval'; // first: before any module builds a zod schema (CSP: no eval)
 import { tf } from '../model/tfjs';
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
@@ -14,10 +15,13 @@ import type { Intervention } from '../model/interventions';
 import { bigModelBench } from './bigModelBench';
 import { strongestMlpOutEdge } from './pickEdge';
 import { timeMedian } from './stats';
+import { importanceBench } from './importanceBench';
 import { taskEvalBench } from './taskEvalBench';
 
 /** The task whose metrics are timed (the explorer benchmark's task, scripts/lib/benchClickToMetrics.mjs). */
 const TASK = new URLSearchParams(location.search).get('task') ?? 'single_double_quote';
+/** The circuit the importance job is timed on: sparse-py-2l's from_import circuit has 100 nodes. */
+const IMPORTANCE_TASK = new URLSearchParams(location.search).get('importanceTask') ?? 'from_import';
 
 const SNIPPET = 'def parse(items):\n    result = []\n    for key, value in items:\n        if key == "name":\n            result.append([key, value])\n    return result\n';
 
@@ -60,6 +64,8 @@ async function benchBackend(name: BackendName, baseUrl: string, runs: number) {
     cached.dispose();
     // Task metrics over a task's test pairs (explorer_click_to_metrics divides the page's figure by this full one).
     const taskMetrics = name === 'wasm' ? await taskEvalBench(model, baseUrl, TASK, runs) : undefined;
+    // The importance job of a ~100-node circuit (a minute or more per run here): median of three runs.
+    const importance = name === 'wasm' ? await importanceBench(model, baseUrl, IMPORTANCE_TASK, Math.min(3, runs)) : undefined;
     return {
       backend: name,
       adapter,
@@ -71,6 +77,7 @@ async function benchBackend(name: BackendName, baseUrl: string, runs: number) {
       incremental_recompute_ms_median: incrementalToggleMs,
       incremental_over_full_ratio: incrementalToggleMs / fullToggleMs,
       ...(taskMetrics ? { task_metrics: taskMetrics } : {}),
+      ...(importance ? { importance } : {}),
     };
   } finally {
     model.dispose();

@@ -1,5 +1,6 @@
 // bench.html?big=<model id>: one large-model measurement (src/harness/bigModelChecks.ts) for scripts/bench.mjs, which
-// runs each weight representation in a fresh browser so that the renderer's peak memory belongs to that option alone.
+// runs each weight representation in a fresh browser so that the renderer's peak memory belongs to that option alone;
+// &longPrompt=<tokens> also times a prompt that long (&longRuns= timed runs).
 import { isBackendName } from '../model/backends/types';
 import { bigModelRun } from '../harness/bigModelChecks';
 
@@ -15,6 +16,8 @@ export async function bigModelBench(params: URLSearchParams): Promise<unknown> {
     representation: weights === 'dense' || weights === 'sparse' ? weights : 'auto',
     kernel: kernel === 'densify' ? 'densify' : 'csr',
     runs: Number(params.get('runs') ?? 5),
+    longPrompt: Number(params.get('longPrompt') ?? 0) || undefined,
+    longRuns: Number(params.get('longRuns') ?? 1),
   });
   if (!('sites' in r) || !r.sites) return r;
   const { sites, ...rest } = r;

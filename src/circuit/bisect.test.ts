@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bisectSmallest } from './bisect';
-import { splitForValidation } from './prune';
+import { splitForValidation } from './maskPruning';
 
 describe('bisectSmallest', () => {
   it.each([0, 1, 7, 99, 100])('finds the smallest k with ok(k) (threshold %i) in O(log n) probes', async (threshold) => {

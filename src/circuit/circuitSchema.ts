@@ -19,6 +19,37 @@ export const circuitEdgeSchema = z.object({
   kind: z.enum(CIRCUIT_EDGE_KINDS),
 });
 
+/** What pruning removed: whole nodes (node masks) or single edges. Circuit files without the field are node circuits. */
+export const circuitGranularitySchema = z.enum(['nodes', 'edges']);
+export type CircuitGranularity = z.infer<typeof circuitGranularitySchema>;
+
+/**
+ * The control of a circuit (src/circuit/control.ts): the same pruning run on the same prompts with each pair's correct
+ * and alternative tokens swapped with probability 1/2 by a seeded generator. Random labels have no mechanism behind
+ * them, so a method that "finds" a small circuit for them too is fitting the labels, not revealing the model.
+ */
+export const circuitControlSchema = z.object({
+  /** How the control's labels were made; label_rule and seed determine every flip (control.ts flipLabels). */
+  label_rule: z.string().min(1),
+  seed: z.number().int(),
+  /** Pairs whose labels were swapped, of train_pairs + test_pairs. */
+  flipped_pairs: z.number().int().nonnegative(),
+  granularity: circuitGranularitySchema,
+  /** As in the circuit file, for the control's circuit on its flipped labels: held-back training pairs for
+   *  reached_target and train_circuit_loss_bound, test pairs for the losses and accuracies. */
+  reached_target: z.boolean(),
+  train_circuit_loss_bound: z.number().optional(),
+  circuit_loss: z.number(),
+  circuit_accuracy: z.number(),
+  full_model_loss: z.number().optional(),
+  full_model_accuracy: z.number().optional(),
+  node_count: z.number().int().nonnegative(),
+  edge_count: z.number().int().nonnegative(),
+  minimality_removed: z.number().int().nonnegative().optional(),
+  prune_seconds: z.number().optional(),
+});
+export type CircuitControl = z.infer<typeof circuitControlSchema>;
+
 /** public/models/<id>/circuits/<task>.json: a pruned circuit and its evaluation on the held-out test pairs. */
 export const circuitFileSchema = z.object({
   task: z.string(),
@@ -50,8 +81,8 @@ export const circuitFileSchema = z.object({
   /** Test-pair loss and accuracy of the circuit after the fitted logit scale and shift. */
   circuit_loss_calibrated: z.number().optional(),
   circuit_accuracy_calibrated: z.number().optional(),
-  /** Loss of the circuit at k on the prompts the bisection judged (the training pairs held back from mask learning,
-   *  prune_config.validationFraction; all training pairs when that is 0). */
+  /** Loss of the circuit (as stored: after the minimality pass when it ran) on the prompts the bisection judged (the
+   *  training pairs held back from mask learning, prune_config.validationFraction; all training pairs when that is 0). */
   train_circuit_loss: z.number().optional(),
   /** That loss plus prune_config.selectionZ standard errors: what the bisection compared with target_loss. */
   train_circuit_loss_bound: z.number().optional(),
@@ -63,9 +94,27 @@ export const circuitFileSchema = z.object({
   /** Node pruning's bisection probes: [k, training loss], and [k, its upper bound]. */
   bisect_probes: z.array(z.tuple([z.number(), z.number()])).optional(),
   bisect_probe_bounds: z.array(z.tuple([z.number(), z.number()])).optional(),
+  /** Absent: 'nodes' (files written before edge pruning existed); read it through circuitGranularity(). */
+  granularity: circuitGranularitySchema.optional(),
+  /** Items (nodes, or edges for an edge circuit) the minimality pass (minimality.ts) removed after the bisection: the
+   *  bisection's circuit had this many more. Absent when the pass was off or the file predates it. */
+  minimality_removed: z.number().int().nonnegative().optional(),
+  /** The same pruning on randomly flipped labels (circuitControlSchema); absent when no control was run. */
+  control: circuitControlSchema.optional(),
+  /** Edge circuits only: every candidate edge between the circuit's nodes that pruning did not keep. The runtime runs an
+   *  edge circuit as the `circuit` restriction to `nodes` plus an `edge` ablation of each of these (docs/circuits.md,
+   *  "Pruning by edges"); `edges` are the kept ones. */
+  ablated_edges: z.array(circuitEdgeSchema.pick({ source: true, target: true, kind: true })).optional(),
+  /** Edge circuits only: the candidate edges of the model (the k of "everything kept"). */
+  total_edges: z.number().int().positive().optional(),
   test_pairs: z.number().int().optional(),
   train_pairs: z.number().int().optional(),
   backend: z.string().optional(),
   created: z.string().optional(),
 });
 export type CircuitFile = z.infer<typeof circuitFileSchema>;
+
+/** A circuit file's granularity; files from before edge pruning have none and are node circuits. */
+export function circuitGranularity(file: Pick<CircuitFile, 'granularity'>): CircuitGranularity {
+  return file.granularity ?? 'nodes';
+}

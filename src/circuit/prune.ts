@@ -1,15 +1,12 @@
 import type { SparseGpt } from '../model/forward';
 import type { AblationMode } from '../model/interventions';
 import { tf } from '../model/tfjs';
-import { fitCalibration, pairPrompts, promptSigns, referenceToken, type Calibration } from '../tasks/taskLoss';
 import type { TaskFile, TaskPrompt } from '../tasks/taskSchema';
-import { AdamW } from './adamw';
-import { bisectSmallest } from './bisect';
-import { lossUpperBound } from './lossBound';
 import { heavisideST } from './heaviside';
+import { now, optimiseMasks, pruneWithMasks, type LearnedMasks, type MaskStep, type SizeSearchOutcome } from './maskPruning';
 import { disposeMasks, NodeLayout } from './nodeLayout';
-import { seededHoldout, SeededRng } from '../tasks/seeded';
 import { evalLogitDiffs, logitDiffs, makeTaskBatch, taskLossTensor } from './taskBatch';
+import { nodeCircuitMinimiser } from './nodeMinimality';
 
 /**
  * Node pruning as in Gao et al. (2025), App. A.5: one mask parameter tau per node at every hook site; the forward
@@ -53,10 +50,12 @@ export interface PruneConfig {
    * most targetLoss (lossUpperBound). 0 is the paper's rule; 1 makes the chosen circuit hold the target on new prompts.
    */
   selectionZ: number;
+  /**
+   * After the bisection, try dropping each kept node, lowest tau first, and keep every removal after which the circuit
+   * still passes the bisection's acceptance test on the same prompts (nodeMinimality.ts). Off: the top-k circuit.
+   */
+  minimality: boolean;
 }
-
-/** Fewer held-back pairs than this make the bisection too noisy: masks and bisection then share every pair. */
-export const MIN_VALIDATION_PAIRS = 10;
 
 export const DEFAULT_PRUNE_CONFIG: PruneConfig = {
   steps: 300,
@@ -79,26 +78,21 @@ export const DEFAULT_PRUNE_CONFIG: PruneConfig = {
   bisectPrompts: 256,
   validationFraction: 0.25,
   selectionZ: 1,
+  minimality: true,
 };
 
-/** The training pairs split (seeded) into those the masks learn from and those the bisection judges k on. */
-export function splitForValidation<T>(train: readonly T[], fraction: number, seed: number): { fit: T[]; validation: T[] } {
-  const n = Math.round(train.length * fraction);
-  if (n < MIN_VALIDATION_PAIRS || train.length - n < MIN_VALIDATION_PAIRS) return { fit: train.slice(), validation: train.slice() };
-  const { kept, held } = seededHoldout(train, n, seed + 2);
-  return { fit: kept, validation: held };
-}
-
-export type PrunePhase = 'optimise' | 'bisect' | 'calibrate';
+export type PrunePhase = 'optimise' | 'bisect' | 'minimality' | 'calibrate';
 
 export interface PruneProgress {
   phase: PrunePhase;
-  /** Steps (optimise) or probes (bisect) done so far, and the planned total (bisect: an estimate). */
+  /** Steps (optimise), probes (bisect) or tried nodes (minimality) done so far, and the planned total (bisect: an
+   *  estimate). */
   done: number;
   total: number;
-  /** Minibatch task loss at the current hard masks (optimise) or training loss of the probed circuit (bisect). */
+  /** Minibatch task loss at the current hard masks (optimise), training loss of the probed circuit (bisect) or the
+   *  loss bound of the circuit as it stands (minimality). */
   loss?: number;
-  /** Nodes with tau >= 0 (optimise) or the probed k (bisect). */
+  /** Nodes with tau >= 0 (optimise), the probed k (bisect) or the nodes still kept (minimality). */
   kept?: number;
 }
 
@@ -107,74 +101,19 @@ export interface PruneHooks {
   signal?: AbortSignal;
 }
 
-export interface PruneOutcome {
+export interface PruneOutcome extends SizeSearchOutcome {
   layout: NodeLayout;
-  /** Final mask parameters, one per node (layout order). */
-  tau: Float32Array;
-  /** Node indices ranked by tau, highest first (ties: lower index first). */
-  ranking: number[];
-  /** The circuit size found by bisection, its loss on the judged training pairs, and that loss's upper bound
-   *  (lossUpperBound with selectionZ), which is what was compared with the target. */
-  k: number;
-  trainLoss: number;
-  trainLossBound: number;
-  /** False when no probed circuit (nor the full model) reaches the target on the training pairs; k is then the
-   *  probed size with the lowest training loss. */
-  reachedTarget: boolean;
-  calibration: Calibration;
-  /** [step, minibatch task loss at the hard masks] and [step, nodes kept] during optimisation. */
-  curve: [number, number][];
-  keptCurve: [number, number][];
-  /** Every k the bisection probed, with its training loss and that loss's upper bound. */
-  probes: [number, number][];
-  probeBounds: [number, number][];
-  seconds: number;
+  /** The circuit's node indices (layout order for tau and ranking), strongest first; k is their number. */
+  nodes: number[];
 }
 
-const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-
-/** Learning rate at step i of n: linear warmup then linear decay to 0. */
-export function lrAt(cfg: Pick<PruneConfig, 'lr' | 'warmupFrac'>, i: number, n: number): number {
-  const w = Math.floor(cfg.warmupFrac * n);
-  if (i < w) return (cfg.lr * (i + 1)) / w;
-  return cfg.lr * Math.max(0, 1 - (i - w) / Math.max(1, n - w));
-}
-
-/** Yield to the event loop so that an abort (or a worker message) can get in between steps. */
-const tick = () => new Promise<void>((r) => setTimeout(r, 0));
-
-/** Optimises the node masks on minibatches of training pairs. Returns tau and the loss curves. */
-export async function learnMasks(
-  model: SparseGpt,
-  trainPrompts: readonly [TaskPrompt, TaskPrompt][],
-  cfg: PruneConfig,
-  hooks: PruneHooks = {},
-): Promise<{ tau: Float32Array; curve: [number, number][]; keptCurve: [number, number][] }> {
-  const layout = new NodeLayout(model.config);
-  const rng = new SeededRng(cfg.seed);
-  const tau = Float32Array.from({ length: layout.total }, () => cfg.initMean + cfg.initStd * rng.normal());
-  const opt = new AdamW(layout.total, cfg);
-  const curve: [number, number][] = [];
-  const keptCurve: [number, number][] = [];
-  let pool: number[] = [];
-  const nextPairs = (): number[] => {
-    const out: number[] = [];
-    while (out.length < Math.min(cfg.batchPairs, trainPrompts.length)) {
-      if (pool.length === 0) pool = rng.shuffle(trainPrompts.map((_, i) => i));
-      out.push(pool.pop()!);
-    }
-    return out;
-  };
+/** One step of node mask learning: the task loss with heavisideST masks (mean or zero fill) plus kCoef per kept node,
+ *  differentiated with respect to tau directly. */
+function nodeMaskStep(model: SparseGpt, layout: NodeLayout, cfg: PruneConfig): MaskStep {
   const { vocabSize, blockSize } = model.config;
-  for (let step = 0; step < cfg.steps; step++) {
-    hooks.signal?.throwIfAborted();
-    const prompts = nextPairs().flatMap((i) => trainPrompts[i]!);
+  return async (prompts, tau, kept) => {
     const batch = makeTaskBatch(prompts, vocabSize, blockSize);
     const tauT = tf.tensor1d(tau);
-    let kept = 0;
-    for (const t of tau) if (t >= 0) kept++;
-    let taskLoss: number;
-    let grad: Float32Array;
     try {
       const f = (t: tf.Tensor1D): tf.Scalar => {
         const m = heavisideST(t, cfg.temperature);
@@ -185,25 +124,23 @@ export async function learnMasks(
       const [v, gd] = await Promise.all([value.data(), g.data()]);
       value.dispose();
       g.dispose();
-      taskLoss = v[0]! - cfg.kCoef * kept;
-      grad = gd as Float32Array;
+      return { loss: v[0]! - cfg.kCoef * kept, grad: gd as Float32Array };
     } finally {
       tauT.dispose();
       batch.dispose();
     }
-    opt.step(tau, grad, lrAt(cfg, step, cfg.steps));
-    for (let i = 0; i < tau.length; i++) tau[i] = Math.min(1, Math.max(-1, tau[i]!));
-    curve.push([step, taskLoss]);
-    keptCurve.push([step, kept]);
-    hooks.onProgress?.({ phase: 'optimise', done: step + 1, total: cfg.steps, loss: taskLoss, kept });
-    await tick();
-  }
-  return { tau, curve, keptCurve };
+  };
 }
 
-/** Node indices by tau, highest first; ties broken by index so rankings are reproducible. */
-export function rankNodes(tau: Float32Array): number[] {
-  return Array.from(tau.keys()).sort((a, b) => tau[b]! - tau[a]! || a - b);
+/** Optimises the node masks on minibatches of training pairs. Returns tau and the loss curves. */
+export async function learnMasks(
+  model: SparseGpt,
+  trainPrompts: readonly [TaskPrompt, TaskPrompt][],
+  cfg: PruneConfig,
+  hooks: PruneHooks = {},
+): Promise<LearnedMasks> {
+  const layout = new NodeLayout(model.config);
+  return optimiseMasks(layout.total, trainPrompts, cfg, hooks, nodeMaskStep(model, layout, cfg));
 }
 
 /** Host 0/1 mask keeping the first k nodes of a ranking. */
@@ -233,57 +170,14 @@ export async function pruneTask(model: SparseGpt, task: TaskFile, config: Partia
   const cfg: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, ...config };
   const t0 = now();
   const layout = new NodeLayout(model.config);
-  const { fit, validation } = splitForValidation(task.train, cfg.validationFraction, cfg.seed);
-  const pairs = fit.map((p) => [p.a, p.b] as [TaskPrompt, TaskPrompt]);
-  const { tau, curve, keptCurve } = await learnMasks(model, pairs, cfg, hooks);
-  const ranking = rankNodes(tau);
-
-  // Bisection on a fixed subset of the held-back training prompts.
-  const rng = new SeededRng(cfg.seed + 1);
-  const all = pairPrompts(task.train);
-  const judged = pairPrompts(validation);
-  const subset = judged.length <= cfg.bisectPrompts ? judged : rng.shuffle(judged.slice()).slice(0, cfg.bisectPrompts);
-  const probes: [number, number][] = [];
-  const probeBounds: [number, number][] = [];
-  const lossCache = new Map<number, { mean: number; bound: number }>();
   const evalOpts = { maskFill: cfg.maskFill, batchSize: cfg.evalBatchSize, signal: hooks.signal };
-  const estimate = Math.ceil(Math.log2(layout.total + 1)) + 2;
-  const lossAt = async (k: number): Promise<{ mean: number; bound: number }> => {
-    const hit = lossCache.get(k);
-    if (hit !== undefined) return hit;
-    const d = await maskedLogitDiffs(model, layout, subset, k >= layout.total ? null : topKMask(layout, ranking, k), evalOpts);
-    const r = lossUpperBound(d, cfg.selectionZ);
-    lossCache.set(k, r);
-    probes.push([k, r.mean]);
-    probeBounds.push([k, r.bound]);
-    hooks.onProgress?.({ phase: 'bisect', done: probes.length, total: Math.max(estimate, probes.length), loss: r.mean, kept: k });
-    return r;
-  };
-  const passes = async (k: number) => (await lossAt(k)).bound <= cfg.targetLoss;
-  // Upper end of the search: the nodes the masks kept; if that circuit misses the target, progressively larger ones.
-  // Loss is not monotone in k far above the kept count (nodes with very low tau were pushed down because keeping
-  // them hurt), so this grows gently rather than jumping to the full model.
-  const kept = Math.max(1, tau.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0));
-  let hi = -1;
-  for (const f of [1, 1.25, 1.5, 2, 3, 4, 6, 8, 16, 32, 64, Infinity]) {
-    const cand = Math.min(layout.total, Math.ceil(kept * f));
-    if (await passes(cand)) {
-      hi = cand;
-      break;
-    }
-    if (cand === layout.total) break;
-  }
-  const reachedTarget = hi >= 0;
-  // Missed everywhere: keep the probed circuit with the lowest bound (ties: the smaller).
-  const best = () => probeBounds.reduce((b, p) => (p[1] < b[1] || (p[1] === b[1] && p[0] < b[0]) ? p : b))[0];
-  const k = reachedTarget ? await bisectSmallest(0, hi, passes, hooks.signal) : best();
-  const { mean: trainLoss, bound: trainLossBound } = await lossAt(k);
-
-  // Calibration on all training prompts with the final circuit.
-  hooks.onProgress?.({ phase: 'calibrate', done: 0, total: 1 });
-  const dTrain = await maskedLogitDiffs(model, layout, all, k >= layout.total ? null : topKMask(layout, ranking, k), evalOpts);
-  const calibration = fitCalibration(dTrain, promptSigns(all, referenceToken(task)));
-  hooks.onProgress?.({ phase: 'calibrate', done: 1, total: 1 });
-
-  return { layout, tau, ranking, k, trainLoss, trainLossBound, reachedTarget, calibration, curve, keptCurve, probes, probeBounds, seconds: (now() - t0) / 1000 };
+  const { items, ...found } = await pruneWithMasks({
+    total: layout.total,
+    step: nodeMaskStep(model, layout, cfg),
+    // Every node kept: the plain forward pass, without masks.
+    circuitLogitDiffs: (prompts, nodes) => maskedLogitDiffs(model, layout, prompts, nodes.length >= layout.total ? null : layout.maskOf(nodes, 1), evalOpts),
+    // Through the runtime's evaluation (the `circuit` intervention on the staged forward pass).
+    minimise: nodeCircuitMinimiser(model, layout, cfg),
+  }, task, cfg, hooks);
+  return { layout, ...found, nodes: items, seconds: (now() - t0) / 1000 };
 }

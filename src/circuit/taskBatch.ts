@@ -54,11 +54,13 @@ export function makeTaskBatch(prompts: readonly TaskPrompt[], vocabSize: number,
 
 /** Per-prompt logit difference d = l_correct - l_alternative at the last position, [B]. Differentiable. */
 export function logitDiffs(model: SparseGpt, batch: TaskBatch, opts: ForwardOptions = {}): tf.Tensor1D {
-  return tf.tidy(() => {
-    const { logits } = model.forwardTensors(batch.tokens, opts);
-    const lastLogits = tf.sum(tf.mul(logits, batch.lastPos), 1); // [B, V]
-    return tf.sum(tf.mul(lastLogits, batch.contrast), 1) as tf.Tensor1D;
-  });
+  return tf.tidy(() => batchLogitDiffs(model.forwardTensors(batch.tokens, opts).logits, batch));
+}
+
+/** The batch's per-prompt logit differences read from logits [B, T, V] of its tokens. Differentiable. */
+export function batchLogitDiffs(logits: tf.Tensor3D, batch: TaskBatch): tf.Tensor1D {
+  const lastLogits = tf.sum(tf.mul(logits, batch.lastPos), 1); // [B, V]
+  return tf.sum(tf.mul(lastLogits, batch.contrast), 1) as tf.Tensor1D;
 }
 
 /** Mean per-prompt task loss softplus(-d) as a scalar tensor. Differentiable. */
@@ -76,14 +78,25 @@ export async function evalLogitDiffs(
   opts: ForwardOptions & { batchSize?: number; signal?: AbortSignal } = {},
 ): Promise<Float32Array> {
   const { batchSize = 32, signal, ...fwd } = opts;
+  return evalBatchedDiffs(prompts, model.config, { batchSize, signal }, (batch) => logitDiffs(model, batch, fwd));
+}
+
+/** evalLogitDiffs for any differentiable-or-not forward: `diffsOf` maps a batch to its per-prompt logit differences. */
+export async function evalBatchedDiffs(
+  prompts: readonly TaskPrompt[],
+  dims: { vocabSize: number; blockSize: number },
+  opts: { batchSize: number; signal?: AbortSignal },
+  diffsOf: (batch: TaskBatch) => tf.Tensor1D,
+): Promise<Float32Array> {
+  const { batchSize, signal } = opts;
   const order = prompts.map((_, i) => i).sort((x, y) => prompts[x]!.tokens.length - prompts[y]!.tokens.length);
   const out = new Float32Array(prompts.length);
   for (let s = 0; s < order.length; s += batchSize) {
     signal?.throwIfAborted();
     const idx = order.slice(s, s + batchSize);
-    const batch = makeTaskBatch(idx.map((i) => prompts[i]!), model.config.vocabSize, model.config.blockSize);
+    const batch = makeTaskBatch(idx.map((i) => prompts[i]!), dims.vocabSize, dims.blockSize);
     try {
-      const d = logitDiffs(model, batch, fwd);
+      const d = diffsOf(batch);
       const data = await d.data();
       d.dispose();
       idx.forEach((i, j) => (out[i] = data[j]!));

@@ -9,10 +9,10 @@ import { urlSource } from '../model/checkpoint/sources';
 import { absTopKCount } from '../model/config';
 import { SparseGpt } from '../model/forward';
 import type { Intervention } from '../model/interventions';
-import { defaultMemoryBudget, describePlan, fixedMemoryBudget, type RepresentationChoice } from '../model/memoryEstimate';
+import { defaultMemoryBudget, describePlan, fixedMemoryBudget, promptRunBytes, type RepresentationChoice } from '../model/memoryEstimate';
 import { absTopKLocationOf, allSites, siteWidth } from '../model/sites';
 import type { SparseKernel } from '../model/sparseLinear';
-import { goldenDiffs, testTokens } from '../model/testing/goldenDiffs';
+import { goldenDiffs, maxAbsDiff, testTokens } from '../model/testing/goldenDiffs';
 import { compareTrace, type TraceEntry } from '../model/testing/nearTies';
 import { OPTION_CASES } from '../model/testing/optionMatrix';
 import { randomCheckpoint } from '../model/testing/randomCheckpoint';
@@ -28,6 +28,12 @@ export interface BigModelOptions {
   runs?: number;
   /** Total memory budget in bytes instead of the backend's default (to see a refusal). */
   budgetBytes?: number;
+  /** Also run a prompt this long (the golden prompt continued with seeded tokens), recording one layer's attention
+   *  as the explorer does: its time, its peak backend memory against the plan, and its first 64 positions against
+   *  the reference (causal: they do not see the rest). */
+  longPrompt?: number;
+  /** Timed runs of the long prompt (after the measured one). */
+  longRuns?: number;
 }
 
 function memoryNow() {
@@ -73,6 +79,15 @@ export async function bigModelRun(o: BigModelOptions) {
       const t = performance.now();
       await model.run(tokens);
       times.push(performance.now() - t);
+    }
+    // Toggling a node ablation on and off, as a click in the explorer does: the median of the runs with it on.
+    const toggled: Intervention[] = [{ kind: 'node', node: `${c.nLayer - 1}.mlp.post_act:0`, mode: 'zero' }];
+    const toggleTimes: number[] = [];
+    for (let i = 0; i < (o.runs ?? 3); i++) {
+      const t = performance.now();
+      await model.run(tokens, { interventions: toggled });
+      toggleTimes.push(performance.now() - t);
+      await model.run(tokens);
     }
     // Logits and hook sites: max |got - want| relative to the largest |want| (each quantity's scale), with differences
     // downstream of an AbsTopK near-tie reported and set apart (src/model/testing/nearTies.ts).
@@ -125,6 +140,7 @@ export async function bigModelRun(o: BigModelOptions) {
       edgeAblation: await changed(strongEdge(checkpoint, lastLayer, hottest(`${lastLayer}.mlp.resid_delta`, c.dModel), tokens.length, out.sites.get(`${lastLayer}.mlp.post_act`)!)),
     };
     const afterRuns = memoryNow();
+    const longPrompt = o.longPrompt ? await runLongPrompt(model, tokens, want, scale, memory.prompt, o.longPrompt, o.longRuns ?? 1) : undefined;
     out = null as unknown as typeof out;
     return {
       backend: tf.getBackend(),
@@ -135,6 +151,8 @@ export async function bigModelRun(o: BigModelOptions) {
       loadMs,
       forwardMs: times,
       forwardMsMedian: median(times),
+      toggleMs: toggleTimes,
+      toggleMsMedian: median(toggleTimes),
       promptTokens: tokens.length,
       logitsLength: want.length,
       logitsShape: [tokens.length, c.vocabSize],
@@ -147,11 +165,56 @@ export async function bigModelRun(o: BigModelOptions) {
       nearTies: traced.nearTies.map((t) => t.message),
       sites,
       interventions,
+      ...(longPrompt ? { longPrompt } : {}),
       memory: { before, afterLoad, afterRuns },
     };
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A T-token prompt that starts with the golden one: one run recording the last layer's attention pattern (as the
+ * explorer does) under tf.profile, for its peak backend memory beyond the weights, then `runs` timed plain runs. Its
+ * first positions see only the golden prompt, so their logits must match the float64 reference's for it.
+ */
+async function runLongPrompt(
+  model: SparseGpt, golden: number[], goldenLogits: Float32Array, scale: number, covered: { tokens: number; limit: string }, T: number, runs: number,
+) {
+  const c = model.config;
+  const tokens = [...golden, ...testTokens(T - golden.length, c.vocabSize, 17)];
+  const before = tf.memory().numBytes;
+  let logits: Float32Array | null = null;
+  let pattern = 0;
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    const r = await model.run(tokens, { recordAttention: [c.nLayer - 1] });
+    logits = r.logits;
+    pattern = r.attention.get(c.nLayer - 1)!.length;
+  });
+  const measuredMs = performance.now() - t0;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await model.run(tokens);
+    times.push(performance.now() - t);
+  }
+  const got = logits! as Float32Array;
+  const prefix = golden.length * c.vocabSize;
+  return {
+    tokens: T,
+    planCovers: covered.tokens,
+    planLimit: covered.limit,
+    /** Backend bytes beyond the weights the plan reserves for a prompt this long, and what tf.profile counted. */
+    planRunBytes: promptRunBytes(c, T),
+    peakBytes: info.peakBytes - before,
+    patternLength: pattern,
+    finite: got.every((x) => Number.isFinite(x)),
+    prefixRelDiff: maxAbsDiff(got.subarray(0, prefix), goldenLogits.subarray(0, prefix)) / scale,
+    measuredRunMs: measuredMs,
+    forwardMs: times,
+    forwardMsMedian: times.length ? median(times) : null,
+  };
 }
 
 /** The mlp c_proj edge into resid_delta channel `target` from the post_act channel that contributes most to it at

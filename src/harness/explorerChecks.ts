@@ -28,3 +28,18 @@ export async function targetLogits(baseUrl: string, backend: string, prompts: Ch
     model.dispose();
   }
 }
+
+/** One layer's attention probabilities [H * T * T] for one prompt under `interventions`, computed the same way. */
+export async function attentionPattern(baseUrl: string, backend: string, tokens: number[], layer: number, interventions: unknown): Promise<number[]> {
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to start`);
+  await tf.ready();
+  const list = interventionListSchema.parse(interventions);
+  const { checkpoint } = await loadModelFolder(urlSource(baseUrl));
+  const model = SparseGpt.fromCheckpoint(checkpoint);
+  try {
+    const r = await model.run(tokens, { interventions: list, recordAttention: [layer] });
+    return [...r.attention.get(layer)!];
+  } finally {
+    model.dispose();
+  }
+}

@@ -9,7 +9,8 @@ import { goldenDiffs, testTokens } from '../model/testing/goldenDiffs';
 import { OPTION_CASES } from '../model/testing/optionMatrix';
 import { randomCheckpoint } from '../model/testing/randomCheckpoint';
 import { bigModelRun, refusalKeepsModel, sparseGoldenSuite } from './bigModelChecks';
-import { targetLogits } from './explorerChecks';
+import { attentionPattern, targetLogits } from './explorerChecks';
+import { releaseGolden } from './releaseChecks';
 
 async function useBackend(name: BackendName): Promise<{ backend: string; adapter: string }> {
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to start`);
@@ -30,5 +31,5 @@ async function goldenSuite(name: BackendName) {
 }
 
 registerBrowserBackends(import.meta.env.BASE_URL);
-(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite, targetLogits, bigModelRun, refusalKeepsModel, sparseGoldenSuite };
+(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite, targetLogits, attentionPattern, bigModelRun, refusalKeepsModel, sparseGoldenSuite, releaseGolden };
 document.getElementById('out')!.textContent = 'ready';

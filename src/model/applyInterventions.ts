@@ -1,18 +1,31 @@
 import type { ModelConfig } from './config';
 import type { AblationMode, Intervention } from './interventions';
-import { allSites, edgeLocation, nodeId, parseNodeId, parseSite, siteWidth, type SiteName } from './registry';
+import { allSites, edgeKindOf, edgeLocation, nodeId, parseNodeId, parseSite, siteWidth, type NodeRef, type SiteName } from './registry';
 import type { SparseMatrix } from './sparseMatrix';
 import type { HostTensor, LoadedCheckpoint } from './weights';
 
 /**
- * Host-side compilation of an intervention list into (a) edited copies of state-dict tensors (edge
- * ablations are exact weight edits) and (b) per-site affine overrides `x * keep + fill` (node ablations
- * and circuit restriction). Backend-neutral so it can be tested without TF.js and reused by any runtime.
+ * Host-side compilation of an intervention list into (a) edited copies of state-dict tensors (weight-edge
+ * ablations are exact weight edits), (b) per-site affine overrides `x * keep + fill` (node ablations, circuit
+ * restriction and q·k edges) and (c) residual-stream patches per (writer, reader) pair (residual edges). Definitions:
+ * docs/circuits.md, "Ablating an edge". Backend-neutral so it can be tested without TF.js and reused by any runtime.
  */
 
 /** A site value becomes `value * keep + fill` (per channel, every position). */
 export interface SiteOverride {
   keep: Float32Array;
+  fill: Float32Array;
+}
+
+/**
+ * Residual edges from one writer into one reader (path patching): in the reader's copy of the residual stream, the
+ * writer's contribution w on the edges' channels becomes `fill`, i.e. the copy gains `(fill - w) * mask`.
+ */
+export interface ResidualPatch {
+  reader: SiteName;
+  /** 1 on the edges' channels, 0 elsewhere ([d_model]). */
+  mask: Float32Array;
+  /** The writer's mean (mean mode) or 0 on the edges' channels, 0 elsewhere ([d_model]). */
   fill: Float32Array;
 }
 
@@ -23,6 +36,8 @@ export interface CompiledInterventions {
   /** Edited copies of the linear weights a sparse-representation checkpoint keeps as SparseMatrix (ckpt.sparse). */
   sparse?: Map<string, SparseMatrix>;
   sites: Map<SiteName, SiteOverride>;
+  /** Residual edges by writer site. */
+  residual: Map<SiteName, ResidualPatch[]>;
 }
 
 function siteMean(ckpt: LoadedCheckpoint, site: SiteName): Float32Array {
@@ -65,6 +80,21 @@ export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Inte
     o.fill[channel] = mode === 'mean' ? siteMean(ckpt, site)[channel] : 0;
   };
 
+  // Residual patches by writer, then reader; an edge listed twice counts once, with its first entry's mode.
+  const residual = new Map<SiteName, Map<SiteName, ResidualPatch>>();
+  const residualEdge = (w: NodeRef, r: NodeRef, mode: AblationMode) => {
+    let byReader = residual.get(w.site);
+    if (!byReader) residual.set(w.site, (byReader = new Map()));
+    let p = byReader.get(r.site);
+    if (!p) byReader.set(r.site, (p = { reader: r.site, mask: new Float32Array(c.dModel), fill: new Float32Array(c.dModel) }));
+    if (p.mask[w.channel] === 1) return;
+    p.mask[w.channel] = 1;
+    p.fill[w.channel] = mode === 'mean' ? siteMean(ckpt, w.site)[w.channel] : 0;
+  };
+  // q·k edges override the k channel after every node and circuit ablation of the list (so they win over them, in any
+  // order); an edge listed twice counts once, with its first entry's mode.
+  const qk = new Map<string, { k: NodeRef; mode: AblationMode }>();
+
   for (const iv of list) {
     if (iv.kind === 'node') {
       const n = parseNodeId(iv.node);
@@ -76,9 +106,22 @@ export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Inte
         for (let ch = 0; ch < w; ch++) if (!keep.has(`${site}:${ch}`)) ablate(site, ch, iv.mode);
       }
     } else {
-      // Sequential edits: a repeated edge finds its weight already zero and is a no-op.
       const source = parseNodeId(iv.source);
-      const loc = edgeLocation(c, source, parseNodeId(iv.target));
+      const target = parseNodeId(iv.target);
+      const kind = edgeKindOf(c, source, target);
+      if (kind === 'residual') {
+        residualEdge(source, target, iv.mode);
+        continue;
+      }
+      if (kind === 'qk') {
+        // The k channel enters nothing but its term q[c]·k[c] of the head's score, so replacing k[c] by its mean (or 0)
+        // at every position is exactly replacing the term by q[c]·mean(k[c]) (or 0).
+        const key = nodeId(target);
+        if (!qk.has(key)) qk.set(key, { k: target, mode: iv.mode });
+        continue;
+      }
+      // Weight edge, a sequential edit: a repeated edge finds its weight already zero and is a no-op.
+      const loc = edgeLocation(c, source, target);
       const S = ckpt.sparse?.get(loc.weight);
       if (S) {
         let zeroed = sparseZeroed.get(loc.weight);
@@ -98,23 +141,31 @@ export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Inte
       if (iv.mode === 'mean') editable(loc.bias, W.shape[0]).data[loc.row] += w * siteMean(ckpt, source.site)[source.channel];
     }
   }
-  if (sparseZeroed.size === 0) return { tensors, sites };
+  for (const { k, mode } of qk.values()) ablate(k.site, k.channel, mode);
+  const patches = new Map([...residual].map(([w, byReader]) => [w, [...byReader.values()]]));
+  if (sparseZeroed.size === 0) return { tensors, sites, residual: patches };
   const sparse = new Map<string, SparseMatrix>();
   for (const [key, flat] of sparseZeroed) {
     const S = ckpt.sparse!.get(key)!;
     sparse.set(key, S.withZeroed([...flat].map((f) => [Math.floor(f / S.cols), f % S.cols] as const)));
   }
-  return { tensors, sparse, sites };
+  return { tensors, sparse, sites, residual: patches };
 }
 
-/** First layer whose computation an intervention list changes (nLayer: only final_resid; Infinity: none).
- *  A cached residual stream entering any layer <= this one stays valid under the list. */
+/**
+ * The latest layer a run under an intervention list may start at from a cached residual stream (one computed under a
+ * list that agrees on every layer before it): nLayer when only final_resid changes, Infinity when nothing does.
+ * Nodes, weight edges and q·k edges change their own (target's) layer. A residual edge changes only its reader's
+ * input, so the stream entering the reader's layer is still valid, but the reader's copy needs the writer's
+ * contribution, which only a run that computes the writer has: the layer returned is the writer's.
+ */
 export function earliestAffectedLayer(c: ModelConfig, list: readonly Intervention[]): number {
   let first = Infinity;
   const layerOf = (id: string) => parseSite(parseNodeId(id).site).layer ?? c.nLayer;
   for (const iv of list) {
     if (iv.kind === 'circuit') return 0;
-    first = Math.min(first, layerOf(iv.kind === 'node' ? iv.node : iv.target));
+    if (iv.kind === 'node') first = Math.min(first, layerOf(iv.node));
+    else first = Math.min(first, layerOf(edgeKindOf(c, iv.source, iv.target) === 'residual' ? iv.source : iv.target));
   }
   return first;
 }

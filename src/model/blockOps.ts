@@ -2,6 +2,7 @@ import type { BlockOps } from './blocks';
 import type { ModelConfig } from './config';
 import type { DeviceInterventions, GpuWeights } from './gpu-weights';
 import { linear } from './layers';
+import { ResidualPatcher } from './residualPatches';
 import type { SiteName } from './sites';
 import { sparseLinear, type SparseKernel } from './sparseLinear';
 import type { SparseMatrix } from './sparseMatrix';
@@ -19,8 +20,9 @@ function rowBlock(s: SparseMatrix, start: number, rows: number): SparseMatrix {
 }
 
 /**
- * The block operations (blocks.ts) of a model under one intervention list: the list's edited weights shadow the base
- * ones, its site overrides (`x * keep + fill`) apply at every hook site, then `siteHook` (pruning masks, recording).
+ * The block operations (blocks.ts) of a model under one intervention list, for one run: the list's edited weights
+ * shadow the base ones, its site overrides (`x * keep + fill`) apply at every hook site, then `siteHook` (pruning
+ * masks, recording); the result is what the model sees, and what residual edges patch out of their readers' copies.
  */
 export function makeBlockOps(
   config: ModelConfig, weights: GpuWeights, dev: DeviceInterventions | null, kernel: SparseKernel,
@@ -33,6 +35,7 @@ export function makeBlockOps(
     return t;
   };
   const sparse = (key: string) => dev?.sparse.get(key) ?? weights.sparse(key);
+  const patcher = dev && dev.residual.size > 0 ? new ResidualPatcher(dev.residual) : null;
   return {
     config,
     weight,
@@ -55,7 +58,12 @@ export function makeBlockOps(
     site: (name, x) => {
       const o = dev?.sites.get(name);
       const y = o ? (tf.add(tf.mul(x, o.keep), o.fill) as tf.Tensor3D) : x;
-      return siteHook ? siteHook(name, y) : y;
+      const seen = siteHook ? siteHook(name, y) : y;
+      patcher?.capture(name, seen);
+      return seen;
     },
+    read: (name, x) => (patcher ? patcher.read(name, x) : x),
+    narrowPatches: (f) => patcher?.narrow(f),
+    release: () => patcher?.dispose(),
   };
 }

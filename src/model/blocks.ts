@@ -1,5 +1,6 @@
 import { absTopK } from './absTopK';
 import { absTopKCount, type AbsTopKLocation, type ModelConfig } from './config';
+import { chunkedAttention } from './chunkedAttention';
 import { gatherRows, type RowIndex } from './hostRows';
 import { activation, attention, layerNorm, rmsNorm } from './layers';
 import { siteName, type LayerSiteKind, type SiteName } from './sites';
@@ -21,6 +22,13 @@ export interface BlockOps {
   linPart(x: tf.Tensor3D, weightKey: string, biasKey: string, part: number, parts: number): tf.Tensor3D;
   /** A hook site: the value the rest of the model sees (interventions, masks and recording applied). */
   site(name: SiteName, x: tf.Tensor3D): tf.Tensor3D;
+  /** The residual stream as the reader site `name` (an act_in or final_resid) reads it: its own copy, in which the
+   *  list's residual edges into it replace their writers' contributions (the stream itself is unchanged). */
+  read(name: SiteName, x: tf.Tensor3D): tf.Tensor3D;
+  /** Re-lays pending residual-edge patches the way a packed run re-lays the stream (to each prompt's last position). */
+  narrowPatches(f: (t: tf.Tensor3D) => tf.Tensor3D): void;
+  /** Frees what the run kept across layers (pending residual-edge patches); call once when the run is done. */
+  release(): void;
 }
 
 export function sparsify(c: ModelConfig, loc: AbsTopKLocation, x: tf.Tensor3D): tf.Tensor3D {
@@ -41,7 +49,8 @@ export function embed(ops: BlockOps, tokens: tf.Tensor2D): tf.Tensor3D {
 
 /** Layer i's attention input: the normed residual stream through AbsTopK and the act_in site. */
 function attentionIn(ops: BlockOps, i: number, x: tf.Tensor3D): tf.Tensor3D {
-  return ops.site(siteName(i, 'attn.act_in'), sparsify(ops.config, 'attn_in', norm(ops, x, `transformer.h.${i}.ln_1`)));
+  const site = siteName(i, 'attn.act_in');
+  return ops.site(site, sparsify(ops.config, 'attn_in', norm(ops, ops.read(site, x), `transformer.h.${i}.ln_1`)));
 }
 
 const PROJECTIONS = [['attn.q', 'attn_q'], ['attn.k', 'attn_k'], ['attn.v', 'attn_v']] as const;
@@ -65,8 +74,9 @@ const sinkOf = (ops: BlockOps, i: number) => (ops.config.sink ? ops.mustWeight(`
 export function attentionBlock(ops: BlockOps, i: number, x: tf.Tensor3D, mask: tf.Tensor2D, onProbs?: (p: tf.Tensor4D) => void): tf.Tensor3D {
   const c = ops.config;
   const a = attentionIn(ops, i, x);
-  const { y, probs } = attention(project(ops, i, a, 0), project(ops, i, a, 1), project(ops, i, a, 2), c.nHead, c.dHead, mask, sinkOf(ops, i));
-  onProbs?.(probs);
+  // In query chunks (chunkedAttention.ts): the working memory grows with T, not T^2; the pattern only when recorded.
+  const { y, probs } = chunkedAttention(project(ops, i, a, 0), project(ops, i, a, 1), project(ops, i, a, 2), c.nHead, c.dHead, mask, sinkOf(ops, i), { keepProbs: !!onProbs });
+  if (onProbs && probs) onProbs(probs);
   return attentionOut(ops, i, x, y);
 }
 
@@ -102,13 +112,15 @@ export function packedAttentionBlock(ops: BlockOps, i: number, x: tf.Tensor3D, l
   const c = ops.config;
   const grid = (t: tf.Tensor3D) => rowsOf(t, layout.spread, layout.length);
   const a = attentionIn(ops, i, x);
+  // From here on a last-only run holds each prompt's last position; residual-edge patches still pending follow suit.
+  if (lastOnly) ops.narrowPatches((t) => rowsOf(t, layout.lastRow, 1));
   const k = grid(project(ops, i, a, 1));
   const v = grid(project(ops, i, a, 2));
   if (lastOnly) {
     const { y } = attention(project(ops, i, rowsOf(a, layout.lastRow, 1), 0), k, v, c.nHead, c.dHead, layout.lastMaskRows, sinkOf(ops, i));
     return attentionOut(ops, i, rowsOf(x, layout.lastRow, 1), y);
   }
-  const { y } = attention(grid(project(ops, i, a, 0)), k, v, c.nHead, c.dHead, layout.mask, sinkOf(ops, i));
+  const { y } = chunkedAttention(grid(project(ops, i, a, 0)), k, v, c.nHead, c.dHead, layout.mask, sinkOf(ops, i));
   return attentionOut(ops, i, x, tf.reshape(rowsOf(y, layout.slotOf, 1), [1, -1, y.shape[2]]) as tf.Tensor3D);
 }
 
@@ -117,7 +129,7 @@ export function mlpBlock(ops: BlockOps, i: number, x: tf.Tensor3D): tf.Tensor3D 
   const c = ops.config;
   const p = `transformer.h.${i}`;
   const s = (kind: LayerSiteKind) => siteName(i, kind);
-  const m = ops.site(s('mlp.act_in'), sparsify(c, 'mlp_in', norm(ops, x, `${p}.ln_2`)));
+  const m = ops.site(s('mlp.act_in'), sparsify(c, 'mlp_in', norm(ops, ops.read(s('mlp.act_in'), x), `${p}.ln_2`)));
   const pre = ops.lin(m, `${p}.mlp.c_fc.weight`, `${p}.mlp.c_fc.bias`);
   const h = ops.site(s('mlp.post_act'), sparsify(c, 'mlp_neuron', activation(pre, c.activation)));
   const rm = ops.lin(h, `${p}.mlp.c_proj.weight`, `${p}.mlp.c_proj.bias`);
@@ -126,5 +138,5 @@ export function mlpBlock(ops: BlockOps, i: number, x: tf.Tensor3D): tf.Tensor3D 
 
 /** The final_resid site and the final norm: what the unembedding reads. */
 export function finalNorm(ops: BlockOps, x: tf.Tensor3D): tf.Tensor3D {
-  return norm(ops, ops.site('final_resid', x), 'transformer.ln_f');
+  return norm(ops, ops.site('final_resid', ops.read('final_resid', x)), 'transformer.ln_f');
 }

@@ -51,6 +51,15 @@ export interface RunResult {
   residuals?: Map<number, tf.Tensor3D>;
 }
 
+/** f() (a run over ops), then ops.release(), also when f throws. */
+function releasing<T>(ops: BlockOps, f: () => T): T {
+  try {
+    return f();
+  } finally {
+    ops.release();
+  }
+}
+
 export interface SparseGptOptions {
   /** How linear weights kept sparse (ckpt.sparse) are multiplied (default: defaultSparseKernel of the backend). */
   sparseKernel?: SparseKernel;
@@ -136,8 +145,9 @@ export class SparseGpt {
   }
 
   /**
-   * The block operations (blocks.ts) under an intervention list (blockOps.ts), with `siteHook` after each hook site's
-   * interventions. Valid until a call with another non-empty list replaces the cached device form of this one.
+   * The block operations (blocks.ts) for one run under an intervention list (blockOps.ts), with `siteHook` after each
+   * hook site's interventions. Valid until a call with another non-empty list replaces the cached device form of this
+   * one; the run calls release() when done (it frees residual-edge patches kept across layers).
    */
   blockOps(interventions: readonly Intervention[], siteHook?: (name: SiteName, y: tf.Tensor3D) => tf.Tensor3D): BlockOps {
     return makeBlockOps(this.config, this.weights, this.deviceInterventions(interventions), this.sparseKernel, siteHook);
@@ -188,7 +198,7 @@ export class SparseGpt {
       return y;
     });
     const mask = this.causalMask(T);
-    const out = tf.tidy(() => {
+    const out = releasing(ops, () => tf.tidy(() => {
       // never hand the caller's tensor back as one of ours
       let x = start === 0 ? embed(ops, tokens) : tf.clone(opts.residualIn!);
       const keepResidual = (layer: number, r: tf.Tensor3D) => {
@@ -213,7 +223,7 @@ export class SparseGpt {
       let logits = ops.lin(finalNorm(ops, x), 'lm_head.weight', 'final_logits_bias');
       if (c.bigramTable) logits = tf.add(logits, tf.gather(ops.mustWeight('bigram_table'), tokens));
       return { logits, recs, atts, ress };
-    });
+    }));
 
     return {
       logits: out.logits,

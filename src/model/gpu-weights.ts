@@ -120,6 +120,14 @@ export interface DeviceInterventions {
   /** Edited copies of sparse linear weights (host-side; nothing to free). */
   sparse: Map<string, SparseMatrix>;
   sites: Map<SiteName, { keep: tf.Tensor1D; fill: tf.Tensor1D }>;
+  /** Residual edges by writer site (applyInterventions.ts ResidualPatch, on the device). */
+  residual: Map<SiteName, DeviceResidualPatch[]>;
+}
+
+export interface DeviceResidualPatch {
+  reader: SiteName;
+  mask: tf.Tensor1D;
+  fill: tf.Tensor1D;
 }
 
 export function uploadInterventions(compiled: CompiledInterventions): DeviceInterventions {
@@ -129,7 +137,11 @@ export function uploadInterventions(compiled: CompiledInterventions): DeviceInte
   for (const [site, o] of compiled.sites) {
     sites.set(site, { keep: tf.keep(tf.tensor1d(o.keep)), fill: tf.keep(tf.tensor1d(o.fill)) });
   }
-  return { weights, sparse: new Map(compiled.sparse ?? []), sites };
+  const residual = new Map<SiteName, DeviceResidualPatch[]>();
+  for (const [writer, patches] of compiled.residual) {
+    residual.set(writer, patches.map((p) => ({ reader: p.reader, mask: tf.keep(tf.tensor1d(p.mask)), fill: tf.keep(tf.tensor1d(p.fill)) })));
+  }
+  return { weights, sparse: new Map(compiled.sparse ?? []), sites, residual };
 }
 
 export function disposeInterventions(d: DeviceInterventions): void {
@@ -137,5 +149,9 @@ export function disposeInterventions(d: DeviceInterventions): void {
   for (const o of d.sites.values()) {
     o.keep.dispose();
     o.fill.dispose();
+  }
+  for (const p of [...d.residual.values()].flat()) {
+    p.mask.dispose();
+    p.fill.dispose();
   }
 }

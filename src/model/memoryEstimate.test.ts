@@ -7,9 +7,10 @@ import { testFolder } from './testing/testFolder';
 import { estimateDenseBytes, expectedTensors } from './checkpoint/validate';
 import { parseConfig, type ModelConfig } from './config';
 import { SparseGpt } from './forward';
+import { ATTENTION_QUERY_CHUNK } from './attentionChunk';
 import {
-  defaultMemoryBudget, estimateRepresentation, fixedMemoryBudget, parseByteSize, planMemory, workingBytes,
-  type WeightRepresentation,
+  defaultMemoryBudget, describePlan, estimateRepresentation, fixedMemoryBudget, parseByteSize, planMemory, promptCoverage, promptRunBytes,
+  recordedPatternBytes, workingBytes, type RepresentationEstimate, type WeightRepresentation,
 } from './memoryEstimate';
 import { useBackend } from './testing/nodeBackends';
 import { tf } from './tfjs';
@@ -89,11 +90,12 @@ describe('memory estimate vs the bytes actually allocated (small models, cpu bac
     }
   });
 
-  it('working memory grows with T^2 through the attention scores', () => {
+  it('working memory grows with T, not T^2: attention runs in chunks of queries', () => {
     const c = bridges2Config();
     expect(workingBytes(c, 64)).toBeGreaterThan(50e6);
     expect(workingBytes(c, 64)).toBeLessThan(80e6); // tf.profile measured 65 MB for a 64-token forward
-    expect(workingBytes(c, 256)).toBeGreaterThan(5 * workingBytes(c, 64));
+    expect(workingBytes(c, 256)).toBeGreaterThan(3.5 * workingBytes(c, 64));
+    expect(workingBytes(c, 256)).toBeLessThan(4.5 * workingBytes(c, 64));
   });
 });
 
@@ -260,5 +262,64 @@ describe('reading the weights header before the download', () => {
     const corrupt = bytes.slice();
     corrupt[8] = '['.charCodeAt(0);
     await expect(readSafetensorsHead(mapSource({ 'model.safetensors': corrupt }), 'model.safetensors')).rejects.toThrow(/header is corrupt/);
+  });
+});
+
+describe('working memory with attention in chunks, and the prompt length a plan covers', () => {
+  // n_head 2, d_head 8 (Q = 16), d_model 32, d_mlp 64, vocab 100: per position 28*16 + 12*64 + 24*32 + 3*100 = 2284 floats.
+  const c = parseConfig({ block_size: 256, vocab_size: 100, n_layer: 2, n_head: 2, d_head: 8, d_model: 32, d_mlp: 64 });
+
+  it('counts one chunk of attention scores, the joined outputs and the mask: exact bytes', () => {
+    expect(ATTENTION_QUERY_CHUNK).toBe(64);
+    // 40 tokens, one chunk: 4 * (40*2284 + 6*2*40*40 scores + 40*40 mask)
+    expect(workingBytes(c, 40)).toBe(4 * (91_360 + 19_200 + 1_600));
+    // 100 tokens, two chunks: 4 * (100*2284 + 6*2*64*100 scores of one chunk + 2*100*16 outputs and join + 100*100 mask)
+    expect(workingBytes(c, 100)).toBe(4 * (228_400 + 76_800 + 3_200 + 10_000));
+    // A recorded pattern [2, T, T]: once in one chunk, and its pieces until joined past one chunk.
+    expect(recordedPatternBytes(c, 40)).toBe(4 * 2 * 40 * 40);
+    expect(recordedPatternBytes(c, 100)).toBe(2 * 4 * 2 * 100 * 100);
+    expect(promptRunBytes(c, 100)).toBe(workingBytes(c, 100) + recordedPatternBytes(c, 100));
+  });
+
+  it('grows linearly in T past one chunk, apart from the [T, T] mask (the csp_bridges2 shape)', () => {
+    const b = bridges2Config();
+    const withoutMask = (T: number) => workingBytes(b, T) - 4 * T * T;
+    expect(withoutMask(1024)).toBe(2 * withoutMask(512));
+    expect(withoutMask(512)).toBe(2 * withoutMask(256));
+    // tf.profile on this shape (sparse weights, wasm in Node) counted 135 MB at 256 tokens and 541 MB at 1,024; the
+    // scores in one piece would take 6*128*1024*1024*4 = 3.2 GB more at 1,024.
+    expect(workingBytes(b, 256)).toBeGreaterThan(135e6);
+    expect(workingBytes(b, 1024)).toBeGreaterThan(541e6);
+    expect(workingBytes(b, 1024)).toBeLessThan(1.2e9);
+  });
+
+  const estimate = { steadyBytes: 1_000_000, deviceBytes: 400_000, scratchBytes: 0 } as RepresentationEstimate;
+
+  it('promptCoverage: the longest prompt whose run fits next to the weights, in the total and the backend budget', () => {
+    const roomy = promptCoverage(c, estimate, 1e12, 1e12);
+    expect(roomy).toEqual({ tokens: 256, limit: 'context', contextTokens: 256, bytes: promptRunBytes(c, 256) });
+    const exactly150 = 1_000_000 + promptRunBytes(c, 150);
+    expect(promptCoverage(c, estimate, exactly150, 1e12)).toEqual({ tokens: 150, limit: 'memory', contextTokens: 256, bytes: promptRunBytes(c, 150) });
+    expect(promptCoverage(c, estimate, exactly150 - 1, 1e12).tokens).toBe(149);
+    // The backend budget counts the backend's share of the weights only.
+    expect(promptCoverage(c, estimate, 1e12, 400_000 + promptRunBytes(c, 90)).tokens).toBe(90);
+    expect(promptCoverage(c, { ...estimate, scratchBytes: promptRunBytes(c, 90) }, 1e12, 400_000 + 2 * promptRunBytes(c, 90)).tokens).toBe(90);
+    expect(promptCoverage(c, estimate, 1_000_000, 1e12).tokens).toBe(0);
+  });
+
+  it('a csp_bridges2-sized model covers its whole context on wasm; dense on webgpu, memory sets a shorter limit, in words', () => {
+    const b = bridges2Config();
+    const h = header(b, { density: 1 / 128, compact: true });
+    const wasm = planMemory(b, h, null, { budget: defaultMemoryBudget('wasm'), maxWeightBytes: 2 * GiB });
+    expect(wasm.prompt).toMatchObject({ tokens: 1024, limit: 'context', contextTokens: 1024 });
+    expect(describePlan(wasm)).toMatch(/, covers prompts up to 1,024 tokens \(\+[\d.]+ GiB to run one that long\), of 4\.00 GiB available on wasm$/);
+    const gpu = planMemory(b, h, null, { budget: defaultMemoryBudget('webgpu'), maxWeightBytes: 2 * GiB });
+    expect(gpu.representation).toBe('dense');
+    expect(gpu.prompt.limit).toBe('memory');
+    expect(gpu.prompt.tokens).toBeGreaterThan(64);
+    expect(gpu.prompt.tokens).toBeLessThan(1024);
+    expect(gpu.estimate.deviceBytes + gpu.prompt.bytes).toBeLessThanOrEqual(gpu.budget.deviceBytes);
+    expect(gpu.estimate.deviceBytes + promptRunBytes(b, gpu.prompt.tokens + 1)).toBeGreaterThan(gpu.budget.deviceBytes);
+    expect(describePlan(gpu)).toContain(`covers prompts up to ${gpu.prompt.tokens.toLocaleString('en-US')} of the context's 1,024 tokens`);
   });
 });

@@ -1,3 +1,4 @@
+import { ATTENTION_QUERY_CHUNK } from './attentionChunk';
 import { CheckpointError, formatBytes } from './checkpoint/errors';
 import type { SafetensorsHeader } from './checkpoint/safetensors';
 import { storedLayout, type StoredTensor } from './checkpoint/sparse';
@@ -34,8 +35,10 @@ export interface RepresentationEstimate {
   steadyBytes: number;
   /** Most held at once while loading (download buffer, host tensors, backend copies, transposition scratch). */
   peakBytes: number;
-  /** Backend memory a forward pass needs on top, for a prompt of WORKING_TOKENS tokens (workingBytes()). */
+  /** Backend memory a forward pass needs on top, for a prompt of WORKING_TOKENS tokens (workingBytes() + scratchBytes). */
   workingBytes: number;
+  /** Backend memory a forward pass needs whatever the prompt's length (WebGPU's densified copy of a sparse matrix). */
+  scratchBytes: number;
   /** false when the header did not say how some tensor is stored (then counted as dense: an upper bound). */
   exact: boolean;
 }
@@ -64,6 +67,19 @@ export interface MemoryPlan {
   availableBytes: number;
   /** Why this representation, in words. */
   reason: string;
+  /** The longest prompt the plan covers (promptCoverage). */
+  prompt: PromptCoverage;
+}
+
+export interface PromptCoverage {
+  /** The longest prompt covered: at most the context. */
+  tokens: number;
+  /** What sets it: the model's context (block_size) or the memory left for running a prompt. */
+  limit: 'context' | 'memory';
+  /** The model's context (block_size). */
+  contextTokens: number;
+  /** Backend bytes beyond the weights to run a prompt that long (promptRunBytes + the estimate's scratch). */
+  bytes: number;
 }
 
 /** The prompt length the fit check reserves working memory for. */
@@ -71,15 +87,54 @@ export const WORKING_TOKENS = 64;
 
 /**
  * Backend bytes one forward pass holds beyond the weights for a T-token prompt: the forward frees each layer's
- * intermediates before the next layer, so this is one layer's (attention scores and probabilities, H*T*T each, and
- * the copies the q/k/v, MLP and residual ops make), fitted to TF.js's own count (tf.profile peakBytes) on the
- * csp_bridges2 shape at T = 16, 64 and 256 (14, 65 and 411 MB). It grows with T^2: long prompts on many-head
- * models need much more than the weights.
+ * intermediates before the next layer, so this is one layer's: the copies the q/k/v, MLP and residual ops make, and
+ * the attention scores and probabilities of one chunk of at most ATTENTION_QUERY_CHUNK queries (chunkedAttention.ts:
+ * H*chunk*T each, six such tensors at once), plus, past one chunk, the chunks' outputs and their join (2*T*H*dHead),
+ * and the [T, T] causal mask.
+ * The per-position terms were fitted to TF.js's own count (tf.profile peakBytes) on the csp_bridges2 shape at T = 16,
+ * 64 and 256 before attention ran in chunks (14, 65 and 411 MB); with chunks, the same count on that shape (sparse
+ * weights, wasm) is 52, 135 and 541 MB at T = 64, 256 and 1,024, which this bounds (67, 271 and 1,086 MB).
  */
 export function workingBytes(c: ModelConfig, T: number): number {
   const Q = c.nHead * c.dHead;
-  const perToken = 6 * c.nHead * T + 28 * Q + 12 * c.dMlp + 24 * c.dModel + 3 * c.vocabSize;
-  return 4 * T * perToken;
+  const perToken = 28 * Q + 12 * c.dMlp + 24 * c.dModel + 3 * c.vocabSize;
+  const scores = 6 * c.nHead * Math.min(T, ATTENTION_QUERY_CHUNK) * T;
+  const joined = T > ATTENTION_QUERY_CHUNK ? 2 * T * Q : 0;
+  const mask = T * T; // the causal mask, kept per prompt length (SparseGpt.causalMask)
+  return 4 * (T * perToken + scores + joined + mask);
+}
+
+/**
+ * Backend bytes of one layer's recorded attention pattern ([H, T, T], what the explorer's live view records for the
+ * selected node's layer): the pattern itself, and past one chunk also its pieces until they are joined.
+ */
+export function recordedPatternBytes(c: ModelConfig, T: number): number {
+  return 4 * c.nHead * T * T * (T > ATTENTION_QUERY_CHUNK ? 2 : 1);
+}
+
+/** Backend bytes beyond the weights to run a T-token prompt as the explorer does (one layer's pattern recorded). */
+export function promptRunBytes(c: ModelConfig, T: number): number {
+  return workingBytes(c, T) + recordedPatternBytes(c, T);
+}
+
+/**
+ * The longest prompt, at most block_size, that an estimate leaves room to run (promptRunBytes + its scratch next to
+ * the weights, within both the total and the backend budget), and whether the context or the memory sets it.
+ */
+export function promptCoverage(c: ModelConfig, e: RepresentationEstimate, available: number, availableDevice: number): PromptCoverage {
+  const run = (T: number) => promptRunBytes(c, T) + e.scratchBytes;
+  const fits = (T: number) => e.steadyBytes + run(T) <= available && e.deviceBytes + run(T) <= availableDevice;
+  const covered = (tokens: number, limit: PromptCoverage['limit']): PromptCoverage => ({ tokens, limit, contextTokens: c.blockSize, bytes: run(tokens) });
+  if (fits(c.blockSize)) return covered(c.blockSize, 'context');
+  // promptRunBytes grows with T: the largest T that fits, by bisection (lo fits or is 0, hi does not).
+  let lo = 0;
+  let hi = c.blockSize;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return covered(lo, 'memory');
 }
 
 /** A dense tensor below this many bytes of dense weights is never worth keeping sparse. */
@@ -177,6 +232,9 @@ export function estimateRepresentation(
   // A compact file's tensors are copied out of the download (which is then freed); a dense file's are views of it.
   const whileReading = compactFile || representation === 'sparse' ? download + host : Math.max(download, host);
   const whileUploading = host + device + transposeScratch;
+  // WebGPU multiplies sparse weights by densifying one matrix at a time (sparseLinear's 'densify' kernel): a host
+  // copy and a backend copy of the largest.
+  const scratch = representation === 'sparse' && backend === 'webgpu' ? 2 * largestLinear : 0;
   return {
     representation,
     weightBytes: host - means,
@@ -185,9 +243,8 @@ export function estimateRepresentation(
     downloadBytes: download,
     steadyBytes: host + device,
     peakBytes: Math.max(whileReading, whileUploading),
-    // WebGPU multiplies sparse weights by densifying one matrix at a time (sparseLinear's 'densify' kernel): a host
-    // copy and a backend copy of the largest.
-    workingBytes: workingBytes(c, Math.min(WORKING_TOKENS, c.blockSize)) + (representation === 'sparse' && backend === 'webgpu' ? 2 * largestLinear : 0),
+    workingBytes: workingBytes(c, Math.min(WORKING_TOKENS, c.blockSize)) + scratch,
+    scratchBytes: scratch,
     exact,
   };
 }
@@ -237,19 +294,20 @@ export function planMemory(c: ModelConfig, header: SafetensorsHeader | null, fil
   const sparseWhy = misfit(sparse, o, available, availableDevice);
   const choice = o.representation ?? 'auto';
   const base = { dense, sparse, budget: o.budget, heldBytes: held, availableBytes: available };
+  const covering = (e: RepresentationEstimate) => ({ prompt: promptCoverage(c, e, available, availableDevice) });
   const cpuLike = o.budget.backend === 'cpu' || o.budget.backend === 'wasm';
   const sparseWorthIt = dense.weightBytes > SPARSE_PREFERRED_ABOVE && sparse.steadyBytes * 4 <= dense.steadyBytes;
 
-  if (choice === 'dense' && !denseWhy) return { ...base, representation: 'dense', estimate: dense, reason: 'dense (requested)' };
-  if (choice === 'sparse' && !sparseWhy) return { ...base, representation: 'sparse', estimate: sparse, reason: 'sparse (requested)' };
+  if (choice === 'dense' && !denseWhy) return { ...base, representation: 'dense', estimate: dense, reason: 'dense (requested)', ...covering(dense) };
+  if (choice === 'sparse' && !sparseWhy) return { ...base, representation: 'sparse', estimate: sparse, reason: 'sparse (requested)', ...covering(sparse) };
   if (choice === 'auto') {
     if (!sparseWhy && (denseWhy || (cpuLike && sparseWorthIt))) {
       const reason = denseWhy
         ? `linear weights kept sparse: dense, ${denseWhy}`
         : `linear weights kept sparse: ${formatBytes(sparse.steadyBytes)} instead of ${formatBytes(dense.steadyBytes)} dense, and faster on ${o.budget.backend}`;
-      return { ...base, representation: 'sparse', estimate: sparse, reason };
+      return { ...base, representation: 'sparse', estimate: sparse, reason, ...covering(sparse) };
     }
-    if (!denseWhy) return { ...base, representation: 'dense', estimate: dense, reason: 'dense float32 weights' };
+    if (!denseWhy) return { ...base, representation: 'dense', estimate: dense, reason: 'dense float32 weights', ...covering(dense) };
   }
 
   // Refused. The first sentence keeps the wording of the original "oversized" guard when that is what failed.
@@ -288,10 +346,21 @@ export function parseByteSize(text: string | null | undefined): number | null {
   return Number.isFinite(n) && n > 0 ? Math.round(n) : null;
 }
 
-/** One line for the UI, e.g. "sparse: 61.2 MiB (dense would need 1.72 GiB) of 4.00 GiB on wasm". */
+/** "1,024" (the UI's number format, fixed so that messages do not depend on the browser's locale). */
+export const tokenCount = (n: number) => n.toLocaleString('en-US');
+
+/** The prompt length a plan covers, in words: "prompts up to 1,024 tokens" or "prompts up to 700 of the context's 1,024 tokens". */
+export function describeCoverage(p: PromptCoverage): string {
+  return p.limit === 'context' ? `prompts up to ${tokenCount(p.tokens)} tokens` : `prompts up to ${tokenCount(p.tokens)} of the context's ${tokenCount(p.contextTokens)} tokens`;
+}
+
+/**
+ * One line for the UI, e.g. "sparse weights: 61.2 MiB (dense would need 1.72 GiB), peak 120.3 MiB while loading, covers
+ * prompts up to 1,024 tokens (+2.07 GiB to run one that long), of 4.00 GiB available on wasm".
+ */
 export function describePlan(p: MemoryPlan): string {
   const mib = (n: number) => (n >= GiB ? `${(n / GiB).toFixed(2)} GiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
   const other = p.representation === 'sparse' ? ` (dense would need ${mib(p.dense.steadyBytes)})` : p.sparse && p.dense.weightBytes > SPARSE_PREFERRED_ABOVE ? ` (sparse would need ${mib(p.sparse.steadyBytes)})` : '';
   return `${p.representation} weights: ${mib(p.estimate.steadyBytes)}${other}, peak ${mib(p.estimate.peakBytes)} while loading, ` +
-    `+${mib(p.estimate.workingBytes)} to run ${WORKING_TOKENS} tokens, of ${mib(p.availableBytes)} available on ${p.budget.backend}`;
+    `covers ${describeCoverage(p.prompt)} (+${mib(p.prompt.bytes)} to run one that long), of ${mib(p.availableBytes)} available on ${p.budget.backend}`;
 }

@@ -41,6 +41,8 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('imported OpenAI-format model on
     expect(checkpoint.config.afracLocations.size).toBe(8);
     const diffs = await goldenFileDiffs(checkpoint, join(DIR, 'golden.safetensors'));
     expect(diffs.length).toBeGreaterThan(1);
+    // PyTorch's residual-edge path patching and q·k score edit (train/edge_ablation.py): 7 lists, logits and readers.
+    expect(new Set(diffs.filter((d) => d.label.startsWith('edge ablation ') && d.label.endsWith(' logits')).map((d) => d.label)).size).toBe(7);
     expectGoldenMatch(diffs, 1e-4); // AbsTopK near-ties are reported and explained, anything else fails
     expect(tf.getBackend()).toBe(backend);
   });

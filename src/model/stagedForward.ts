@@ -114,7 +114,8 @@ export interface StagedRun {
 
 /**
  * Stages from..2n of one batch under an intervention list, starting from the residual stream entering stage `from`
- * (from an earlier run under a list that agrees on every stage before it; unused when from = 0).
+ * (from an earlier run under a list that agrees on every stage before it; unused when from = 0). `from` may not pass
+ * latestStart(list) (stages.ts): a residual edge needs its writer computed in the same run.
  */
 export function runStages(model: SparseGpt, batch: StagedBatch, list: readonly Intervention[], from: number, residualIn?: tf.Tensor3D): StagedRun {
   const c = model.config;
@@ -137,5 +138,7 @@ export function runStages(model: SparseGpt, batch: StagedBatch, list: readonly I
   } catch (e) {
     for (const t of entering.values()) t.dispose();
     throw e;
+  } finally {
+    ops.release();
   }
 }

@@ -1,5 +1,6 @@
 import type { ModelConfig } from './config';
 import type { Intervention } from './interventions';
+import { edgeKindOf } from './registry';
 import { parseNodeId, parseSite, type SiteName } from './sites';
 
 /**
@@ -21,8 +22,9 @@ export function siteStage(c: ModelConfig, site: SiteName): number {
   throw new Error(`hook-site kind "${kind}" belongs to no stage (stages.ts places attn.* and mlp.* kinds)`);
 }
 
-/** Stages an intervention changes: a node's own stage; an edge's target stage (its weight and, in mean mode, the
- *  target's bias belong to the target's linear layer); a circuit restriction changes every stage. */
+/** Stages an intervention changes: a node's own stage; an edge's target stage (a weight edge's weight and, in mean
+ *  mode, the target's bias belong to the target's linear layer; a residual edge patches its reader's copy of the
+ *  stream; a q·k edge replaces the k channel); a circuit restriction changes every stage. */
 function stagesOf(c: ModelConfig, iv: Intervention): number[] {
   if (iv.kind === 'circuit') return Array.from({ length: stageCount(c) }, (_, s) => s);
   return [siteStage(c, parseNodeId(iv.kind === 'node' ? iv.node : iv.target).site)];
@@ -37,6 +39,19 @@ export function stageKeys(c: ModelConfig, list: readonly Intervention[]): string
   const per: Intervention[][] = Array.from({ length: stageCount(c) }, () => []);
   for (const iv of list) for (const s of stagesOf(c, iv)) per[s]!.push(iv);
   return per.map((ivs) => JSON.stringify(ivs));
+}
+
+/**
+ * The last stage a run under the list may start at (from a stream cached under a list that agrees on earlier stages):
+ * a residual edge leaves the stream entering its reader's stage as it was, but patching the reader's copy needs the
+ * writer's contribution, which only a run that computes the writer's stage has. Without residual edges: the final stage.
+ */
+export function latestStart(c: ModelConfig, list: readonly Intervention[]): number {
+  let latest = stageCount(c) - 1;
+  for (const iv of list) {
+    if (iv.kind === 'edge' && edgeKindOf(c, iv.source, iv.target) === 'residual') latest = Math.min(latest, siteStage(c, parseNodeId(iv.source).site));
+  }
+  return latest;
 }
 
 /** How many leading stages two lists' keys agree on: the residual entering any stage <= this is shared. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { BackendName } from '../model/backends/types';
 import type { EngineClient } from '../worker/engineClient';
 import type { EngineMemoryOptions, ModelSource } from '../worker/protocol';
+import { isPromptLengthError } from '../worker/promptLimit';
 import type { PathedFile } from '../model/checkpoint/sources';
 import { useAppStore, type ModelIndexEntry, type ModelOrigin } from './appStore';
 import { folderReader, localLoad, modelDisplayName } from './modelFolder';
@@ -94,9 +95,11 @@ export async function predict(): Promise<void> {
   try {
     const prediction = await engine.request('predict', { prompt, topK: 10, interventions: [] }).result;
     // A newer prompt may have been typed meanwhile; only the latest answer is shown.
-    if (get().prompt === prompt) set({ prediction, error: null });
+    if (get().prompt === prompt) set({ prediction, error: null, promptProblem: null });
   } catch (e) {
-    if (get().prompt === prompt) set({ prediction: null, error: (e as Error).message });
+    const message = (e as Error).message;
+    // A prompt over a length limit is said at the prompt (its text stays as typed); other problems in the error line.
+    if (get().prompt === prompt) set(isPromptLengthError(message) ? { prediction: null, promptProblem: message, error: null } : { prediction: null, error: message, promptProblem: null });
   } finally {
     set({ predicting: false });
   }

@@ -34,6 +34,8 @@ export interface AppState {
   /** Last load / predict problem, shown until the next success; never clears the loaded model. */
   error: string | null;
   prompt: string;
+  /** Why the prompt was not run (longer than the model's context or its memory plan covers), shown at the prompt. */
+  promptProblem: string | null;
   prediction: PredictResult | null;
   predicting: boolean;
 }
@@ -48,6 +50,7 @@ export const useAppStore = create<AppState>(() => ({
   loading: null,
   error: null,
   prompt: 'def greet(name):\n    print("Hello, ',
+  promptProblem: null,
   prediction: null,
   predicting: false,
 }));

@@ -17,6 +17,8 @@ import { customTaskFile, registerCustomTask, useCustomTaskStore } from './custom
 
 const ex = useExplorerStore;
 const live = useLiveStore;
+/** Counts task openings (and model switches): only the newest one may write the task it read. */
+let taskRequest = 0;
 
 /** What a shared link asks for once its task has loaded: a pair (or null = the link's free prompt), node and position. */
 export interface TaskRestore {
@@ -24,31 +26,43 @@ export interface TaskRestore {
   side: PairSide;
 }
 
-/** Lists the loaded model's tasks and opens `wanted` (or the first), restoring a link's selection when given. */
-export async function loadTasks(wanted: string | null, restore?: TaskRestore): Promise<void> {
+/**
+ * Lists the loaded model's tasks and opens `wanted` (or the first), restoring a selection when given: a link's, or
+ * (`from` 'switch') the one on screen when another model was loaded.
+ */
+export async function loadTasks(wanted: string | null, restore?: TaskRestore, from: 'link' | 'switch' = 'link'): Promise<void> {
   const { modelFolder, model } = useAppStore.getState();
-  live.setState({ tasks: [], taskFile: null, circuit: null, shippedCircuit: null, found: {}, pruneError: null, taskNotice: null, reference: {}, current: null, currentKey: null });
+  // A task of the previous model still being read must not open on this one (its token ids may not even exist here).
+  ++taskRequest;
+  live.setState({
+    tasks: [], taskFile: null, circuit: null, shippedCircuit: null, found: {}, pruneError: null, taskNotice: null, reference: {},
+    current: null, currentKey: null, evalError: null, evalProgress: null,
+  });
   if (!modelFolder) return;
+  const stillThisModel = () => useAppStore.getState().modelFolder === modelFolder;
   try {
     const tasks = await fetchTaskList(modelFolder, model?.card);
+    if (!stillThisModel()) return; // another model was loaded meanwhile; its own loadTasks owns the panel
     live.setState({ tasks, taskNotice: tasks.length ? null : 'this model folder lists no tasks (tasks/index.json)' });
     const known = (t: string) => tasks.includes(t) || (isCustomTaskId(t) && !!useCustomTaskStore.getState().specs[t]);
     const pick = wanted && known(wanted) ? wanted : tasks[0];
-    if (wanted && !known(wanted)) {
+    // A folder without tasks says just that (the notice above), whatever task the link or the previous model had open.
+    const missing = wanted && !known(wanted) && (tasks.length > 0 || isCustomTaskId(wanted)) ? wanted : null;
+    if (missing && from === 'switch') {
+      live.setState({ taskNotice: `${model?.id ?? 'this model'} has no task "${missing}"; showing ${pick ?? 'none'}` });
+    } else if (missing) {
       live.setState({
-        taskNotice: isCustomTaskId(wanted)
-          ? `the link names the user-defined task "${wanted}" but does not carry its definition (a long one does not fit in a link: share it with Export JSON)`
-          : `the link names task "${wanted}", which this model does not have`,
+        taskNotice: isCustomTaskId(missing)
+          ? `the link names the user-defined task "${missing}" but does not carry its definition (a long one does not fit in a link: share it with Export JSON)`
+          : `the link names task "${missing}", which this model does not have`,
       });
     }
     // A free prompt is restored on any task; a pair only on the task it belongs to.
     if (pick) await selectTask(pick, pick === wanted || restore?.pair === null ? restore : undefined);
   } catch (e) {
-    live.setState({ taskNotice: (e as Error).message });
+    if (stillThisModel()) live.setState({ taskNotice: (e as Error).message });
   }
 }
-
-let taskRequest = 0;
 
 /** What the task panel says while a task has no circuit. */
 export function noCircuitNotice(task: string): string {
@@ -72,7 +86,8 @@ export async function selectTask(task: string, restore?: TaskRestore): Promise<v
   const promptAtStart = useAppStore.getState().prompt;
   try {
     const [taskFile, shipped] = await taskAndCircuit(base, task);
-    if (request !== taskRequest) return; // a later pick superseded this one
+    // A later pick or another model superseded this one.
+    if (request !== taskRequest || useAppStore.getState().modelFolder !== base) return;
     const circuit = live.getState().found[task]?.circuit ?? shipped;
     live.setState({
       taskFile, circuit, shippedCircuit: shipped, pruneError: null, reference: {}, current: null, currentKey: null,
@@ -84,7 +99,7 @@ export async function selectTask(task: string, restore?: TaskRestore): Promise<v
       else selectPair(restore.pair < taskFile.test.length ? restore.pair : 0, restore.side, true);
       return;
     }
-    ex.setState({ task, node: null, pos: null, edgeThreshold: null });
+    ex.setState({ task, node: null, pos: null, edgeThreshold: null, core: null });
     // Study a circuit under the ablation it was pruned with, unless the user has already ablated something.
     if (circuit && ex.getState().iv.present.length === 0 && (circuit.ablation === 'zero' || useAppStore.getState().model?.hasMeans)) {
       ex.setState({ mode: circuit.ablation });
@@ -189,7 +204,7 @@ export async function importSession(text: string): Promise<string | null> {
   if (session.task && session.task !== s.task) return `the session is for task "${session.task}"; pick that task first`;
   if (session.circuit) {
     live.setState({ circuit: session.circuit, reference: {}, current: null, currentKey: null });
-    ex.setState({ edgeThreshold: null });
+    ex.setState({ edgeThreshold: null, core: null });
   }
   // Settings the file lacks go back to their defaults; bad or unknown ones are named in a notice, the rest apply.
   const settings = parseSettings(session.settings ?? {});

@@ -8,7 +8,7 @@ import { makeSession, parseSession } from './sessionFile';
 import { formatUrlState, parseUrlState, SETTING_KEYS, settingField, type SettingKey, type UrlState } from './urlState';
 
 /** One non-default value per setting: a new URL_TABLE setting fails to compile here until it has one. */
-const SAMPLES: { [K in SettingKey]: NonNullable<UrlState[K]> } = { targets: [17, 3], minWeight: 0.0625 };
+const SAMPLES: { [K in SettingKey]: NonNullable<UrlState[K]> } = { targets: [17, 3], minWeight: 0.0625, core: 12, compare: 'dense-py-2l' };
 const initial = useExplorerStore.getInitialState();
 const withSamples = (): ExplorerState => ({ ...initial, ...settingsFromUrl(SAMPLES) });
 
@@ -35,14 +35,14 @@ describe('explorer settings (store fields the URL table mirrors)', () => {
     expect(read.problems).toEqual([]);
     expect(settingsFromUrl(read.state, initial)).toEqual(settingsFromUrl(SAMPLES));
     expect(settingsFromUrl(parseSettings({}).state, withSamples())).toEqual(settingsFromUrl(SAMPLES));
-    expect(settingsFromUrl({}, initial)).toEqual({ targets: null, edgeThreshold: null });
+    expect(settingsFromUrl({}, initial)).toEqual({ targets: null, edgeThreshold: null, core: null, compare: null });
   });
   it('a session file\'s bad or unknown settings are named; the good ones still apply', () => {
-    const r = parseSettings({ targets: '5,5', minWeight: '0.5', compare: 'on', model: 'x' });
+    const r = parseSettings({ targets: '5,5', minWeight: '0.5', layoutMode: 'on', model: 'x' });
     expect(r.state).toEqual({ minWeight: 0.5 });
     expect(r.problems).toHaveLength(2);
     expect(r.problems[0]).toMatch(/^ignored the session's "targets" \(the two tokens are the same\)$/);
-    expect(r.problems[1]).toBe('ignored the session file settings "compare", "model": not known to this version of the explorer');
+    expect(r.problems[1]).toBe('ignored the session file settings "layoutMode", "model": not known to this version of the explorer');
   });
 });
 
@@ -72,9 +72,9 @@ describe('export and import of a session with a free prompt and chosen tokens', 
     expect(useLiveStore.getState().notices).toEqual([]);
   });
   it('a file from a newer version: unknown settings are reported as a notice, the rest imports', async () => {
-    const text = JSON.stringify(makeSession({ ...base, settings: { targets: '1,2', compare: 'full' } }));
+    const text = JSON.stringify(makeSession({ ...base, settings: { targets: '1,2', layoutMode: 'full' } }));
     expect(await importSession(text)).toBeNull();
     expect(useExplorerStore.getState().targets).toEqual([1, 2]);
-    expect(useLiveStore.getState().notices).toEqual(['ignored the session file setting "compare": not known to this version of the explorer']);
+    expect(useLiveStore.getState().notices).toEqual(['ignored the session file setting "layoutMode": not known to this version of the explorer']);
   });
 });

@@ -28,6 +28,12 @@ export interface ExplorerState {
   /** The two token ids the target panel compares on a free prompt (the user's choice); null = the task's two targets.
    *  Ids of the loaded model's tokenizer, so a model change clears them. */
   targets: [number, number] | null;
+  /** The core view's size: the graph shows the N most important circuit nodes (importance list); null = the default
+   *  (src/circuit/core.ts: the whole circuit up to 40 nodes, else the smallest core within 0.05 of its loss). */
+  core: number | null;
+  /** The compare view: the id of the second model (a folder under models/) shown beside the loaded one on the same
+   *  task and pair; null = off. */
+  compare: string | null;
 }
 
 export const EMPTY_INTERVENTIONS: Intervention[] = [];
@@ -43,6 +49,8 @@ export const useExplorerStore = create<ExplorerState>(() => ({
   view: 'circuit',
   edgeThreshold: null,
   targets: null,
+  core: null,
+  compare: null,
 }));
 
 /**

@@ -66,6 +66,8 @@ export function currentInput(): PromptInput {
  * targets stay the same: toggling an ablation then re-runs only "current", and toggling back re-runs nothing.
  */
 const variantCache = { base: '', tokens: [] as DetailedResult['tokens'], nodes: [] as string[], byList: new Map<string, DetailedVariantResult>() };
+/** The model the answers on screen were computed with. */
+let detailedModel: unknown = null;
 const CACHED_LISTS = 8;
 
 function remember(list: string, v: DetailedVariantResult): void {
@@ -99,7 +101,10 @@ function runDetailed(engine: EngineClient): void {
     if (detailedSlot.id !== null) engine.cancel(detailedSlot.id);
     Object.assign(detailedSlot, { id: null, key: null });
     updateBusy();
-    if (useLiveStore.getState().detailedFor !== sig) useLiveStore.setState({ detailed: assemble(), detailedFor: sig, detailedError: null });
+    if (useLiveStore.getState().detailedFor !== sig) {
+      detailedModel = useAppStore.getState().model;
+      useLiveStore.setState({ detailed: assemble(), detailedFor: sig, detailedError: null });
+    }
     return;
   }
   const key = JSON.stringify([base, need.map(listKey)]);
@@ -113,12 +118,16 @@ function runDetailed(engine: EngineClient): void {
       if (detailedSlot.id !== req.id || variantCache.base !== base) return;
       Object.assign(variantCache, { tokens: r.tokens, nodes: r.nodes });
       need.forEach((v, i) => remember(listKey(v), r.variants[i]!));
+      detailedModel = useAppStore.getState().model;
       useLiveStore.setState({ detailed: { ...assemble(), millis: r.millis }, detailedFor: sig, detailedError: null });
     },
     (e: Error) => {
       if (detailedSlot.id !== req.id || e.name === 'AbortError') return;
       detailedSlot.key = null; // let the same state be retried after a fix elsewhere
-      useLiveStore.setState({ detailedError: e.message });
+      // The previous answers stay on screen for this model's prompt; another model's (its first run on a kept prompt
+      // failed: longer than its context, say) are not shown against this one.
+      const stale = detailedModel !== useAppStore.getState().model;
+      useLiveStore.setState({ detailedError: e.message, ...(stale ? { detailed: null, detailedFor: null } : {}) });
     },
   ).finally(() => {
     if (detailedSlot.id === req.id) detailedSlot.id = null;
@@ -130,10 +139,26 @@ export function taskPrompts(task: TaskFile): TargetPrompt[] {
   return task.test.flatMap((p) => [p.a, p.b]).map((q) => ({ tokens: q.tokens, correct: q.correct, alternative: q.alternative }));
 }
 
+// A number per task file object: a task reopened or redefined under the same name is a new file.
+const taskIds = new WeakMap<TaskFile, number>();
+let taskCount = 0;
+function taskIdentity(t: TaskFile): number {
+  let id = taskIds.get(t);
+  if (id === undefined) taskIds.set(t, (id = ++taskCount));
+  return id;
+}
+
 function runEval(engine: EngineClient): void {
   const ex = useExplorerStore.getState();
   const lv = useLiveStore.getState();
-  if (!lv.taskFile) return;
+  if (!lv.taskFile) {
+    // No task (another model without it, or none at all): an evaluation still running belongs to the old one.
+    if (evalSlot.id !== null) engine.cancel(evalSlot.id);
+    Object.assign(evalSlot, { id: null, key: null });
+    updateBusy();
+    if (lv.evalProgress) useLiveStore.setState({ evalProgress: null });
+    return;
+  }
   const all = taskMetricVariants(ex.view, lv.circuit, ex.mode, ex.iv.present, lv.taskFile);
   const current = all[all.length - 1]!;
   const refKey = (v: Variant) => `${v.label}|${ex.mode}`;
@@ -160,7 +185,9 @@ function runEval(engine: EngineClient): void {
     }
     return;
   }
-  const key = JSON.stringify([useAppStore.getState().model?.id, missing.map(refKey), needCurrent ? currentKey : null]);
+  // The task file and the rows' content, not only their labels: another task or circuit asks for the same labels
+  // ("full|mean"...), and must not be answered by the evaluation still running for the previous one.
+  const key = JSON.stringify([useAppStore.getState().model?.id, taskIdentity(taskFile), missing.map((v) => [refKey(v), v.interventions, v.calibration ?? null]), needCurrent ? currentKey : null]);
   if (key === evalSlot.key) return;
   if (evalSlot.id !== null) engine.cancel(evalSlot.id);
   const variants = needCurrent ? [...missing, current] : missing;

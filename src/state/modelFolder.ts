@@ -1,4 +1,5 @@
-import { filesSource, urlSource, withPaths, type FolderSource, type PathedFile } from '../model/checkpoint/sources';
+import { urlSource, withPaths, type FolderSource, type PathedFile } from '../model/checkpoint/sources';
+import { localFolderSource } from '../model/checkpoint/zipFolder';
 import type { ModelSource } from '../worker/protocol';
 import type { ModelOrigin } from './appStore';
 
@@ -8,7 +9,7 @@ import type { ModelOrigin } from './appStore';
  * exactly as a model from a URL does.
  */
 export function folderReader(source: ModelSource): FolderSource {
-  return source.kind === 'url' ? urlSource(source.baseUrl) : filesSource(source.files);
+  return source.kind === 'url' ? urlSource(source.baseUrl) : localFolderSource(source.files);
 }
 
 const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : null);
@@ -32,7 +33,7 @@ export interface LocalLoad {
  */
 export function localLoad(files: Iterable<File | PathedFile>, kind: LocalLoad['kind']): LocalLoad {
   const pathed = withPaths(files);
-  const name = filesSource(pathed).name;
+  const name = localFolderSource(pathed).name;
   const label = name ? `the ${kind} folder "${name}"` : `${pathed.length} ${kind} file${pathed.length === 1 ? '' : 's'}`;
   return { source: { kind: 'files', files: pathed }, label, kind };
 }

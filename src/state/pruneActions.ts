@@ -1,3 +1,4 @@
+import type { CircuitGranularity } from '../circuit/circuitSchema';
 import { engineClient } from './actions';
 import { noCircuitNotice } from './explorerActions';
 import { useAppStore } from './appStore';
@@ -11,11 +12,19 @@ export const DEFAULT_BROWSER_PRUNE_STEPS = 150;
 
 let running: { id: number; task: string } | null = null;
 
+/** What "Find circuit" runs besides pruning: the minimality pass (on unless turned off) and a control on random labels. */
+export interface FindCircuitOptions {
+  minimality?: boolean;
+  control?: boolean;
+  /** Prune nodes (default) or single edges (docs/circuits.md, "Pruning by edges"). */
+  granularity?: CircuitGranularity;
+}
+
 /**
  * Prunes the loaded model on the current task's training pairs in the engine worker, then shows the circuit it found
  * in place of the shipped one (for this task, until the model changes or the user goes back).
  */
-export async function findCircuit(steps: number): Promise<void> {
+export async function findCircuit(steps: number, opts: FindCircuitOptions = {}): Promise<void> {
   const engine = engineClient();
   const { taskFile } = live.getState();
   const task = useExplorerStore.getState().task;
@@ -23,7 +32,9 @@ export async function findCircuit(steps: number): Promise<void> {
   const hasMeans = useAppStore.getState().model?.hasMeans ?? false;
   const ablation = live.getState().shippedCircuit?.ablation ?? (hasMeans ? 'mean' : 'zero');
   live.setState({ pruneJob: { task, progress: null }, pruneError: null });
-  const req = engine.request('prune', { task: taskFile, steps, ablation: ablation === 'mean' && !hasMeans ? 'zero' : ablation }, (progress) => {
+  const req = engine.request('prune', {
+    task: taskFile, steps, ablation: ablation === 'mean' && !hasMeans ? 'zero' : ablation, minimality: opts.minimality ?? true, control: opts.control ?? false, granularity: opts.granularity ?? 'nodes',
+  }, (progress) => {
     if (running?.id === req.id) live.setState({ pruneJob: { task, progress } });
   });
   running = { id: req.id, task };
@@ -33,7 +44,7 @@ export async function findCircuit(steps: number): Promise<void> {
     live.setState({ found });
     if (useExplorerStore.getState().task === task) {
       live.setState({ circuit, taskNotice: null, reference: {}, current: null, currentKey: null });
-      useExplorerStore.setState({ edgeThreshold: null });
+      useExplorerStore.setState({ edgeThreshold: null, core: null });
     }
   } catch (e) {
     const err = e as Error;
@@ -59,5 +70,5 @@ export function showShippedCircuit(): void {
     found, circuit: shipped, pruneError: null, reference: {}, current: null, currentKey: null,
     taskNotice: shipped ? null : noCircuitNotice(task),
   });
-  useExplorerStore.setState({ edgeThreshold: null });
+  useExplorerStore.setState({ edgeThreshold: null, core: null });
 }

@@ -173,6 +173,11 @@ export interface LoadedSnippets {
   tokenizer: BpeTokenizer;
 }
 
+/** A snippet token as text: the tokenizer's token string, the end-of-text token as ⟨eot⟩. */
+export function snippetTokenText(tokenizer: BpeTokenizer): (id: number) => string {
+  return (id) => (id === tokenizer.endOfTextId ? '⟨eot⟩' : tokenizer.tokenString(id));
+}
+
 type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
 type Cached = Map<string, Promise<LoadedSnippets | null>>;

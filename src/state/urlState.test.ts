@@ -42,12 +42,12 @@ describe('URL state', () => {
   it('marks exactly the machine-specific keys as not shared', () => {
     expect(MACHINE_KEYS).toEqual(['backend', 'memoryBudget', 'weights', 'pruneSteps']);
     expect(Object.keys(URL_TABLE).filter((k) => !URL_TABLE[k as keyof typeof URL_TABLE].notShared))
-      .toEqual(['model', 'task', 'pair', 'side', 'prompt', 'node', 'pos', 'iv', 'mode', 'view', 'custom', 'targets', 'minWeight']);
+      .toEqual(['model', 'task', 'pair', 'side', 'prompt', 'node', 'pos', 'iv', 'mode', 'view', 'custom', 'targets', 'minWeight', 'core', 'compare']);
   });
   it('round-trips every shared key through the table, one key at a time', () => {
     const values: Required<Omit<UrlState, 'custom'>> = {
       model: 'm', task: 't', pair: 0, side: 'a', prompt: 'x = "a', node: 'final_resid:0', pos: 7, iv: ivs, mode: 'mean', view: 'circuit',
-      targets: [0, 2047], minWeight: 0,
+      targets: [0, 2047], minWeight: 0, core: 10, compare: 'dense-py-2l',
     };
     for (const [key, value] of Object.entries(values)) {
       const q = formatUrlState({ [key]: value }, '');
@@ -85,11 +85,11 @@ describe('URL state', () => {
     const older = parseUrlState('?model=sparse-py-2l&task=single_double_quote&pair=2&side=b&mode=zero&view=full');
     expect(older.problems).toEqual([]);
     expect(older.unknown).toEqual([]);
-    const newer = parseUrlState('?model=m&compare=1&core=0.3&compare=2&toString=x');
+    const newer = parseUrlState('?model=m&layoutMode=1&lens=0.3&layoutMode=2&toString=x');
     expect(newer.state).toEqual({ model: 'm' });
-    expect(newer.unknown).toEqual(['compare', 'core', 'toString']);
+    expect(newer.unknown).toEqual(['layoutMode', 'lens', 'toString']);
     // Kept in the address bar as they are: a later version that knows them can still read the link.
-    expect(new URLSearchParams(formatUrlState({ model: 'm' }, '?compare=1&core=0.3')).get('core')).toBe('0.3');
+    expect(new URLSearchParams(formatUrlState({ model: 'm' }, '?layoutMode=1&lens=0.3')).get('lens')).toBe('0.3');
   });
   it('encodes interventions compactly and rejects malformed ones', () => {
     expect(decodeInterventions(encodeInterventions(ivs))).toEqual(ivs);

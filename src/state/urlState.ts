@@ -79,6 +79,10 @@ export const URL_TABLE = {
   targets: setting('targets', decoded(decodeTokenPair), (t) => t.join(',')),
   /** The graph's min |weight|: weight edges below it are hidden. */
   minWeight: setting('edgeThreshold', decoded(decodeThreshold)),
+  /** The core view: the graph shows the N most important circuit nodes. */
+  core: setting('core', z.coerce.number().int().min(1).max(1_000_000)),
+  /** The compare view's second model (its id under models/); absent = the view is off. */
+  compare: setting('compare', z.string().regex(/^[\w.-]+$/, 'not a model id')),
   /** Pins the compute backend instead of measuring. */
   backend: machine(z.enum(BACKEND_NAMES)),
   /** Caps the memory a model may use, e.g. 512MB or 1.5GiB (to try the refusal). */

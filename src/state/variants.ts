@@ -1,3 +1,4 @@
+import { circuitInterventions } from '../circuit/circuitInterventions';
 import type { CircuitFile } from '../circuit/circuitSchema';
 import type { AblationMode, Intervention } from '../model/interventions';
 import { referenceToken } from '../tasks/taskLoss';
@@ -10,15 +11,16 @@ export function circuitNodeIds(c: CircuitFile): string[] {
   return c.nodes.map((n) => `${n.site}:${n.channel}`);
 }
 
-/** "Restrict to circuit" as an intervention: every node outside the circuit ablated with the global mode. */
-export function circuitRestriction(c: CircuitFile, mode: AblationMode): Intervention {
-  return { kind: 'circuit', nodes: circuitNodeIds(c), mode };
+/** "Restrict to circuit" as interventions with the global mode: every node outside the circuit ablated, and for an
+ *  edge circuit also every candidate edge between its nodes that pruning did not keep (circuitInterventions). */
+export function circuitRestriction(c: CircuitFile, mode: AblationMode): Intervention[] {
+  return circuitInterventions(c, mode);
 }
 
 /** The model with nothing changed by the user, in the chosen view: the baseline that node changes are shown against. */
 export function referenceVariant(view: ViewMode, circuit: CircuitFile | null, mode: AblationMode): Variant {
   if (view === 'circuit' && circuit) {
-    return { label: 'circuit', interventions: [circuitRestriction(circuit, mode)] };
+    return { label: 'circuit', interventions: circuitRestriction(circuit, mode) };
   }
   return { label: 'full', interventions: [] };
 }

@@ -2,7 +2,8 @@ import { useEffect, type ReactNode } from 'react';
 import { useAppStore } from '../state/appStore';
 import { useLiveStore } from '../state/liveStore';
 import { boot } from './boot';
-import { CircuitGraph } from './CircuitGraph/CircuitGraph';
+import { GraphOrCompare } from './Compare/GraphOrCompare';
+import { ImportancePanel } from './Importance/ImportancePanel';
 import { InterventionsPanel } from './InterventionsPanel/InterventionsPanel';
 import { Columns } from './Layout/Columns';
 import { LoadStatus } from './LoadStatus/LoadStatus';
@@ -43,8 +44,8 @@ export function App() {
       </div>
       <Columns
         left={<><B n="Task"><TaskPanel /></B><B n="Prompt"><PromptPanel /></B><B n="Interventions"><InterventionsPanel /></B></>}
-        center={<B n="Circuit"><CircuitGraph /></B>}
-        right={<><B n="Target tokens"><TargetLogits /></B><B n="Node"><NodeDetail /></B><B n="Next token"><Predictions /></B><B n="Model"><ModelInfo /></B></>}
+        center={<B n="Circuit"><GraphOrCompare /></B>}
+        right={<><B n="Target tokens"><TargetLogits /></B><B n="Importance"><ImportancePanel /></B><B n="Node"><NodeDetail /></B><B n="Next token"><Predictions /></B><B n="Model"><ModelInfo /></B></>}
       />
     </div>
   );

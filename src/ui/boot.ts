@@ -3,6 +3,7 @@ import { useAppStore } from '../state/appStore';
 import { loadTasks, redo, setMode, undo } from '../state/explorerActions';
 import { EMPTY_INTERVENTIONS, useExplorerStore } from '../state/explorerStore';
 import { initHistory } from '../state/history';
+import { startCompareRunner } from '../state/compareRunner';
 import { startLiveRunner } from '../state/liveRunner';
 import { startTheme } from '../state/themeStore';
 import { applyUrlState, readMachineUrl, readUrl, startUrlSync } from '../state/urlSync';
@@ -31,9 +32,14 @@ export async function boot(): Promise<void> {
   let first = true;
   useAppStore.subscribe((s, p) => {
     if (s.model === p.model || !s.model) return;
-    if (!first) useExplorerStore.setState({ task: null, pair: null, node: null, pos: null, iv: initHistory(EMPTY_INTERVENTIONS), targets: null });
+    // Another model: the task and the pair (or the free prompt) stay where the new model has them; what names the old
+    // model's nodes or tokens (interventions, selection, chosen targets, threshold) goes.
+    const was = useExplorerStore.getState();
+    const keep = !first && was.task ? { task: was.task, restore: { pair: was.pair, side: was.side } } : null;
+    if (!first) useExplorerStore.setState({ task: null, node: null, pos: null, iv: initHistory(EMPTY_INTERVENTIONS), targets: null, edgeThreshold: null });
     if (!s.model.hasMeans) setMode('zero'); // mean ablation needs means.safetensors
-    void loadTasks(pendingTask, first ? restore : undefined);
+    if (keep) void loadTasks(keep.task, keep.restore, 'switch');
+    else void loadTasks(pendingTask, first ? restore : undefined);
     first = false;
     pendingTask = null;
   });
@@ -43,6 +49,7 @@ export async function boot(): Promise<void> {
     representation: settings.weights ?? 'auto',
   });
   startLiveRunner();
+  startCompareRunner(EngineClient.create);
   startUrlSync();
   window.addEventListener('keydown', onShortcut);
   let models: Awaited<ReturnType<typeof fetchModelIndex>> = [];

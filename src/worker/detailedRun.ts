@@ -17,14 +17,18 @@ export interface DetailedRequest {
 /**
  * One prompt under several variants (full model, circuit, current interventions): the two target logits, top
  * predictions, the value of each requested node at every position and the requested layers' attention patterns.
- * Whole sites are recorded and sliced here so only the few requested channels cross to the page.
+ * Whole sites are recorded and sliced here so only the few requested channels cross to the page. `checkLength` refuses
+ * a prompt longer than the loaded model's memory plan covers.
  */
-export async function runDetailed(model: SparseGpt, tokenizer: BpeTokenizer, req: DetailedRequest, signal: AbortSignal): Promise<DetailedResult> {
+export async function runDetailed(
+  model: SparseGpt, tokenizer: BpeTokenizer, req: DetailedRequest, signal: AbortSignal, checkLength?: (tokens: number) => void,
+): Promise<DetailedResult> {
   const t0 = performance.now();
   const c = model.config;
   const ids = 'tokens' in req.input ? req.input.tokens : tokenizer.encode(req.input.text);
   if (ids.length === 0) throw new Error('the prompt is empty');
   if (ids.length > c.blockSize) throw new Error(`the prompt is ${ids.length} tokens long; this model's context holds ${c.blockSize}`);
+  checkLength?.(ids.length); // the memory plan's limit too (promptLimit.ts)
   const T = ids.length;
   const refs = req.nodes.map((id) => ({ id, ...parseNodeId(id) }));
   for (const r of refs) if (r.channel >= siteWidth(c, r.site)) throw new Error(`node ${r.id} is outside this model (site width ${siteWidth(c, r.site)})`);

@@ -1,6 +1,9 @@
 import { buildCircuitFile } from '../circuit/circuitFile';
-import { circuitFileSchema } from '../circuit/circuitSchema';
+import { circuitFileSchema, type CircuitGranularity } from '../circuit/circuitSchema';
+import { DEFAULT_CONTROL_SEED, runControl } from '../circuit/control';
 import { installFastMatMulGrad } from '../circuit/fastMatMulGrad';
+import { DEFAULT_EDGE_PRUNE_CONFIG, pruneTaskByEdges } from '../circuit/edgePrune';
+import { buildEdgeCircuitFile } from '../circuit/edgePruneFile';
 import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig, type PruneProgress } from '../circuit/prune';
 import type { TaskFile } from '../tasks/taskSchema';
 import { buildCustomTask, CustomTaskError } from '../tasks/customTask';
@@ -15,9 +18,11 @@ import type { BpeTokenizer } from '../tokenizer/bpe';
 import { loadFromSource } from './loadFromSource';
 import { engineBudget, modelMemory, pruneUnsupported } from './modelMemory';
 import { runDetailed, type DetailedRequest } from './detailedRun';
+import { checkPromptLength } from './promptLimit';
 import type {
   BuildTaskResult, DetailedResult, EngineMemoryOptions, ModelMemory, EmbedToken, LoadProgress, ModelSource, ProgressOf, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
 } from './protocol';
+import { computeImportance, ImportanceCache, importanceKey, type ImportanceRequest, type ImportanceResult } from './importance';
 import { TaskEvaluator } from './stagedTaskEval';
 import { topPredictions } from './topPredictions';
 import { lookupToken, vocabTexts, type TokenLookup } from './tokenLookup';
@@ -28,7 +33,7 @@ export const BROWSER_PRUNE_CONFIG: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, step
 export const BROWSER_TEST_PAIRS = 100;
 
 function pruneStage(p: PruneProgress): string {
-  const name = p.phase === 'optimise' ? 'optimising masks' : p.phase === 'bisect' ? 'bisecting k' : 'calibrating';
+  const name = p.phase === 'optimise' ? 'optimising masks' : p.phase === 'bisect' ? 'bisecting k' : p.phase === 'minimality' ? 'minimality pass' : 'calibrating';
   return `${name}${p.kept !== undefined ? ` · k ${p.kept}` : ''}${p.loss !== undefined ? ` · loss ${p.loss.toFixed(3)}` : ''}`;
 }
 
@@ -51,6 +56,8 @@ export class Engine {
   backend: BackendChoice | null = null;
   private memoryOptions: EngineMemoryOptions = {};
   private evaluator: TaskEvaluator | null = null;
+  /** Finished importance jobs of the loaded model (importance.ts). */
+  private readonly importanceCache = new ImportanceCache();
 
   async init(pinned: BackendName | null, memory: EngineMemoryOptions = {}): Promise<BackendChoice> {
     this.memoryOptions = memory;
@@ -85,6 +92,7 @@ export class Engine {
     };
     this.evaluator?.dispose();
     this.evaluator = null;
+    this.importanceCache.clear();
     previous?.model.dispose();
     return this.summary();
   }
@@ -116,9 +124,7 @@ export class Engine {
     const t0 = performance.now();
     const ids = cur.tokenizer.encode(prompt);
     if (ids.length === 0) throw new Error('the prompt is empty: type some text to get predictions');
-    if (ids.length > cur.checkpoint.config.blockSize) {
-      throw new Error(`the prompt is ${ids.length} tokens long; this model's context holds ${cur.checkpoint.config.blockSize}`);
-    }
+    checkPromptLength(ids.length, cur.memory.prompt, cur.memory.budget.backend);
     const out = await cur.model.run(ids, { interventions });
     const V = cur.checkpoint.config.vocabSize;
     const last = out.logits.subarray((ids.length - 1) * V, ids.length * V);
@@ -133,19 +139,34 @@ export class Engine {
   /** One prompt under several variants, with node values and attention patterns (the explorer's live view). */
   runDetailed(req: DetailedRequest, signal: AbortSignal): Promise<DetailedResult> {
     const cur = this.requireModel();
-    return runDetailed(cur.model, cur.tokenizer, req, signal);
+    return runDetailed(cur.model, cur.tokenizer, req, signal, (n) => checkPromptLength(n, cur.memory.prompt, cur.memory.budget.backend));
   }
 
   /** Task loss and accuracy of each variant over the given prompts; reports progress, cancellable. */
   evalTask(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal): Promise<TaskEvalResult> {
+    return this.taskEvaluator().evaluate(prompts, variants, onProgress, signal);
+  }
+
+  /**
+   * Each circuit node's (and listed edge's) effect on the task loss when also ablated, and the default core
+   * (importance.ts); cached per model, task, circuit and ablation mode. Reports progress, cancellable.
+   */
+  importance(req: ImportanceRequest, onProgress: (p: ProgressOf<'importance'>) => void, signal: AbortSignal): Promise<ImportanceResult> {
     const cur = this.requireModel();
-    // Incremental (stagedTaskEval.ts): residual streams of earlier variants are kept per model, so a toggle recomputes
-    // only from the stage it changes.
+    const evaluator = this.taskEvaluator();
+    return this.importanceCache.run(importanceKey(cur.id, req), () => computeImportance(
+      async (variants, s, keep) => (await evaluator.evaluate(req.prompts, variants, () => {}, s, keep)).variants, req, onProgress, signal));
+  }
+
+  /** The incremental task evaluation (stagedTaskEval.ts): residual streams of earlier variants are kept per model, so a
+   *  toggle recomputes only from the stage it changes, and the importance job starts from the circuit's. */
+  private taskEvaluator(): TaskEvaluator {
+    const cur = this.requireModel();
     if (this.evaluator?.model !== cur.model) {
       this.evaluator?.dispose();
       this.evaluator = new TaskEvaluator(cur.model);
     }
-    return this.evaluator.evaluate(prompts, variants, onProgress, signal);
+    return this.evaluator;
   }
 
   /** Tokens whose embedding (wte row) is largest and smallest in one residual channel: what writes into it at input. */
@@ -163,9 +184,14 @@ export class Engine {
 
   /**
    * Finds a circuit for a task on the loaded model (pruneTask on its training pairs, then the circuit file evaluated
-   * on at most BROWSER_TEST_PAIRS test pairs). Settings follow `npm run prune`'s defaults; reports progress, cancellable.
+   * on at most BROWSER_TEST_PAIRS test pairs). Settings follow `npm run prune`'s defaults, the minimality pass included
+   * unless `minimality` is false; `control` also runs the control on randomly flipped labels (control.ts), which
+   * doubles the time. Reports progress, cancellable.
    */
-  async prune(task: TaskFile, opts: { steps: number; ablation: AblationMode }, onProgress: (p: ProgressOf<'prune'>) => void, signal: AbortSignal): Promise<PruneResult> {
+  async prune(
+    task: TaskFile, opts: { steps: number; ablation: AblationMode; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity },
+    onProgress: (p: ProgressOf<'prune'>) => void, signal: AbortSignal,
+  ): Promise<PruneResult> {
     const cur = this.requireModel();
     const unsupported = pruneUnsupported(cur.memory);
     if (unsupported) throw new Error(unsupported);
@@ -173,19 +199,35 @@ export class Engine {
     if (task.train.length === 0) throw new Error(`task ${task.task} has no training pairs`);
     installFastMatMulGrad();
     const t0 = performance.now();
-    const cfg: PruneConfig = { ...BROWSER_PRUNE_CONFIG, steps: opts.steps, maskFill: opts.ablation };
-    const hooks = {
-      signal,
-      onProgress: (p: PruneProgress) => onProgress({ kind: 'prune', stage: pruneStage(p), done: p.done, total: p.total }),
+    const byEdges = opts.granularity === 'edges';
+    const cfg: PruneConfig = {
+      ...BROWSER_PRUNE_CONFIG, ...(byEdges ? { kCoef: DEFAULT_EDGE_PRUNE_CONFIG.kCoef } : {}),
+      steps: opts.steps, maskFill: opts.ablation, minimality: opts.minimality ?? true,
     };
-    const outcome = await pruneTask(cur.model, task, cfg, hooks);
-    signal.throwIfAborted();
-    onProgress({ kind: 'prune', stage: 'evaluating on test pairs', done: 0, total: 1 });
     const evalTask: TaskFile = { ...task, test: task.test.slice(0, BROWSER_TEST_PAIRS) };
-    const file = await buildCircuitFile(cur.model, cur.checkpoint, evalTask, outcome, { modelId: cur.id, backend: tf.getBackend(), config: cfg, lossAtKCount: 7 }, hooks);
+    const find = async (t: TaskFile, prefix: string) => {
+      const hooks = {
+        signal,
+        onProgress: (p: PruneProgress) => onProgress({ kind: 'prune', stage: prefix + pruneStage(p), done: p.done, total: p.total }),
+      };
+      const meta = { modelId: cur.id, backend: tf.getBackend(), config: cfg, lossAtKCount: 7 };
+      if (byEdges) {
+        const outcome = await pruneTaskByEdges(cur.model, t, cfg, hooks);
+        signal.throwIfAborted();
+        onProgress({ kind: 'prune', stage: `${prefix}evaluating on test pairs`, done: 0, total: 1 });
+        return buildEdgeCircuitFile(cur.model, t, outcome, meta, hooks);
+      }
+      const outcome = await pruneTask(cur.model, t, cfg, hooks);
+      signal.throwIfAborted();
+      onProgress({ kind: 'prune', stage: `${prefix}evaluating on test pairs`, done: 0, total: 1 });
+      return buildCircuitFile(cur.model, cur.checkpoint, t, outcome, { modelId: cur.id, backend: tf.getBackend(), config: cfg, lossAtKCount: 7 }, hooks);
+    };
+    const file = await find(evalTask, '');
+    signal.throwIfAborted();
+    const control = opts.control ? await runControl(evalTask, DEFAULT_CONTROL_SEED, (flipped) => find(flipped, 'control (random labels): ')) : undefined;
     signal.throwIfAborted();
     const seconds = (performance.now() - t0) / 1000;
-    const circuit = circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, found_in: 'browser', wall_seconds: seconds } });
+    const circuit = circuitFileSchema.parse({ ...file, ...(control ? { control } : {}), prune_config: { ...file.prune_config, found_in: 'browser', wall_seconds: seconds } });
     onProgress({ kind: 'prune', stage: 'done', done: 1, total: 1 });
     return { circuit, seconds };
   }

@@ -2,6 +2,7 @@
 // The engine runs in this worker so that loading and forward passes never freeze the page.
 import '../model/zodNoEval'; // first: before any module builds a zod schema (CSP: no eval)
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
+import { convertReleaseToZip } from './convertRelease';
 import { Engine } from './engine';
 import type { EngineReply, EngineRequest } from './protocol';
 import { yieldToMessages } from './yieldToMessages';
@@ -57,12 +58,16 @@ async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: A
     case 'embedTop':
       return engine.embedTop(req.channel, req.k);
     case 'prune':
-      return engine.prune(req.task, { steps: req.steps, ablation: req.ablation }, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
+      return engine.prune(req.task, { steps: req.steps, ablation: req.ablation, minimality: req.minimality, control: req.control, granularity: req.granularity }, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
+    case 'importance':
+      return engine.importance(req.request, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
     case 'buildTask':
       return engine.buildTask(req.spec);
     case 'vocab':
       return engine.vocab();
     case 'lookupToken':
       return engine.lookupToken(req.text);
+    case 'convertRelease':
+      return convertReleaseToZip(req.files, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
   }
 }

@@ -1,8 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testFolder } from '../model/testing/testFolder';
 import { useBackend } from '../model/testing/nodeBackends';
+import { testTokens } from '../model/testing/goldenDiffs';
+import { promptRunBytes } from '../model/memoryEstimate';
 import type { TaskFile } from '../tasks/taskSchema';
 import { Engine } from './engine';
+import { isPromptLengthError } from './promptLimit';
 import type { EngineMemoryOptions, LoadProgress } from './protocol';
 
 // The memory plan through the app's engine: it is reported before the download, a model held sparse answers like the
@@ -36,7 +39,8 @@ describe('engine memory plan', () => {
     expect(events.slice(0, planned).some((p) => p.stage === 'weights')).toBe(false); // before any weights byte
     expect(events[planned]!.memory!.representation).toBe('dense');
     expect(s.memory.representation).toBe('dense');
-    expect(s.memory.text).toMatch(/^dense weights: [\d.]+ MiB, peak [\d.]+ MiB while loading, \+[\d.]+ MiB to run 64 tokens, of 4\.00 GiB available on cpu$/);
+    expect(s.memory.text).toMatch(/^dense weights: [\d.]+ MiB, peak [\d.]+ MiB while loading, covers prompts up to \d+ tokens \(\+[\d.]+ MiB to run one that long\), of 4\.00 GiB available on cpu$/);
+    expect(s.memory.prompt).toMatchObject({ tokens: s.blockSize, limit: 'context', contextTokens: s.blockSize });
     expect(s.pruneUnsupported).toBeNull();
   });
 
@@ -55,6 +59,35 @@ describe('engine memory plan', () => {
     expect(s.pruneUnsupported).toMatch(/^finding circuits in the browser needs dense weights/);
     const task: TaskFile = { task: 't', description: '', target_tokens: ['1', '2'], train: [], test: [] };
     await expect(sparse.prune(task, { steps: 1, ablation: 'zero' }, () => {}, signal)).rejects.toThrow(s.pruneUnsupported!);
+  });
+
+  it('a prompt longer than the plan covers is refused, naming the limit (context or memory); the rest run', async () => {
+    const folder = testFolder({ config: { dModel: 32, nHead: 8, dHead: 4, nLayer: 1, blockSize: 256 }, seed: 5 });
+    const probe = await engineWith({});
+    const roomy = await probe.load({ kind: 'files', files: asFiles(folder.files) }, () => {}, signal);
+    expect(roomy.memory.prompt).toMatchObject({ tokens: 256, limit: 'context' });
+    // A budget with room for the weights and a 100-token prompt's run, not a 101-token one's.
+    const e = await engineWith({ budgetBytes: roomy.memory.steadyBytes + promptRunBytes(folder.ckpt.config, 100) });
+    const s = await e.load({ kind: 'files', files: asFiles(folder.files) }, () => {}, signal);
+    expect(s.memory.prompt).toMatchObject({ tokens: 100, limit: 'memory', contextTokens: 256 });
+    expect(s.memory.text).toContain("covers prompts up to 100 of the context's 256 tokens");
+    const detailed = (n: number) => e.runDetailed({
+      input: { tokens: testTokens(n, s.vocabSize, 3) }, variants: [{ label: 'full', interventions: [] }], nodes: [], attentionLayers: [0], targets: null, topK: 3,
+    }, signal);
+    expect((await detailed(100)).variants[0]!.attention[0]).toHaveLength(8 * 100 * 100);
+    await expect(detailed(101)).rejects.toThrow(
+      'the prompt is 101 tokens long; the memory plan on cpu covers prompts up to 100 tokens (this model\'s context holds 256, but a longer ' +
+        'prompt\'s attention and activations would not fit next to the weights; see "weights in memory")',
+    );
+    await expect(detailed(257)).rejects.toThrow("the prompt is 257 tokens long; this model's context holds 256");
+    // Through predict (text): the same refusal, recognisable as a length problem; a short prompt runs.
+    let long = 'x = 1\n';
+    while ((await probe.predict(long, 1, [])).tokens.length <= 100) long += long;
+    await expect(e.predict(long, 1, [])).rejects.toThrow(/^the prompt is [\d,]+ tokens long; (the memory plan on cpu covers prompts up to 100 tokens|this model's context holds 256)/);
+    const refusal = await e.predict(long, 1, []).then(() => 'ran', (err: Error) => err.message);
+    expect(isPromptLengthError(refusal)).toBe(true);
+    expect((await e.predict('x = 1\n', 1, [])).top).toHaveLength(1);
+    expect(isPromptLengthError('could not load model: HTTP 404')).toBe(false);
   });
 
   it('?memoryBudget=: a model over the budget is refused with the numbers; the loaded one keeps answering', async () => {

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { circuitFileSchema } from '../circuit/circuitSchema';
+import { randomTask } from '../circuit/testing/randomTask';
 import { testFolder } from '../model/testing/testFolder';
 import { useBackend } from '../model/testing/nodeBackends';
 import { tf } from '../model/tfjs';
-import type { TaskFile, TaskPair } from '../tasks/taskSchema';
+import type { TaskFile } from '../tasks/taskSchema';
 import { Engine } from './engine';
 import type { ProgressOf } from './protocol';
 
@@ -13,17 +14,6 @@ const config = { dModel: 16, nHead: 2, dHead: 4, nLayer: 2 };
 
 function asFiles(files: Record<string, Uint8Array>): File[] {
   return Object.entries(files).map(([path, bytes]) => new File([bytes.slice()], path.split('/').pop()!));
-}
-
-function randomTask(n: number, vocab: number): TaskFile {
-  let s = 11;
-  const rnd = (m: number) => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % m);
-  const prompt = (flip: boolean) => {
-    const tokens = Array.from({ length: 3 + rnd(4) }, () => rnd(vocab));
-    return { text: tokens.join(' '), tokens, correct: flip ? 2 : 1, alternative: flip ? 1 : 2 };
-  };
-  const pairs: TaskPair[] = Array.from({ length: n }, () => ({ a: prompt(false), b: prompt(true) }));
-  return { task: 'tiny', description: 'test', target_tokens: ['1', '2'], train: pairs.slice(0, n - 4), test: pairs.slice(n - 4) };
 }
 
 let engine: Engine;
@@ -75,6 +65,25 @@ describe('engine prune request', () => {
     await expect(engine.prune(task, { steps: 5, ablation: 'mean' }, (p) => none.push(p), pre.signal)).rejects.toThrow();
     expect(none).toEqual([]);
   }, 60_000);
+
+  it('runs the minimality pass unless told not to, and the control on request', async () => {
+    const never = new AbortController().signal;
+    const plain = await engine.prune(task, { steps: 6, ablation: 'mean' }, () => {}, never);
+    expect(plain.circuit.minimality_removed).toBeGreaterThanOrEqual(0);
+    expect(plain.circuit.prune_config?.minimality).toBe(true);
+    expect(plain.circuit.control).toBeUndefined();
+    const progress: ProgressOf<'prune'>[] = [];
+    const r = await engine.prune(task, { steps: 6, ablation: 'mean', minimality: false, control: true }, (p) => progress.push(p), never);
+    expect(r.circuit.minimality_removed).toBeUndefined();
+    expect(r.circuit.prune_config?.minimality).toBe(false);
+    expect(r.circuit.granularity).toBe('nodes');
+    expect(r.circuit.control).toMatchObject({ label_rule: 'random flip, p=0.5', seed: 1, granularity: 'nodes' });
+    expect(r.circuit.control!.node_count).toBeGreaterThan(0);
+    // The control's own progress is labelled, after the circuit's and before "done".
+    const first = progress.findIndex((p) => p.stage.startsWith('control (random labels): optimising'));
+    expect(first).toBeGreaterThan(progress.findIndex((p) => p.stage === 'evaluating on test pairs'));
+    expect(progress.at(-1)?.stage).toBe('done');
+  }, 120_000);
 
   it('refuses a bad step count', async () => {
     await expect(engine.prune(task, { steps: 0, ablation: 'mean' }, () => {}, new AbortController().signal)).rejects.toThrow(/steps/);

@@ -20,6 +20,7 @@ export function modelMemory(p: MemoryPlan): ModelMemory {
     availableBytes: p.availableBytes,
     text: describePlan(p),
     reason: p.reason,
+    prompt: p.prompt,
   };
 }
 

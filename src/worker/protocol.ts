@@ -1,10 +1,11 @@
 import type { BackendChoice, BackendName } from '../model/backends/types';
 import type { AblationMode, Intervention } from '../model/interventions';
-import type { RepresentationChoice, WeightRepresentation } from '../model/memoryEstimate';
+import type { PromptCoverage, RepresentationChoice, WeightRepresentation } from '../model/memoryEstimate';
 import type { PathedFile } from '../model/checkpoint/sources';
-import type { CircuitFile } from '../circuit/circuitSchema';
+import type { CircuitFile, CircuitGranularity } from '../circuit/circuitSchema';
 import type { TaskFile } from '../tasks/taskSchema';
 import type { BuiltCustomTask, CustomTaskSpec } from '../tasks/customTask';
+import type { ImportanceRequest, ImportanceResult } from './importance';
 import type { TokenLookup } from './tokenLookup';
 
 /**
@@ -48,6 +49,8 @@ export interface ModelMemory {
   /** One line, e.g. "sparse weights: 93.2 MiB (dense would need 1.61 GiB), peak ... of 4.00 GiB available on wasm". */
   text: string;
   reason: string;
+  /** The longest prompt the plan covers, and whether the context or the memory sets it (prompts beyond are refused). */
+  prompt: PromptCoverage;
 }
 
 export interface ModelSummary {
@@ -188,10 +191,12 @@ export type EngineRequest =
   | { id: number; type: 'runDetailed'; input: PromptInput; variants: Variant[]; nodes: string[]; attentionLayers: number[]; targets: [number, number] | null; topK: number }
   | { id: number; type: 'evalTask'; prompts: TargetPrompt[]; variants: Variant[] }
   | { id: number; type: 'embedTop'; channel: number; k: number }
-  | { id: number; type: 'prune'; task: TaskFile; ablation: AblationMode; steps: number }
+  | { id: number; type: 'prune'; task: TaskFile; ablation: AblationMode; steps: number; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity }
+  | { id: number; type: 'importance'; request: ImportanceRequest }
   | { id: number; type: 'buildTask'; spec: CustomTaskSpec }
   | { id: number; type: 'vocab' }
-  | { id: number; type: 'lookupToken'; text: string };
+  | { id: number; type: 'lookupToken'; text: string }
+  | { id: number; type: 'convertRelease'; files: PathedFile[] };
 
 /** A user-defined task built with the loaded model's tokenizer, or every problem that stopped it. */
 export type BuildTaskResult = { ok: true; built: BuiltCustomTask } | { ok: false; problems: string[] };
@@ -201,6 +206,17 @@ export interface EngineMemoryOptions {
   /** Total bytes a model may use, instead of the backend's default budget. */
   budgetBytes?: number | null;
   representation?: RepresentationChoice;
+}
+
+/**
+ * An OpenAI release converted in the worker (src/model/checkpoint/release): the model folder as a zip, which the page
+ * loads like a picked zip and offers to save. `notes` are the conversion notes (also in the zip's model-card.json).
+ */
+export interface ConvertedReleaseZip {
+  id: string;
+  name: string;
+  zip: Uint8Array;
+  notes: string[];
 }
 
 /** The circuit a 'prune' request found (validated circuit file) and the wall time of the whole run. */
@@ -225,16 +241,21 @@ export interface EngineResults {
   evalTask: TaskEvalResult;
   embedTop: { top: EmbedToken[]; bottom: EmbedToken[] };
   prune: PruneResult;
+  importance: ImportanceResult;
   buildTask: BuildTaskResult;
   vocab: (string | null)[];
   lookupToken: TokenLookup;
+  convertRelease: ConvertedReleaseZip;
 }
 
 /** The progress kind each request reports; requests not listed report none. */
 interface RequestProgressKinds {
   load: 'load';
+  /** A conversion reports as a load: it is the first part of one (the converted zip is loaded next). */
+  convertRelease: 'load';
   evalTask: 'eval';
   prune: 'prune';
+  importance: 'importance';
 }
 
 /** What a request's progress callback receives. */

@@ -45,14 +45,15 @@ export class ResidualCache {
 
   constructor(readonly budgetBytes: number) {}
 
-  /** Where a run under a list with these stage keys can start, and from which entry (marked as recently used). */
-  start(keys: readonly string[]): CacheStart {
+  /** Where a run under a list with these stage keys can start, no later than stage `latest` (stages.ts latestStart),
+   *  and from which entry (marked as recently used). */
+  start(keys: readonly string[], latest = Infinity): CacheStart {
     let best: CacheStart = { from: 0, source: null, same: null };
     for (const e of this.entries) {
       const shared = sharedStages(e.keys, keys);
       if (shared === keys.length && shared === e.keys.length) best.same = e;
       // The stream entering stage s depends on stages < s only: any cached s <= shared is valid here.
-      for (const s of e.stages.keys()) if (s <= shared && s > best.from) best = { ...best, from: s, source: e };
+      for (const s of e.stages.keys()) if (s <= shared && s <= latest && s > best.from) best = { ...best, from: s, source: e };
     }
     for (const e of [best.same, best.source]) if (e) this.touch(e);
     return best;

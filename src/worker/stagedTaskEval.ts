@@ -1,7 +1,7 @@
 import type { SparseGpt } from '../model/forward';
 import { hostResidentBackend } from '../model/hostRows';
 import { batchTensors, disposeBatch, prepareBatch, runStages, type StagedBatch } from '../model/stagedForward';
-import { stageKeys } from '../model/stages';
+import { latestStart, stageKeys } from '../model/stages';
 import { tf } from '../model/tfjs';
 import type { ProgressOf, TargetPrompt, TaskEvalResult, Variant } from './protocol';
 import { ResidualCache, type CacheEntry } from './residualCache';
@@ -47,8 +47,10 @@ export class TaskEvaluator {
     this.tokensPerBatch = opts.tokensPerBatch ?? Math.max(64, Math.min(most, Math.floor(2 ** 22 / model.config.dMlp)));
   }
 
-  evaluate(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal): Promise<TaskEvalResult> {
-    const run = this.queue.then(() => this.evaluateNow(prompts, variants, onProgress, signal));
+  /** `keep: false`: the variants' residual streams are dropped after use instead of cached (a one-off variant, such as
+   *  the importance job's single ablations, would otherwise push out the ones later clicks start from). */
+  evaluate(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal, keep = true): Promise<TaskEvalResult> {
+    const run = this.queue.then(() => this.evaluateNow(prompts, variants, onProgress, signal, keep));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -80,7 +82,7 @@ export class TaskEvaluator {
     return this.prepared;
   }
 
-  private async evaluateNow(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal): Promise<TaskEvalResult> {
+  private async evaluateNow(prompts: TargetPrompt[], variants: Variant[], onProgress: (p: ProgressOf<'eval'>) => void, signal: AbortSignal, keep: boolean): Promise<TaskEvalResult> {
     const t0 = performance.now();
     signal.throwIfAborted();
     const { batches, staged } = this.prepare(prompts);
@@ -91,7 +93,7 @@ export class TaskEvaluator {
     for (const v of variants) {
       const tv = performance.now();
       const keys = stageKeys(this.model.config, v.interventions);
-      const start = this.cache.start(keys);
+      const start = this.cache.start(keys, latestStart(this.model.config, v.interventions));
       let diffs: Float32Array;
       if (start.same) {
         diffs = start.same.diffs;
@@ -111,7 +113,8 @@ export class TaskEvaluator {
           for (const perBatch of entry.stages.values()) for (const t of perBatch) t.dispose();
           throw e;
         }
-        this.cache.add(entry);
+        if (keep) this.cache.add(entry);
+        else for (const perBatch of entry.stages.values()) for (const t of perBatch) t.dispose();
         diffs = entry.diffs;
       }
       this.lastRun.push({ label: v.label, from: start.same ? null : start.from, millis: performance.now() - tv });

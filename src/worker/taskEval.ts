@@ -4,6 +4,7 @@ import { tf } from '../model/tfjs';
 import type { ProgressOf, TargetPrompt, TaskEvalResult, TaskVariantMetrics, Variant, VariantCalibration } from './protocol';
 import { applyCalibration, taskMetrics } from '../tasks/taskLoss';
 import { yieldToMessages } from './yieldToMessages';
+import { batchesByLength } from '../model/promptBatches';
 
 /** Tokens per forward pass (batch * padded length): large batches amortise per-op overhead; the bound keeps the
  *  logits (tokens * vocab floats) to a few tens of MB. */
@@ -60,26 +61,8 @@ export function checkPrompts(c: ModelConfig, prompts: readonly TargetPrompt[]): 
   }
 }
 
-/** Prompt indices in batches of similar length (little compute goes into padding), each within `tokensPerBatch`
- *  padded tokens; callers put results back in task order. `byPrefix` orders equal lengths by their tokens, so that
- *  prompts sharing a prefix land in one batch (stagedForward.ts computes a shared prefix once per batch). */
-export function batchesByLength(prompts: readonly TargetPrompt[], tokensPerBatch: number, byPrefix = false): number[][] {
-  const lexical = (a: number[], b: number[]) => {
-    for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-    return 0;
-  };
-  const order = prompts.map((_, i) => i).sort((a, b) => prompts[a]!.tokens.length - prompts[b]!.tokens.length
-    || (byPrefix ? lexical(prompts[a]!.tokens, prompts[b]!.tokens) : 0));
-  const batches: number[][] = [];
-  for (let i = 0; i < order.length;) {
-    // Sorted ascending, a batch's padded length is its last prompt's: grow while the batch stays within budget.
-    let end = i + 1;
-    while (end < order.length && (end - i + 1) * prompts[order[end]!]!.tokens.length <= tokensPerBatch) end++;
-    batches.push(order.slice(i, end));
-    i = end;
-  }
-  return batches;
-}
+/** Batching is shared with the circuit room's staged evaluation (src/model/promptBatches.ts). */
+export { batchesByLength };
 
 /** Loss and accuracy of one variant from its per-prompt logit differences (calibrated when the variant says so). */
 export function variantMetrics(prompts: readonly TargetPrompt[], v: Variant, diffs: Float32Array): TaskVariantMetrics {

@@ -127,7 +127,7 @@ def import_released(model_dir: str, model_id: str, out: str, name: Optional[str]
 
     progress(f"golden.safetensors: {golden_prompts} prompt(s) of up to {golden_max_tokens} tokens")
     gprompts = golden_prompt_texts(enc, golden_prompts, golden_max_tokens)
-    gt, gmeta = golden(model, enc, gprompts)
+    gt, gmeta = golden(model, enc, gprompts, means=means)
     save_file(gt, os.path.join(out, "golden.safetensors"), metadata=dict(gmeta, format=FORMAT))
 
     summaries = [import_viz(model, enc, means, path, task, model_id, out, target_map.get(task), sample_layout)

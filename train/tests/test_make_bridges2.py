@@ -54,3 +54,48 @@ def test_float32_and_float64_agree_and_no_abstopk_near_tie():
     risk, _ = mk.topk_tie_risk(model, ids)
     assert risk < 1e-4
     assert math.isfinite(float(l64.abs().max()))
+
+
+SMALL_YOLO = dict(mk.YOLO2, n_layer=2, d_model=256, d_mlp=1024, n_head=16, d_head=16, vocab_size=512, block_size=64)
+
+
+def test_shapes_are_the_released_ones():
+    for key in ("d_model", "d_mlp", "n_head", "d_head", "vocab_size", "block_size", "afrac", "enable_bigram_table"):
+        assert mk.YOLO2[key] == mk.BRIDGES2[key], key
+    assert (mk.BRIDGES2["n_layer"], mk.BRIDGES2["sink"]) == (4, False)
+    assert (mk.YOLO2["n_layer"], mk.YOLO2["sink"]) == (8, True)
+    assert mk.SHAPES["yolo2"]["density"] == 1 / 1000
+
+
+def test_sparse_generation_has_exact_counts_at_one_in_1000_and_distinct_positions():
+    cfg = GPTConfig.from_dict(SMALL_YOLO)
+    sd = mk.sparse_state(cfg, 0, 1 / 1000)
+    for k, v in sd.items():
+        if isinstance(v, mk.Sparse):
+            assert v.idx.numel() == max(1, round(math.prod(v.shape) / 1000)), k
+            assert bool((v.idx[1:] > v.idx[:-1]).all()), k  # increasing, hence distinct
+            assert bool((v.vals != 0).all()), k
+    assert sd["transformer.h.1.attn.attn_imp.sink_logit"].shape == (16,)
+
+
+def test_sparse_model_computes_what_the_dense_model_computes(tmp_path):
+    from model_folder import read_model_safetensors
+    from safetensors.torch import save_file
+
+    cfg = GPTConfig.from_dict(SMALL_YOLO)
+    sd = mk.sparse_state(cfg, 3, 1 / 64)
+    dense = GPT(cfg)
+    dense.load_state_dict({k: v.dense() if isinstance(v, mk.Sparse) else v for k, v in sd.items()})
+    sparse = mk.sparse_model(cfg, sd)
+    ids = [int(i) for i in torch.randint(0, cfg.vocab_size, (40,), generator=torch.Generator().manual_seed(1))]
+    ld, sites_d = mk.reference(dense.double(), ids)
+    ls, sites_s = mk.reference(sparse.double(), ids)
+    assert float((ld - ls).abs().max() / ld.abs().max()) < 1e-12
+    for name in sites_d:
+        assert float((sites_d[name] - sites_s[name]).abs().max()) <= 1e-12 * max(1.0, float(sites_d[name].abs().max())), name
+    # The compact tensors written read back as the dense state.
+    tensors, meta = mk.compact_tensors(sd)
+    save_file(tensors, str(tmp_path / "model.safetensors"), metadata=meta)
+    back = read_model_safetensors(str(tmp_path / "model.safetensors"))
+    for k, v in sd.items():
+        assert torch.equal(back[k], v.dense() if isinstance(v, mk.Sparse) else v), k

@@ -17,6 +17,14 @@ export interface ReferenceOptions {
    * site's AbsTopK and before anything reads the site (for `final_resid`: to the residual before ln_f).
    */
   siteReplace?: (site: SiteName, channel: number) => number | undefined;
+  /**
+   * Residual edges, by path patching: the reader (an act_in site or final_resid) reads its own copy of the residual
+   * stream in which, on `channel`, the writer's recorded value (after AbsTopK and siteReplace) is replaced by `value`,
+   * before the reader's norm. The stream itself, and every other reader, is unchanged.
+   */
+  residualPatches?: readonly { writer: SiteName; reader: SiteName; channel: number; value: number }[];
+  /** q·k edges: in layer `layer`'s attention scores, the term q_i[c]·k_j[c] of `channel` c becomes q_i[c]·value. */
+  qkPatches?: readonly { layer: number; channel: number; value: number }[];
 }
 
 export interface ReferenceResult {
@@ -205,6 +213,18 @@ export function referenceForward(ckpt: LoadedCheckpoint, tokens: number[], opts:
   };
   const layerHook = (layer: number, kind: LayerSiteKind, buf: Float64Array, width: number): Float64Array =>
     hook(siteName(layer, kind), siteKind(kind).absTopK, buf, width); // the location as registry.json states it
+  /** The reader's copy of the stream x: each patch into it swaps its writer's recorded value for `value`. */
+  const readCopy = (reader: SiteName, x: Float64Array): Float64Array => {
+    const patches = (opts.residualPatches ?? []).filter((p) => p.reader === reader);
+    if (patches.length === 0) return x;
+    const copy = x.slice();
+    for (const p of patches) {
+      const w = sites.get(p.writer);
+      if (!w) throw new Error(`referenceForward: residual patch from ${p.writer} into ${reader}: the writer comes later or does not exist`);
+      for (let t = 0; t < T; t++) copy[t * d + p.channel] += p.value - w[t * d + p.channel]!;
+    }
+    return copy;
+  };
 
   // Embeddings
   const wte = req('transformer.wte.weight', [V, d]);
@@ -219,7 +239,7 @@ export function referenceForward(ckpt: LoadedCheckpoint, tokens: number[], opts:
     const p = `transformer.h.${L}`;
 
     // ---- attention
-    const a = layerHook(L, 'attn.act_in', norm(`${p}.ln_1`, x), d);
+    const a = layerHook(L, 'attn.act_in', norm(`${p}.ln_1`, readCopy(siteName(L, 'attn.act_in'), x)), d);
     const qkv = linear(a, T, d, req(`${p}.attn.c_attn.weight`, [3 * Q, d]), linBias(`${p}.attn.c_attn.bias`, 3 * Q), 3 * Q);
     const q = new Float64Array(T * Q);
     const k = new Float64Array(T * Q);
@@ -236,6 +256,7 @@ export function referenceForward(ckpt: LoadedCheckpoint, tokens: number[], opts:
     layerHook(L, 'attn.v', v, Q);
 
     const sink = c.sink ? req(`${p}.attn.attn_imp.sink_logit`, [H]) : undefined;
+    const qkPatches = (opts.qkPatches ?? []).filter((qp) => qp.layer === L);
     const probs = new Float64Array(H * T * T);
     const y = new Float64Array(T * Q);
     const scores = new Float64Array(T);
@@ -246,6 +267,9 @@ export function referenceForward(ckpt: LoadedCheckpoint, tokens: number[], opts:
         for (let j = 0; j <= i; j++) {
           let s = 0;
           for (let e = 0; e < dh; e++) s += q[i * Q + h * dh + e]! * k[j * Q + h * dh + e]!;
+          for (const qp of qkPatches) {
+            if (Math.floor(qp.channel / dh) === h) s += q[i * Q + qp.channel]! * (qp.value - k[j * Q + qp.channel]!);
+          }
           scores[j] = s * scale;
           if (scores[j]! > max) max = scores[j]!;
         }
@@ -268,7 +292,7 @@ export function referenceForward(ckpt: LoadedCheckpoint, tokens: number[], opts:
     for (let i = 0; i < T * d; i++) x[i] += r1[i]!;
 
     // ---- MLP
-    const m = layerHook(L, 'mlp.act_in', norm(`${p}.ln_2`, x), d);
+    const m = layerHook(L, 'mlp.act_in', norm(`${p}.ln_2`, readCopy(siteName(L, 'mlp.act_in'), x)), d);
     const pre = linear(m, T, d, req(`${p}.mlp.c_fc.weight`, [dMlp, d]), linBias(`${p}.mlp.c_fc.bias`, dMlp), dMlp);
     for (let i = 0; i < pre.length; i++) pre[i] = c.activation === 'gelu' ? gelu(pre[i]!) : Math.max(0, pre[i]!);
     const hid = layerHook(L, 'mlp.post_act', pre, dMlp);
@@ -277,8 +301,8 @@ export function referenceForward(ckpt: LoadedCheckpoint, tokens: number[], opts:
     for (let i = 0; i < T * d; i++) x[i] += r2[i]!;
   }
 
-  hook('final_resid', null, x, d);
-  const xf = norm('transformer.ln_f', x);
+  const xFinal = hook('final_resid', null, readCopy('final_resid', x), d);
+  const xf = norm('transformer.ln_f', xFinal);
   const lmHead = c.tiedUnembed ? wte : req('lm_head.weight', [V, d]);
   const logits = linear(xf, T, d, lmHead, opt('final_logits_bias', [V]), V);
   if (c.bigramTable) {

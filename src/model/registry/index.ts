@@ -11,6 +11,6 @@ export {
 } from './siteKinds';
 export { NODE_ID_EXAMPLE, nodeId, nodeIdSchema, parseNodeId, siteNameSchema, tryParseNodeId, type NodeRef } from './nodeIds';
 export {
-  CIRCUIT_EDGE_KINDS, edgeLocation, isWeightEdge, keyAt, QK_EDGE_KINDS, RESIDUAL_FINAL_KIND, RESIDUAL_SUBLAYERS,
+  CIRCUIT_EDGE_KINDS, edgeKindOf, edgeLocation, isWeightEdge, pairEdgeKind, keyAt, QK_EDGE_KINDS, RESIDUAL_FINAL_KIND, RESIDUAL_SUBLAYERS,
   WEIGHT_EDGE_KINDS, weightEdgeAt, weightEdgeKind, type EdgeKind, type EdgeLocation, type WeightEdgeAt,
 } from './edgeKinds';

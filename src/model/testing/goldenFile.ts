@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseSafetensors, toFloat32, toInt32 } from '../checkpoint/safetensors';
 import { SparseGpt } from '../forward';
-import { allSites, siteWidth } from '../sites';
+import { interventionListSchema } from '../interventions';
+import { allSites, siteWidth, type SiteName } from '../sites';
 import type { LoadedCheckpoint } from '../weights';
 import { compareTrace, type TraceEntry } from './nearTies';
 
@@ -19,14 +20,28 @@ export interface GoldenDiff {
   nearTie?: string;
 }
 
+/** What golden.safetensors' "edge_ablations" metadata holds (train/reference_runs.py `edge_golden`). */
+interface EdgeAblationGolden {
+  prompt: number;
+  positions: number[];
+  lists: unknown[];
+}
+
 /**
  * Runs the TF.js forward (active backend) on every prompt of a golden.safetensors written by PyTorch
  * (train/export.py `golden`) and returns the max abs difference of the logits and of every hook site, with
  * differences caused by an AbsTopK near-tie (float32 rounding choosing another channel than PyTorch) reported and
- * set apart rather than failed or hidden.
+ * set apart rather than failed or hidden. When the file has edge-ablation results (PyTorch's own path patching and
+ * q·k score edit, train/edge_ablation.py), each list is replayed through the runtime's interventions and its logits and
+ * residual-edge readers at the stored positions are compared the same way.
  */
 export async function goldenFileDiffs(checkpoint: LoadedCheckpoint, goldenPath: string, tol = 1e-4): Promise<GoldenDiff[]> {
-  const golden = parseSafetensors(new Uint8Array(readFileSync(goldenPath)), 'golden.safetensors');
+  return goldenBytesDiffs(checkpoint, new Uint8Array(readFileSync(goldenPath)), tol);
+}
+
+/** goldenFileDiffs on the golden file's bytes (no file system: the browser harness runs it too). */
+export async function goldenBytesDiffs(checkpoint: LoadedCheckpoint, goldenBytes: Uint8Array, tol = 1e-4): Promise<GoldenDiff[]> {
+  const golden = parseSafetensors(goldenBytes, 'golden.safetensors');
   const prompts = JSON.parse(golden.metadata.prompts ?? '[]') as string[];
   if (prompts.length === 0) return [{ label: 'golden file has no prompts', diff: Number.NaN }];
   const c = checkpoint.config;
@@ -52,6 +67,28 @@ export async function goldenFileDiffs(checkpoint: LoadedCheckpoint, goldenPath: 
         out.push({ label: `prompt ${p} ${d.label}`, diff: d.diff, rawDiff: d.rawDiff, ...(d.explainedBy ? { explainedBy: d.explainedBy } : {}) });
       }
       for (const t of nearTies) out.push({ label: `prompt ${p} near-tie at ${t.site} position ${t.position}`, diff: t.gap, nearTie: t.message });
+    }
+    const edges = golden.metadata.edge_ablations;
+    if (edges) {
+      const spec = JSON.parse(edges) as EdgeAblationGolden;
+      const tokens = golden.tensors.get(`p${spec.prompt}.tokens`);
+      if (!tokens) out.push({ label: `edge ablations: golden file lacks p${spec.prompt}.tokens`, diff: Number.NaN });
+      for (let i = 0; tokens && i < spec.lists.length; i++) {
+        const list = interventionListSchema.parse(spec.lists[i]);
+        const readers = allSites(c).filter((s) => golden.tensors.has(`e${i}.${s}`));
+        const got = await model.run([...toInt32(tokens)], { interventions: list, record: readers });
+        const at = (data: Float32Array, width: number) => Float32Array.from(spec.positions.flatMap((t) => [...data.subarray(t * width, (t + 1) * width)]));
+        const entries: TraceEntry[] = readers.map((site: SiteName) => ({
+          label: site, got: at(got.sites.get(site)!, siteWidth(c, site)), want: toFloat32(golden.tensors.get(`e${i}.${site}`)!),
+          width: siteWidth(c, site), selects: true, positionOfRow: (r: number) => spec.positions[r]!,
+        }));
+        const logits = golden.tensors.get(`e${i}.logits`);
+        entries.push({ label: 'logits', got: at(got.logits, c.vocabSize), want: logits && toFloat32(logits), width: c.vocabSize, positionOfRow: (r) => spec.positions[r]! });
+        const { diffs, nearTies } = compareTrace(entries, { tol });
+        const name = `edge ablation ${i} (${JSON.stringify(spec.lists[i])})`;
+        for (const d of diffs) out.push({ label: `${name} ${d.label}`, diff: d.diff, rawDiff: d.rawDiff, ...(d.explainedBy ? { explainedBy: d.explainedBy } : {}) });
+        for (const t of nearTies) out.push({ label: `${name} near-tie at ${t.site} position ${t.position}`, diff: t.gap, nearTie: t.message });
+      }
     }
   } finally {
     model.dispose();

@@ -1,79 +1,81 @@
-import * as d3 from 'd3';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useAppStore } from '../../state/appStore';
 import { ablateEdge, ablateNode, selectNode } from '../../state/explorerActions';
 import { hoverStore, useExplorerStore } from '../../state/explorerStore';
 import { useLiveStore } from '../../state/liveStore';
 import { useThemeStore } from '../../state/themeStore';
+import { circuitNodeIds } from '../../state/variants';
+import { CompareSelect } from '../Compare/CompareSelect';
+import { FullModelWarning } from '../shared/FullModelWarning';
 import { ablationSets, useEffectivePos, useReferenceLabel, valuesAt, variantOf } from '../shared/liveSelectors';
-import { drawGraph, highlight, markKeyboardEdge, readPalette, styleGraph } from './draw';
+import { useNodeLabels } from '../shared/useNodeLabels';
+import { drawEdgeMarks, highlight, readPalette, styleGraph } from './draw';
 import { exportPng, exportSvg } from './exportImage';
 import { GraphToolbar } from './GraphToolbar';
+import { restrictCircuit } from '../Importance/coreCircuit';
 import { layoutCircuit, type GEdge, type GNode } from './layout';
 import { cycleEdge, incidentEdges, neighbour, type Direction } from './navigation';
+import { markSearchHits } from './searchHits';
+import { useGraphSurface } from './useGraphSurface';
 import './graph.css';
 
-/** Most weight edges drawn when a circuit is opened (SVG cost); the threshold slider shows more. */
-const MAX_DRAWN_EDGES = 4000;
 const KEY_DIR: Record<string, Direction> = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' };
 const KEYS_HELP = 'arrow keys move between nodes, E and Shift+E step through the node\'s edges, G follows the edge, Enter toggles the ablation of the node or edge, Space inspects, Esc clears';
 
 /** Why an edge cannot be ablated on its own (the click and the keyboard say the same). */
 function notAblatable(e: GEdge): string {
-  const what = e.kind === 'residual' ? 'a residual-stream path' : e.kind === 'qk' ? 'a q·k pairing, not a weight' : 'a weight the runtime cannot ablate alone';
-  return `${e.source} → ${e.target} is ${what}; ablate one of its nodes instead`;
+  return `${e.source} → ${e.target} is no ${e.kind === 'qk' ? 'q·k' : e.kind} edge of the registry (docs/circuits.md, "What counts as an edge"); ablate one of its nodes instead`;
 }
 
 /**
- * The circuit as a layered graph. d3 owns the SVG (drawn once per circuit, restyled per engine answer); React owns
- * only the toolbar and the keyboard cursor. Click ablates (global mode), shift-click inspects.
+ * The circuit as a layered graph. d3 owns the SVG nodes (drawn once per circuit, restyled per engine answer) and a
+ * canvas underneath holds every edge (useGraphSurface); React owns only the toolbar and the keyboard cursor. Click
+ * ablates (global mode), shift-click inspects.
  */
-export function CircuitGraph() {
-  const circuit = useLiveStore((s) => s.circuit);
+export function CircuitGraph({ visibleNodes = null }: { visibleNodes?: ReadonlySet<string> | null }) {
+  const whole = useLiveStore((s) => s.circuit);
+  // The core view (Importance panel) draws only the given nodes and the edges among them.
+  const circuit = useMemo(() => restrictCircuit(whole, visibleNodes), [whole, visibleNodes]);
   const model = useAppStore((s) => s.model);
   const layout = useMemo(() => (circuit && model ? layoutCircuit(circuit, model.dHead, model.nLayer) : null), [circuit, model]);
-  const svgRef = useRef<SVGSVGElement>(null);
-  const zoomRef = useRef<d3.ZoomBehavior<SVGSVGElement, unknown> | null>(null);
   const [active, setActive] = useState<string | null>(null);
   // The keyboard's edge cursor: one of the edges at the node cursor (E / Shift+E), toggled with Enter.
   const [activeEdge, setActiveEdge] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const themeVersion = useThemeStore((s) => s.version);
   const chosen = useExplorerStore((s) => s.edgeThreshold);
-  // A circuit with thousands of weight edges would stall the page as SVG: by default only the strongest are drawn,
-  // the rest hidden by the threshold (and counted as hidden in the toolbar).
-  const auto = useMemo(() => {
-    const w = layout?.weightMagnitudes;
-    return w && w.length > MAX_DRAWN_EDGES ? w[w.length - MAX_DRAWN_EDGES]! : 0;
-  }, [layout]);
-  const threshold = chosen ?? auto;
+  // Every edge is drawn (on a canvas) unless the user raises the threshold.
+  const threshold = chosen ?? 0;
+  // Node labels for the hover text and the search; read through a ref so their arrival does not redraw the graph.
+  const nodeIds = useMemo(() => (circuit ? circuitNodeIds(circuit) : null), [circuit]);
+  const labels = useNodeLabels(nodeIds);
+  const labelsRef = useRef(labels);
+  labelsRef.current = labels;
+  const [searchHits, setSearchHits] = useState<ReadonlySet<string>>(() => new Set());
 
-  useEffect(() => {
-    const svg = svgRef.current;
-    if (!layout || !svg) return;
-    const onEdge = (e: GEdge, ev: MouseEvent) => {
+  const surface = useGraphSurface(layout, threshold, themeVersion, {
+    edgeClick: (e, ev) => {
       if (ev.shiftKey) return selectNode(e.target);
       if (!e.ablatable) return setMessage(notAblatable(e));
       setMessage(null);
       ablateEdge(e.source, e.target);
-    };
-    const onNode = (n: GNode, ev: MouseEvent) => {
+    },
+    nodeClick: (n, ev) => {
       setActive(n.id);
       setActiveEdge(null);
       if (ev.shiftKey || ev.altKey) selectNode(n.id);
       else ablateNode(n.id);
-    };
-    drawGraph(svg, layout, readPalette(svg), { nodeClick: onNode, edgeClick: onEdge, hover: (node, edge) => hoverStore.setState({ node, edge }) }, threshold);
-    const zoom = d3.zoom<SVGSVGElement, unknown>().scaleExtent([0.25, 10])
-      .on('zoom', (ev: d3.D3ZoomEvent<SVGSVGElement, unknown>) => d3.select(svg).select('.zoom-layer').attr('transform', ev.transform.toString()));
-    d3.select(svg).call(zoom).on('dblclick.zoom', null);
-    zoomRef.current = zoom;
-    const unsub = hoverStore.subscribe((h) => highlight(svg, layout, h.node, h.edge));
-    return () => {
-      unsub();
-      d3.select(svg).on('.zoom', null);
-    };
-  }, [layout, themeVersion, threshold]);
+    },
+    hover: (node, edge) => hoverStore.setState({ node, edge }),
+    labelOf: (id) => labelsRef.current?.get(id)?.text,
+  });
+  const svgRef = surface.svgRef;
+  // Hover: the neighbourhood's nodes by class, its edges on top of the canvas.
+  useEffect(() => {
+    const svg = svgRef.current;
+    if (!layout || !svg) return;
+    return hoverStore.subscribe((h) => surface.edges.current?.setEmphasis(highlight(svg, layout, h.node, h.edge)));
+  }, [layout, themeVersion, svgRef, surface.edges]);
 
   const detailed = useLiveStore((s) => s.detailed);
   const pos = useEffectivePos();
@@ -87,20 +89,31 @@ export function CircuitGraph() {
     styleGraph(svg, {
       value: valuesAt(detailed, variantOf(detailed, 'current'), pos),
       baseline: valuesAt(detailed, variantOf(detailed, refLabel), pos),
-      ablatedNodes: sets.nodes, ablatedEdges: sets.edges, selected, active, pal: readPalette(svg),
+      ablatedNodes: sets.nodes, selected, active, pal: readPalette(svg),
     });
   }, [layout, themeVersion, threshold, detailed, pos, refLabel, list, selected, active]);
+  useEffect(() => setSearchHits(new Set()), [layout]); // another circuit: the last search's marks are gone
+  // A redraw rebuilds the nodes: the search's marks go back on.
+  useEffect(() => {
+    if (svgRef.current && layout) markSearchHits(svgRef.current, searchHits);
+  }, [layout, threshold, themeVersion, searchHits]);
   // A new circuit or a higher threshold can remove the edge under the cursor.
   const edge = activeEdge && layout ? layout.edges.find((e) => e.id === activeEdge && (e.kind !== 'weight' || Math.abs(e.weight) >= threshold)) : undefined;
+  // Ablated edges and the keyboard's edge as SVG marks over the canvas.
   useEffect(() => {
-    if (svgRef.current && layout) markKeyboardEdge(svgRef.current, edge?.id ?? null);
-  }, [layout, threshold, themeVersion, edge]);
+    const svg = svgRef.current;
+    const drawn = surface.edges.current;
+    if (!svg || !layout || !drawn) return;
+    const ablated = ablationSets(list).edges;
+    const marks: { edge: GEdge; kind: 'ablated' | 'kbd'; ablated: boolean }[] = layout.edges.filter((e) => ablated.has(e.id)).map((e) => ({ edge: e, kind: 'ablated', ablated: true }));
+    if (edge) marks.push({ edge, kind: 'kbd', ablated: ablated.has(edge.id) });
+    drawEdgeMarks(svg, readPalette(svg), marks, (id) => drawn.curveOf(id));
+  }, [layout, threshold, themeVersion, edge, list, svgRef, surface.edges]);
 
   const focusNode = (n: GNode) => {
     setActive(n.id);
     selectNode(n.id);
-    const svg = svgRef.current;
-    if (svg && zoomRef.current) d3.select(svg).transition().duration(300).call(zoomRef.current.transform, d3.zoomIdentity.translate(layout!.width / 2, layout!.height / 2).scale(2).translate(-n.x, -n.y));
+    surface.zoomTo(n);
   };
   const onKey = (e: KeyboardEvent) => {
     if (!layout) return;
@@ -141,11 +154,17 @@ export function CircuitGraph() {
     : active ? `cursor: ${active} · E: its edges` : null;
   const onExport = (kind: 'svg' | 'png') => {
     const svg = svgRef.current;
-    if (!svg) return;
+    const drawn = surface.edges.current;
+    if (!svg || !drawn) return;
     const bg = readPalette(svg).panel;
     const name = `circuit-${circuit?.task ?? 'graph'}.${kind}`;
-    if (kind === 'svg') exportSvg(svg, bg, name);
-    else exportPng(svg, bg, name).catch((err: Error) => setMessage(err.message));
+    // The canvas's edges go into the image as SVG paths, under the marks and the nodes.
+    const withEdges = (clone: SVGSVGElement) => {
+      const marks = clone.querySelector('.edge-marks');
+      marks?.parentNode?.insertBefore(drawn.toSvgGroup(document), marks);
+    };
+    if (kind === 'svg') exportSvg(svg, bg, name, withEdges);
+    else exportPng(svg, bg, name, withEdges).catch((err: Error) => setMessage(err.message));
   };
 
   if (!circuit || !layout) {
@@ -154,14 +173,19 @@ export function CircuitGraph() {
   return (
     <section className="panel graph-panel" aria-label="Circuit graph">
       <h2>Circuit · {circuit.task} · {circuit.nodes.length} nodes · {circuit.edges.length} edges</h2>
-      <GraphToolbar layout={layout} threshold={threshold} totalNodes={circuit.nodes.length} onFind={focusNode}
-        onFit={() => svgRef.current && zoomRef.current && d3.select(svgRef.current).call(zoomRef.current.transform, d3.zoomIdentity)} onExport={onExport} />
+      <FullModelWarning where="graph" />
+      <CompareSelect />
+      <GraphToolbar layout={layout} threshold={threshold} totalNodes={circuit.nodes.length} onFind={focusNode} labels={labels} onHits={setSearchHits}
+        onFit={surface.fit} onExport={onExport} />
       <div className="graph-frame" tabIndex={0} role="group" onKeyDown={onKey}
         aria-label={`Circuit graph: ${KEYS_HELP}; shift-click inspects`} aria-keyshortcuts="E Shift+E G Enter Space Escape">
+        <canvas ref={surface.canvasRef} className="edge-canvas" data-testid="graph-edges" aria-hidden="true" />
         <svg ref={svgRef} className="circuit-svg" data-testid="circuit-graph" />
+        <div ref={surface.tipRef} className="edge-tip" data-testid="edge-tip" role="tooltip" hidden />
+        <span className="zoom-hint muted" aria-hidden="true">scroll to zoom · drag to pan · Fit: whole graph</span>
       </div>
       <p className="muted graph-status" aria-live="polite">
-        {message ?? cursorText ?? 'click a node or weight edge to ablate it · shift-click to inspect · colour = activation at the selected token'}
+        {message ?? cursorText ?? 'click a node or edge to ablate it · shift-click to inspect · colour = activation at the selected token'}
       </p>
     </section>
   );

@@ -1,17 +1,18 @@
 import * as d3 from 'd3';
+import { curveToSvg, NODE_R, type Curve } from './edgeGeometry';
 import type { GEdge, GNode, GraphLayout } from './layout';
 
 /**
- * Imperative SVG drawing of the circuit. Colours are written as attributes (not CSS variables) so an exported SVG
- * looks the same outside the page. drawGraph builds the structure once per layout; styleGraph recolours it on every
- * engine answer without rebuilding, and hover only toggles classes (see CircuitGraph.tsx).
+ * Imperative SVG drawing of the circuit's nodes, rows and head groups (the edges are on a canvas underneath,
+ * edgeCanvas.ts; only the few edges marked as ablated or under the keyboard cursor are SVG paths, drawEdgeMarks).
+ * Colours are written as attributes (not CSS variables) so an exported SVG looks the same outside the page. drawGraph
+ * builds the structure once per layout; styleGraph recolours it on every engine answer without rebuilding, and hover
+ * only toggles classes (see CircuitGraph.tsx).
  */
 export interface Palette { fg: string; muted: string; border: string; panel: string; accent: string }
 
-export const POS = '#d6604d';
-export const NEG = '#4393c3';
-export const QK = '#8a63d2';
-const R = 8;
+export { NEG, POS, QK } from './edgeStyle';
+const R = NODE_R;
 
 export function readPalette(el: Element): Palette {
   const cs = getComputedStyle(el);
@@ -19,33 +20,32 @@ export function readPalette(el: Element): Palette {
   return { fg: v('--fg', '#1d1f24'), muted: v('--muted', '#626775'), border: v('--border', '#d9dce3'), panel: v('--panel', '#fff'), accent: v('--accent', '#2f6fde') };
 }
 
-function edgePath(e: GEdge, g: GraphLayout): string {
-  const s = g.byId.get(e.source)!;
-  const t = g.byId.get(e.target)!;
-  if (e.kind === 'qk') {
-    // q and k rows are adjacent: a small arc to the side keeps the pair visible next to the vertical flow.
-    const bend = Math.max(12, Math.abs(t.x - s.x) / 2);
-    return `M${s.x + R},${s.y}Q${(s.x + t.x) / 2 + bend},${(s.y + t.y) / 2} ${t.x + R},${t.y}`;
-  }
-  if (e.kind === 'residual' || s.x === t.x) return `M${s.x},${s.y - R}L${t.x},${t.y + R}`;
-  const my = (s.y + t.y) / 2;
-  return `M${s.x},${s.y - R}C${s.x},${my} ${t.x},${my} ${t.x},${t.y + R}`;
+/** Circuits up to this many nodes get labels large enough to read with the whole graph in view. */
+export const READABLE_NODES = 150;
+
+/**
+ * Font sizes in graph units. A small circuit is shown whole at roughly half scale in a usual graph panel, so its labels
+ * are drawn larger (a three-digit channel still fits the node spacing, DX); a big one is read by zooming in.
+ */
+export function labelSizes(g: GraphLayout): { node: number; row: number } {
+  return g.nodes.length <= READABLE_NODES ? { node: 13, row: 13 } : { node: 8, row: 10 };
 }
 
 export interface DrawHandlers {
   nodeClick: (n: GNode, ev: MouseEvent) => void;
-  edgeClick: (e: GEdge, ev: MouseEvent) => void;
   hover: (node: string | null, edge: string | null) => void;
+  /** A node's automatic label (circuit/nodeLabels.ts) for its hover text, when known. */
+  labelOf?: (id: string) => string | undefined;
 }
 
-/** Draws the graph; weight edges below `threshold` are not drawn at all (they would only cost DOM nodes). */
-export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h: DrawHandlers, threshold: number): void {
+/** Draws rows, head groups and nodes, and an empty group for the edge marks (drawEdgeMarks) under the nodes. */
+export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h: DrawHandlers): void {
   const svg = d3.select(svgEl);
   svg.selectAll('*').remove();
   const st = stateOf(svgEl);
   st.nodes.clear();
-  st.edges = '\u0000'; // never equal to a real key: the fresh edges get their style on the next update
   svg.attr('viewBox', `0 0 ${g.width} ${g.height}`).attr('font-family', 'ui-monospace, monospace');
+  const label = labelSizes(g);
   // Keep the user's zoom across redraws (threshold changes, theme switches).
   const root = svg.append('g').attr('class', 'zoom-layer').attr('transform', d3.zoomTransform(svgEl).toString());
   const rows = root.append('g').attr('class', 'rows');
@@ -53,7 +53,7 @@ export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h:
     .attr('x1', 0).attr('x2', g.width).attr('y1', (r) => r.y).attr('y2', (r) => r.y)
     .attr('stroke', pal.border).attr('stroke-width', (r) => (r.layerStart ? 1 : 0.4)).attr('stroke-dasharray', '2 4');
   rows.selectAll('text').data(g.rows).join('text')
-    .attr('x', 4).attr('y', (r) => r.y + 3).attr('font-size', 10).attr('fill', pal.muted).text((r) => r.label);
+    .attr('x', 4).attr('y', (r) => r.y + 3).attr('font-size', label.row).attr('fill', pal.muted).text((r) => r.label);
   const heads = root.append('g').attr('class', 'heads');
   heads.selectAll('rect').data(g.heads).join('rect')
     .attr('x', (d) => d.x0).attr('y', (d) => d.y0).attr('width', (d) => d.x1 - d.x0).attr('height', (d) => d.y1 - d.y0)
@@ -61,17 +61,7 @@ export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h:
   heads.selectAll('text').data(g.heads).join('text')
     .attr('x', (d) => d.x0 + 2).attr('y', (d) => d.y0 - 2).attr('font-size', 9).attr('fill', pal.muted).text((d) => `h${d.head}`);
 
-  const maxW = d3.max(g.edges.filter((e) => e.kind === 'weight'), (e) => Math.abs(e.weight)) || 1;
-  const shown = g.edges.filter((e) => e.kind !== 'weight' || Math.abs(e.weight) >= threshold);
-  root.append('g').attr('class', 'edges').selectAll<SVGPathElement, GEdge>('path').data(shown, (e) => e.id).join('path')
-    .attr('class', 'edge').attr('data-edge', (e) => e.id).attr('data-kind', (e) => e.kind).attr('data-weight', (e) => e.weight).attr('data-ablatable', (e) => String(e.ablatable)).attr('d', (e) => edgePath(e, g)).attr('fill', 'none')
-    .attr('stroke', (e) => (e.kind === 'residual' ? pal.muted : e.kind === 'qk' ? QK : e.weight >= 0 ? POS : NEG))
-    .attr('stroke-width', (e) => (e.kind === 'weight' ? 0.6 + 3 * Math.abs(e.weight) / maxW : 1))
-    .attr('stroke-dasharray', (e) => (e.kind === 'residual' ? '3 3' : e.kind === 'qk' ? '1 3' : null))
-    .style('cursor', (e) => (e.ablatable ? 'pointer' : 'help'))
-    .on('click', (ev: MouseEvent, e) => h.edgeClick(e, ev))
-    .on('mouseenter', (_ev, e) => h.hover(null, e.id)).on('mouseleave', () => h.hover(null, null))
-    .append('title').text((e) => `${e.source} → ${e.target}\n${e.kind === 'residual' ? 'residual stream (identity)' : e.kind === 'qk' ? 'q·k pair in one head' : `weight ${e.weight.toFixed(4)}`}${e.ablatable ? '\nclick: ablate this weight' : ''}`);
+  root.append('g').attr('class', 'edge-marks').attr('fill', 'none').style('pointer-events', 'none');
 
   const nodes = root.append('g').attr('class', 'nodes').selectAll<SVGGElement, GNode>('g').data(g.nodes, (n) => n.id).join('g')
     .attr('class', 'node').attr('data-node', (n) => n.id).attr('id', (n) => `node-${n.id.replace(/[.:]/g, '_')}`)
@@ -80,7 +70,7 @@ export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h:
     // Right-click (the context-menu gesture) inspects, like shift-click.
     .on('contextmenu', (ev: MouseEvent, n) => { ev.preventDefault(); h.nodeClick(n, new MouseEvent('click', { shiftKey: true })); })
     .on('mouseenter', function (_ev, n) {
-      d3.select(this).select('title').text(nodeTitle(svgEl, n));
+      d3.select(this).select('title').text(nodeTitle(svgEl, n, h.labelOf?.(n.id)));
       h.hover(n.id, null);
     })
     .on('mouseleave', () => h.hover(null, null));
@@ -90,7 +80,7 @@ export function drawGraph(svgEl: SVGSVGElement, g: GraphLayout, pal: Palette, h:
     else sel.append('circle').attr('class', 'shape').attr('r', R);
   });
   nodes.select('.shape').attr('fill', pal.panel).attr('stroke', pal.fg).attr('stroke-width', 1);
-  nodes.append('text').attr('class', 'label').attr('y', R + 9).attr('text-anchor', 'middle').attr('font-size', 8).attr('fill', pal.muted).text((n) => n.channel);
+  nodes.append('text').attr('class', 'label').attr('y', R + label.node + 1).attr('text-anchor', 'middle').attr('font-size', label.node).attr('fill', pal.muted).text((n) => n.channel);
   nodes.append('title').text((n) => n.id);
 }
 
@@ -100,7 +90,6 @@ export interface StyleInput {
   /** node id -> value at the selected position (reference variant). */
   baseline: Map<string, number>;
   ablatedNodes: Set<string>;
-  ablatedEdges: Set<string>;
   selected: string | null;
   active: string | null;
   pal: Palette;
@@ -108,21 +97,21 @@ export interface StyleInput {
 
 /** Per drawn SVG: the style last written to each node (so an update touches only what changed) and the latest
  *  input (so a node's tooltip is composed when it is hovered, not on every update). */
-const applied = new WeakMap<SVGSVGElement, { nodes: Map<string, string>; edges: string; latest: StyleInput | null }>();
+const applied = new WeakMap<SVGSVGElement, { nodes: Map<string, string>; latest: StyleInput | null }>();
 
 function stateOf(svgEl: SVGSVGElement) {
   let st = applied.get(svgEl);
-  if (!st) applied.set(svgEl, (st = { nodes: new Map(), edges: '', latest: null }));
+  if (!st) applied.set(svgEl, (st = { nodes: new Map(), latest: null }));
   return st;
 }
 
 /** The tooltip of a node under the latest style input. */
-export function nodeTitle(svgEl: SVGSVGElement, n: GNode): string {
+export function nodeTitle(svgEl: SVGSVGElement, n: GNode, label?: string): string {
   const s = stateOf(svgEl).latest;
   const v = s?.value.get(n.id);
   const b = s?.baseline.get(n.id);
   const was = v !== undefined && b !== undefined && v !== b ? ` (reference ${b.toFixed(4)})` : '';
-  return `${n.id}${n.score !== undefined ? `  score ${n.score.toFixed(3)}` : ''}\nvalue ${v?.toFixed(4) ?? '–'}${was}${s?.ablatedNodes.has(n.id) ? '\nablated' : ''}\nclick: ablate · shift-click or right-click: inspect`;
+  return `${n.id}${n.score !== undefined ? `  score ${n.score.toFixed(3)}` : ''}${label ? `\nlabel: ${label}` : ''}\nvalue ${v?.toFixed(4) ?? '–'}${was}${s?.ablatedNodes.has(n.id) ? '\nablated' : ''}\nclick: ablate · shift-click or right-click: inspect`;
 }
 
 /** Recolours nodes by live activation and marks ablations and selection, writing only what changed. */
@@ -150,16 +139,13 @@ export function styleGraph(svgEl: SVGSVGElement, s: StyleInput): void {
     g.select('.shape').attr('fill', fill).attr('stroke', stroke)
       .attr('stroke-width', sel ? 3 : changed ? 2.5 : 1).attr('stroke-dasharray', ablated ? '2 2' : null);
   });
-  const edgeKey = [...s.ablatedEdges].sort().join(',');
-  if (edgeKey === st.edges) return;
-  st.edges = edgeKey;
-  svg.selectAll<SVGPathElement, GEdge>('path.edge')
-    .attr('data-ablated', (e) => (s.ablatedEdges.has(e.id) ? 'true' : null))
-    .attr('opacity', (e) => (s.ablatedEdges.has(e.id) ? 0.25 : 0.85));
 }
 
-/** Hover: a node's or edge's neighbourhood stands out, everything else dims (classes only; no React). */
-export function highlight(svgEl: SVGSVGElement, g: GraphLayout, node: string | null, edge: string | null): void {
+/**
+ * Hover: a node's or edge's neighbourhood stands out, everything else dims (node classes here; the edges it returns
+ * are drawn on top by the canvas). No React.
+ */
+export function highlight(svgEl: SVGSVGElement, g: GraphLayout, node: string | null, edge: string | null): Set<string> | null {
   const svg = d3.select(svgEl);
   const on = node !== null || edge !== null;
   const nodes = new Set<string>();
@@ -174,11 +160,26 @@ export function highlight(svgEl: SVGSVGElement, g: GraphLayout, node: string | n
   }
   svg.classed('hovering', on);
   svg.selectAll<SVGGElement, GNode>('g.node').classed('hl', (n) => nodes.has(n.id));
-  svg.selectAll<SVGPathElement, GEdge>('path.edge').classed('hl', (e) => edges.has(e.id));
+  return on ? edges : null;
 }
 
-/** The keyboard's edge cursor (CircuitGraph's E key). A class styled by graph.css, not an attribute: restyling does
- *  not erase it, and an exported SVG (colours as attributes) does not show it. */
-export function markKeyboardEdge(svgEl: SVGSVGElement, edge: string | null): void {
-  d3.select(svgEl).selectAll<SVGPathElement, GEdge>('path.edge').classed('kbd', (e) => e.id === edge);
+/** An edge drawn as an SVG mark over the canvas: ablated, or under the keyboard cursor. */
+interface EdgeMark { edge: GEdge; curve: Curve; kind: 'ablated' | 'kbd'; ablated: boolean }
+
+/**
+ * The few edges that must stand out as SVG paths over the canvas: each ablated edge, dashed in the panel colour over
+ * its canvas stroke (attributes, so an exported image shows it too), and the keyboard's edge cursor (`kbd`, coloured
+ * by graph.css only, so an export does not show it). `curveOf` answers for drawn edges only.
+ */
+export function drawEdgeMarks(svgEl: SVGSVGElement, pal: Palette, marks: { edge: GEdge; kind: 'ablated' | 'kbd'; ablated: boolean }[], curveOf: (id: string) => Curve | undefined): void {
+  const data: EdgeMark[] = marks.flatMap((m) => {
+    const curve = curveOf(m.edge.id);
+    return curve ? [{ ...m, curve }] : [];
+  });
+  d3.select(svgEl).select('g.edge-marks').selectAll<SVGPathElement, EdgeMark>('path.edge').data(data, (m) => `${m.kind}|${m.edge.id}`).join('path')
+    .attr('class', (m) => `edge ${m.kind}`).attr('data-edge', (m) => m.edge.id).attr('data-kind', (m) => m.edge.kind)
+    .attr('data-weight', (m) => m.edge.weight).attr('data-ablatable', (m) => String(m.edge.ablatable))
+    .attr('data-ablated', (m) => (m.ablated ? 'true' : null)).attr('d', (m) => curveToSvg(m.curve))
+    .attr('stroke', (m) => (m.kind === 'ablated' ? pal.panel : null)).attr('stroke-width', (m) => (m.kind === 'ablated' ? 2.5 : null))
+    .attr('stroke-dasharray', (m) => (m.kind === 'ablated' ? '3 3' : null));
 }

@@ -1,9 +1,12 @@
 /**
  * SVG and PNG export of the graph as drawn (current zoom reset to the whole graph). Colours are attributes, so the
- * serialised SVG is self-contained.
+ * serialised SVG is self-contained. `decorate` adds what the page draws outside the SVG (the canvas's edges) to the copy.
  */
-function standalone(svg: SVGSVGElement, background: string): string {
+export type Decorate = (clone: SVGSVGElement) => void;
+
+function standalone(svg: SVGSVGElement, background: string, decorate?: Decorate): string {
   const clone = svg.cloneNode(true) as SVGSVGElement;
+  decorate?.(clone);
   clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   const [, , w, h] = (svg.getAttribute('viewBox') ?? '0 0 800 600').split(' ').map(Number);
   clone.setAttribute('width', String(w));
@@ -28,12 +31,12 @@ function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-export function exportSvg(svg: SVGSVGElement, background: string, name: string): void {
-  download(new Blob([standalone(svg, background)], { type: 'image/svg+xml' }), name);
+export function exportSvg(svg: SVGSVGElement, background: string, name: string, decorate?: Decorate): void {
+  download(new Blob([standalone(svg, background, decorate)], { type: 'image/svg+xml' }), name);
 }
 
-export async function exportPng(svg: SVGSVGElement, background: string, name: string, scale = 2): Promise<void> {
-  const text = standalone(svg, background);
+export async function exportPng(svg: SVGSVGElement, background: string, name: string, decorate?: Decorate, scale = 2): Promise<void> {
+  const text = standalone(svg, background, decorate);
   const [, , w, h] = (svg.getAttribute('viewBox') ?? '0 0 800 600').split(' ').map(Number);
   const img = new Image();
   const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));

@@ -33,11 +33,17 @@ describe('circuit layout', () => {
     expect(at('0.attn.k:9').head).toBe(2);
     expect(g.heads.map((h) => h.head)).toEqual([0, 2]);
   });
-  it('marks only single weight entries as ablatable and counts edges to unknown nodes', () => {
-    expect(g.edges.map((e) => e.ablatable)).toEqual([true, false, false]);
+  it('marks weight, residual and q·k pairs as ablatable, nothing else, and counts edges to unknown nodes', () => {
+    // q:3 -> k:9 pairs different channels: no q·k edge.
+    expect(g.edges.map((e) => e.ablatable)).toEqual([true, false, true]);
     expect(g.orphanEdges).toBe(1);
     expect(isAblatableEdge('0.mlp.post_act:1', '0.mlp.resid_delta:2')).toBe(true);
     expect(isAblatableEdge('0.mlp.post_act:1', '1.mlp.resid_delta:2')).toBe(false);
+    expect(isAblatableEdge('0.attn.q:3', '0.attn.k:3')).toBe(true);
+    expect(isAblatableEdge('0.attn.resid_delta:5', '0.mlp.act_in:5')).toBe(true);
+    expect(isAblatableEdge('0.mlp.resid_delta:5', 'final_resid:5')).toBe(true);
+    expect(isAblatableEdge('0.mlp.resid_delta:5', '0.mlp.act_in:5')).toBe(false); // a read before the write
+    expect(isAblatableEdge('0.mlp.resid_delta:5', '1.mlp.act_in:6')).toBe(false);
   });
   it('navigates by arrow direction and finds nodes by name', () => {
     expect(neighbour(g.nodes, at('0.attn.act_in:5'), 'up')!.id).toBe('0.attn.q:3');

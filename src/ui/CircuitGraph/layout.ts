@@ -1,5 +1,5 @@
 import type { CircuitFile } from '../../circuit/circuitSchema';
-import { GLOBAL_SITE_KINDS, isWeightEdge, LAYER_SITE_KINDS, parseSite, siteKind } from '../../model/registry';
+import { GLOBAL_SITE_KINDS, LAYER_SITE_KINDS, pairEdgeKind, parseSite, siteKind } from '../../model/registry';
 
 /**
  * Positions of a circuit's nodes: layers bottom to top, each with the rows of its sites in forward order (the
@@ -72,8 +72,9 @@ export function hiddenByThreshold(g: GraphLayout, t: number): number {
   return lo;
 }
 
-/** Whether the runtime can ablate this edge alone: one entry of a weight the registry lists as an edge kind. */
-export const isAblatableEdge = isWeightEdge;
+/** Whether the runtime can ablate this edge alone: a pair of an edge kind of the registry (a weight entry, a residual
+ *  write reaching a later read of its channel, or q and k of one channel; docs/circuits.md, "Ablating an edge"). */
+export const isAblatableEdge = (source: string, target: string): boolean => pairEdgeKind(source, target) !== null;
 
 /** Nodes per line: a wider row wraps onto more lines, so a huge circuit stays legible instead of kilometre-wide. */
 export const MAX_PER_LINE = 64;
@@ -196,7 +197,7 @@ export function layoutCircuit(circuit: CircuitFile, dHead: number, nLayer: numbe
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const edges: GEdge[] = circuit.edges
     .filter((e) => byId.has(e.source) && byId.has(e.target))
-    .map((e) => ({ id: `${e.source}>${e.target}`, source: e.source, target: e.target, weight: e.weight, kind: e.kind, ablatable: e.kind === 'weight' && isAblatableEdge(e.source, e.target) }));
+    .map((e) => ({ id: `${e.source}>${e.target}`, source: e.source, target: e.target, weight: e.weight, kind: e.kind, ablatable: isAblatableEdge(e.source, e.target) }));
   const weightMagnitudes = Float64Array.from(edges.filter((e) => e.kind === 'weight'), (e) => Math.abs(e.weight)).sort();
   return { nodes, edges, rows, heads, width, height, byId, orphanEdges: circuit.edges.length - edges.length, weightMagnitudes };
 }

@@ -1,3 +1,4 @@
+import { foldLabelText } from '../../circuit/nodeLabels';
 import type { GEdge, GraphLayout, GNode } from './layout';
 
 export type Direction = 'left' | 'right' | 'up' | 'down';
@@ -19,12 +20,19 @@ export function neighbour(nodes: readonly GNode[], from: GNode | undefined, dir:
   return candidates.filter((n) => n.y === rowY).sort((a, b) => Math.abs(a.x - from.x) - Math.abs(b.x - from.x))[0];
 }
 
-/** Nodes matching a search: exact id first, then ids containing the text (e.g. "mlp.post_act:17", "3.attn.q"). */
-export function searchNodes(nodes: readonly GNode[], text: string): GNode[] {
+/**
+ * Nodes matching a search: exact id first, then ids containing the text (e.g. "mlp.post_act:17", "3.attn.q"), then
+ * nodes whose label (circuit/nodeLabels.ts) contains it, ignoring case (`"'"`, `h3`, `emb " if"`).
+ */
+export function searchNodes(nodes: readonly GNode[], text: string, labelOf?: (id: string) => string | undefined): GNode[] {
   const q = text.trim();
   if (!q) return [];
   const exact = nodes.filter((n) => n.id === q);
-  return [...exact, ...nodes.filter((n) => n.id !== q && n.id.includes(q))];
+  const byId = nodes.filter((n) => n.id !== q && n.id.includes(q));
+  const folded = foldLabelText(q);
+  const seen = new Set([...exact, ...byId]);
+  const byLabel = labelOf ? nodes.filter((n) => !seen.has(n) && foldLabelText(labelOf(n.id) ?? '').includes(folded)) : [];
+  return [...exact, ...byId, ...byLabel];
 }
 
 /**

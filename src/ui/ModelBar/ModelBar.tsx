@@ -1,12 +1,14 @@
 import { useState, type DragEvent } from 'react';
-import { loadModel, modelsBaseUrl, openLocalModel } from '../../state/actions';
+import { loadModel, modelsBaseUrl } from '../../state/actions';
 import { useAppStore } from '../../state/appStore';
+import { openLocalFiles } from '../../state/releaseActions';
 import { collectDropped, dropRoots } from './dropFolder';
+import { SaveConvertedFolder } from './SaveConvertedFolder';
 import { ThemeToggle } from './ThemeToggle';
 
 /**
- * Model picker (shipped models), open a local model folder (folder picker, loose files, or drop a folder on the bar)
- * and open-from-URL, plus the active backend.
+ * Model picker (shipped models), open a local model folder (folder picker, loose files, a zipped folder, or drop it on
+ * the bar; OpenAI's released files are converted first) and open-from-URL, plus the active backend.
  */
 export function ModelBar() {
   const models = useAppStore((s) => s.models);
@@ -17,7 +19,7 @@ export function ModelBar() {
   const [dragging, setDragging] = useState(false);
 
   const pick = (input: HTMLInputElement) => {
-    if (input.files && input.files.length > 0) void openLocalModel([...input.files], 'picked');
+    if (input.files && input.files.length > 0) void openLocalFiles([...input.files], 'picked');
     input.value = ''; // picking the same folder again (after editing it) must load it again
   };
   const onDrop = (e: DragEvent) => {
@@ -26,7 +28,7 @@ export function ModelBar() {
     // The roots must be taken now: the drop's items are unreadable once this handler returns.
     const roots = dropRoots(e.dataTransfer);
     collectDropped(roots).then(
-      (files) => (files.length ? openLocalModel(files, 'dropped') : undefined),
+      (files) => (files.length ? openLocalFiles(files, 'dropped') : undefined),
       (err: Error) => useAppStore.setState({ error: `could not read the dropped files: ${err.message}` }),
     );
   };
@@ -66,10 +68,11 @@ export function ModelBar() {
           onChange={(e) => pick(e.target)}
         />
       </label>
-      <label className="badge" style={{ cursor: 'pointer' }} title="loose files of one model (config.json, model.safetensors, …)">
+      <label className="badge" style={{ cursor: 'pointer' }} title="loose files of one model (config.json, model.safetensors, …), a zipped model folder, or OpenAI's released files (final_model.pt, beeg_config.json, encoder.json, vocab.bpe, optionally mean_baseline_pretrain.pt)">
         files…
         <input type="file" multiple aria-label="Open checkpoint files" style={{ display: 'none' }} onChange={(e) => pick(e.target)} />
       </label>
+      <SaveConvertedFolder />
       <form
         onSubmit={(e) => {
           e.preventDefault();

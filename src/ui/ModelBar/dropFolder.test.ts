@@ -51,4 +51,10 @@ describe('reading a dropped folder', () => {
     expect(await read(await collectDropped(flat))).toEqual({ 'config.json': '{}' });
     expect(await read(await collectDropped(dropRoots({ files: [loose] })))).toEqual({ 'config.json': '{}' });
   });
+
+  it('takes the item\'s File when its handle resolves to null (no file system behind it: a file made by a script)', async () => {
+    const made = new File(['W'], 'final_model.pt');
+    const roots = dropRoots({ items: [{ kind: 'file', webkitGetAsEntry: () => null, getAsFileSystemHandle: async () => null, getAsFile: () => made }] });
+    expect(await read(await collectDropped(roots))).toEqual({ 'final_model.pt': 'W' });
+  });
 });

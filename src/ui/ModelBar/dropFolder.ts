@@ -30,7 +30,9 @@ interface ItemLike {
 }
 
 /** One dropped thing, taken during the drop event (the items cannot be read once the handler has returned). */
-export type DropRoot = { entry: EntryLike } | { handle: Promise<HandleLike | null> } | { file: File };
+/** `file`: the item's File, taken as well in case the handle resolves to null (an item with no file system behind
+ * it, e.g. a file dragged out of another page or made by a script). */
+export type DropRoot = { entry: EntryLike } | { handle: Promise<HandleLike | null>; file: File | null } | { file: File };
 
 /** A runaway drop (a home folder) stops here with a message instead of walking for minutes. */
 export const MAX_DROPPED_FILES = 20_000;
@@ -42,7 +44,7 @@ export function dropRoots(dt: { items?: ArrayLike<ItemLike> | null; files?: Arra
   for (const item of items) {
     const entry = item.webkitGetAsEntry?.();
     if (entry) roots.push({ entry });
-    else if (item.getAsFileSystemHandle) roots.push({ handle: item.getAsFileSystemHandle() });
+    else if (item.getAsFileSystemHandle) roots.push({ handle: item.getAsFileSystemHandle(), file: item.getAsFile() });
     else {
       const file = item.getAsFile();
       if (file) roots.push({ file });
@@ -90,6 +92,7 @@ export async function collectDropped(roots: readonly DropRoot[]): Promise<Pathed
     else if ('handle' in root) {
       const handle = await root.handle;
       if (handle) await walkHandle(handle, '', out);
+      else if (root.file) out.push({ path: root.file.name, file: root.file });
     } else out.push({ path: root.file.name, file: root.file });
   }
   return out;

@@ -10,7 +10,7 @@ import { isAblatableEdge } from '../CircuitGraph/layout';
 type CircuitEdge = z.infer<typeof circuitEdgeSchema>;
 const NO_EDGES: CircuitEdge[] = [];
 
-/** The node's incoming and outgoing circuit edges, strongest first; ablate a weight edge or jump to the other node. */
+/** The node's incoming and outgoing circuit edges, strongest first; ablate an edge or jump to the other node. */
 export function EdgeList({ node }: { node: string }) {
   const edges = useLiveStore((s) => s.circuit?.edges ?? NO_EDGES);
   const list = useExplorerStore((s) => s.iv.present);
@@ -32,7 +32,7 @@ export function EdgeList({ node }: { node: string }) {
             <tr key={`${e.source}>${e.target}`}>
               <td><button className="linklike" onClick={() => selectNode(e[other])}>{e[other]}</button></td>
               <td className={e.weight >= 0 ? 'pos' : 'neg'}>{e.kind === 'weight' ? e.weight.toFixed(3) : e.kind}</td>
-              <td>{e.kind === 'weight' && isAblatableEdge(e.source, e.target) && (
+              <td>{isAblatableEdge(e.source, e.target) && (
                 <button onClick={() => ablateEdge(e.source, e.target)} aria-pressed={off}>{off ? 'restore' : 'ablate'}</button>
               )}</td>
             </tr>

@@ -8,6 +8,7 @@ import { nodeSeries, useReferenceLabel, variantOf } from '../shared/liveSelector
 import { AttentionPattern } from './AttentionPattern';
 import { EdgeList } from './EdgeList';
 import { EmbeddingView } from './EmbeddingView';
+import { NodeLabelLine } from './NodeLabelLine';
 import { TokenHeatmap } from './TokenHeatmap';
 import { TopSnippets } from './TopSnippets';
 
@@ -39,6 +40,7 @@ export function NodeDetail() {
   return (
     <section className="panel" aria-label="Node detail" data-testid="node-detail" data-node={node}>
       <h2>Node {node}</h2>
+      <NodeLabelLine node={node} />
       <p className="small">
         {qkv && `head ${Math.floor(channel / model.dHead)} · `}
         {inCircuit ? `in the circuit${inCircuit.score !== undefined ? ` (score ${inCircuit.score.toFixed(3)})` : ''}` : 'not in the circuit'}

@@ -1,7 +1,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { FolderSource } from '../../model/checkpoint/sources';
 import { useAppStore } from '../../state/appStore';
-import { loadSnippets, type LoadedSnippets, type Snippet } from '../../state/snippets';
+import { loadSnippets, snippetTokenText, type LoadedSnippets, type Snippet } from '../../state/snippets';
 import { heatColor } from '../shared/heatColor';
 
 /** A token with its whitespace visible: space ·, tab →, line break ↵. */
@@ -49,7 +49,7 @@ export function TopSnippets({ node }: { node: string }) {
   if (!lists) return wrap('none', <p className="muted small">the snippet file has nothing for this node</p>);
   const all = [...lists.top, ...(lists.bottom ?? [])];
   const color = heatColor(all.reduce((m, s) => s.acts.reduce((mm, v) => Math.max(mm, Math.abs(v)), Math.max(m, Math.abs(s.value))), 0));
-  const text = (id: number) => (id === tokenizer.endOfTextId ? '⟨eot⟩' : tokenizer.tokenString(id));
+  const text = snippetTokenText(tokenizer);
   const { info } = file;
 
   const row = (s: Snippet, rank: number) => {

@@ -13,6 +13,7 @@ export function PromptPanel() {
   const predicted = useAppStore((s) => s.prediction?.tokens);
   const detailedTokens = useLiveStore((s) => s.detailed?.tokens);
   const model = useAppStore((s) => s.model);
+  const problem = useAppStore((s) => s.promptProblem);
   const pos = useEffectivePos();
   useEffect(() => {
     const t = setTimeout(() => void predict(), 150);
@@ -25,6 +26,7 @@ export function PromptPanel() {
     <section className="panel" aria-label="Prompt">
       <h2>Prompt</h2>
       <textarea aria-label="Prompt text" spellCheck={false} value={prompt} onChange={(e) => editPrompt(e.target.value)} />
+      {problem && <p className="error" role="alert" data-testid="prompt-problem">Not run: {problem}. Shorten the prompt; the text above is kept as typed.</p>}
       <div className="tokens" data-testid="tokens" role="group" aria-label="Tokens (click, or arrow keys and Enter, to select a position)"
         ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
         {tokens?.map((t, i) => (

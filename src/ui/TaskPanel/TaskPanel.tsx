@@ -3,6 +3,8 @@ import { useExplorerStore } from '../../state/explorerStore';
 import { useLiveStore } from '../../state/liveStore';
 import { useCustomTaskStore } from '../../state/customTaskStore';
 import { isCustomTaskId, taskLabel } from '../../tasks/customTask';
+import { FullModelWarning } from '../shared/FullModelWarning';
+import { CircuitOutcome } from './CircuitOutcome';
 import { DefineTask } from './DefineTask';
 import { FindCircuit } from './FindCircuit';
 import { LossAtK } from './LossAtK';
@@ -36,9 +38,11 @@ export function TaskPanel() {
         </ul>
       )}
       {notice && <p className="notice small" data-testid="task-notice">{notice}</p>}
+      {taskFile && <FullModelWarning where="task" />}
       <DefineTask />
       <FindCircuit />
       <MetricsTable />
+      <CircuitOutcome />
       <LossAtK />
       {taskFile && <PairList />}
     </section>

@@ -1,0 +1,67 @@
+import { expect, test } from './fixtures/test';
+
+/**
+ * "Find circuit" by edges (docs/circuits.md, "Pruning by edges"): edge pruning of the loaded model on the current
+ * task's training pairs, in the engine worker, with progress and Cancel. On the shipped default model's quote task
+ * with 20 steps and no minimality pass (its cost grows with the kept edges, which a few steps leave many of): the
+ * found circuit is labelled as pruned by edges, the graph draws its nodes and only its kept edges, and "restrict to
+ * circuit" runs it as the runtime's edge circuit, so the page's circuit loss is the file's (computed the same way).
+ */
+const MODEL = 'sparse-py-2l';
+const TASK = 'single_double_quote';
+/** Enough steps for the masks to drop most edges (a handful leaves every edge kept, and the circuit is the model). */
+const STEPS = Number(process.env.PRUNE_STEPS ?? 20);
+
+test('find a circuit by edges in the browser', async ({ page }) => {
+  test.setTimeout(600_000 + STEPS * 10_000);
+  await page.goto(`/?model=${MODEL}&task=${TASK}&backend=wasm&pruneSteps=${STEPS}`);
+  await expect(page.getByRole('combobox', { name: 'Task', exact: true })).toHaveValue(TASK);
+  await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
+  await page.getByLabel('Pruning granularity').selectOption('edges');
+  await page.getByLabel('minimality pass').uncheck();
+
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Find circuit' }).click();
+  await expect(page.getByRole('progressbar', { name: 'Pruning progress' })).toBeVisible();
+  await expect(page.getByTestId('prune-progress')).toContainText(/optimising masks .*\(\d+\/\d+\)|bisecting k|calibrating|evaluating/);
+
+  const found = page.getByTestId('found-circuit');
+  await expect(found).toBeVisible({ timeout: 540_000 + STEPS * 10_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  test.info().annotations.push({ type: 'browser-edge-prune', description: `${MODEL}/${TASK}: ${STEPS} steps in ${seconds.toFixed(1)} s` });
+  const text = await found.innerText();
+  console.log(`browser edge pruning ${MODEL}/${TASK}, ${STEPS} steps: ${seconds.toFixed(1)} s (shown: ${text})`);
+  expect(text).toContain('pruned by edges');
+  const m = /k (\d+) · nodes (\d+) · edges (\d+) · loss ([\d.]+)/.exec(text);
+  expect(m, text).not.toBeNull();
+  const [k, nodes, edges] = [Number(m![1]), Number(m![2]), Number(m![3])];
+  expect(edges).toBeLessThan(26_112); // fewer than every candidate edge of the model
+  // An edge circuit's k is its number of kept edges, and those are the edges it has.
+  expect(edges).toBe(k);
+  expect(nodes).toBeGreaterThan(0);
+  await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(nodes);
+  await expect(page.getByRole('region', { name: 'Circuit graph' }).locator('h2')).toContainText(`${nodes} nodes · ${edges} edges`);
+
+  // The circuit's task metrics come from the explorer's own evaluation of "restrict to circuit" (node restriction plus
+  // the edge ablations); uncalibrated they are the file's test loss, which the worker computed the same way.
+  const circuitRow = page.locator('[data-testid=task-metrics] [data-variant=circuit]');
+  await expect(circuitRow).toHaveAttribute('data-uncalibrated-loss', /\d/, { timeout: 120_000 });
+  const fileLoss = Number(await page.getByTestId('circuit-file-metrics').getAttribute('data-circuit-loss'));
+  expect(Number(await circuitRow.getAttribute('data-uncalibrated-loss'))).toBeCloseTo(fileLoss, 3);
+});
+
+test('cancel a running search by edges', async ({ page }) => {
+  await page.goto(`/?model=${MODEL}&task=${TASK}&backend=wasm`);
+  await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
+  const shippedNodes = await page.getByTestId('circuit-graph').locator('g.node').count();
+  await page.getByLabel('Pruning granularity').selectOption('edges');
+  await page.getByLabel('Pruning steps').fill('5000');
+  await page.getByRole('button', { name: 'Find circuit' }).click();
+  await expect(page.getByTestId('prune-progress')).toContainText(/optimising masks .*\(\d+\/5000\)/);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('prune-progress')).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.getByTestId('prune-error')).toContainText('cancelled');
+  await expect(page.getByTestId('found-circuit')).toHaveCount(0);
+  await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(shippedNodes);
+  await expect(page.getByRole('button', { name: 'Find circuit' })).toBeEnabled();
+});

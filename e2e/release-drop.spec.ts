@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { P, torchZip } from '../src/model/testing/torchFiles';
+import { ROOT } from './fixtures/devModel';
+import { expect, test } from './fixtures/test';
+
+// OpenAI's released files, dropped on the page, are converted in the engine worker into one of our model folders and
+// opened: the release-shaped fixture (test-fixtures/openai-small/released, made by train/openai_fixtures.py) then
+// reproduces PyTorch's golden logits within 1e-4 (AbsTopK near-ties set apart, as in every golden check), and the
+// "Save as model folder" zip opens again. A final_model.pt whose pickle asks for os.system is refused with that global
+// named, and the model loaded before stays loaded and unchanged.
+const REL = join(ROOT, 'test-fixtures/openai-small/released');
+const GOLDEN = join(ROOT, 'test-fixtures/openai-small/converted/golden.safetensors');
+const RELEASE = [
+  'models/csp_tiny/final_model.pt',
+  'models/csp_tiny/beeg_config.json',
+  'tinypython/encoder.json',
+  'tinypython/vocab.bpe',
+  'viz/csp_tiny/mean_baseline_pretrain.pt',
+];
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const released = (name: string) => ({ name: name.split('/').pop()!, b64: b64(readFileSync(join(REL, name))) });
+
+/** Drops files on the model bar as the browser's drag and drop hands them over (a DataTransfer of Files). */
+async function drop(page: Page, files: { name: string; b64: string }[]): Promise<void> {
+  const dataTransfer = await page.evaluateHandle((fs) => {
+    const dt = new DataTransfer();
+    for (const f of fs) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+    return dt;
+  }, files);
+  await page.dispatchEvent('header.topbar', 'drop', { dataTransfer });
+}
+
+test('dropped release files convert in the browser, match the golden logits, save and reopen; a malicious pickle is refused', async ({ page }) => {
+  await page.goto('/?model=dense-py-2l&backend=wasm');
+  const menu = page.getByRole('combobox', { name: 'Shipped model' });
+  await expect(menu).toHaveValue('dense-py-2l');
+  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  // The first task has opened and run (it sets the prompt to its first pair), so the prompt typed next stays.
+  await expect(page.getByTestId('target-logits')).toHaveAttribute('data-for', /./);
+  // A prompt within the fixture model's 64-token context.
+  await page.getByLabel('Prompt text').fill('def f(x):\n    return "a');
+
+  await drop(page, RELEASE.map(released));
+  await expect(menu.locator('option:checked')).toHaveText('final_model (OpenAI circuit-sparsity release) (local)');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('model-info')).toContainText('final_model');
+  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  // The engine-memory line moves while the first prediction's tensors settle: read it once it holds still.
+  const info = await settledText(page.getByTestId('model-info'));
+  const predictions = await page.getByTestId('prediction').allTextContents();
+
+  // The converted folder, as the page saves it: byte for byte the zip its worker loaded.
+  const save = page.getByRole('button', { name: 'Save as model folder' });
+  const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
+  expect(download.suggestedFilename()).toBe('final_model.zip');
+  const zip = readFileSync((await download.path())!);
+
+  // A checkpoint whose pickle would run os.system: refused by name; the converted model stays as it was.
+  const evil = torchZip(Uint8Array.from([...P.proto(), ...P.global('os', 'system'), ...P.tupleOf(P.str('touch /tmp/pwned')), ...P.reduce, ...P.stop]));
+  await drop(page, [{ name: 'final_model.pt', b64: b64(evil) }, ...RELEASE.slice(1).map(released)]);
+  await expect(page.getByTestId('error')).toContainText(
+    'could not convert the dropped release files: refused: final_model.pt asks for global os.system; only tensor rebuilds, storages and OrderedDict are allowed',
+  );
+  await expect(menu.locator('option:checked')).toHaveText('final_model (OpenAI circuit-sparsity release) (local)');
+  await expect(page.getByTestId('model-info')).toHaveText(info!);
+  await expect(page.getByTestId('prediction')).toHaveText(predictions);
+  await expect(save).toBeVisible();
+
+  // The saved zip opens again through the files picker, as any zipped model folder does.
+  await page.getByLabel('Open checkpoint files').setInputFiles({ name: 'final_model.zip', mimeType: 'application/zip', buffer: zip });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('load-status')).toHaveCount(0);
+  await expect(page.getByTestId('prediction')).toHaveText(predictions);
+  await expect(save).toHaveCount(0); // a reopened zip is an ordinary local folder
+
+  // The browser's conversion against PyTorch: every golden prompt's logits and hook sites, within 1e-4.
+  const harness = await page.context().newPage();
+  await harness.goto('/harness.html');
+  await expect(harness.locator('#out')).toHaveText('ready');
+  for (const backend of ['wasm', 'cpu'] as const) {
+    const result = await harness.evaluate(
+      ([z, g, b]) => (window as unknown as { runtimeChecks: { releaseGolden: (z: string, g: string, b: string) => Promise<{ backend: string; warnings: string[]; diffs: { label: string; diff: number; nearTie?: string }[] }> } })
+        .runtimeChecks.releaseGolden(z, g, b),
+      [b64(zip), b64(readFileSync(GOLDEN)), backend] as const,
+    );
+    expect(result.backend).toBe(backend);
+    expect(result.warnings).toEqual([]);
+    const logits = result.diffs.filter((d) => / logits$/.test(d.label));
+    expect(logits.length).toBeGreaterThanOrEqual(2);
+    const ties = result.diffs.filter((d) => d.nearTie);
+    if (ties.length) test.info().annotations.push({ type: `near-ties (${backend})`, description: ties.map((t) => t.label).join('; ') });
+    expect(result.diffs.filter((d) => !(d.diff <= 1e-4)).map((d) => `${d.label}: ${d.diff}`)).toEqual([]);
+  }
+});
+
+/** A locator's text once it has not changed for a second (polled every 250 ms, up to 30 s). */
+async function settledText(locator: import('@playwright/test').Locator): Promise<string> {
+  let last = await locator.textContent();
+  let stableSince = Date.now();
+  for (const end = Date.now() + 30_000; Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = await locator.textContent();
+    if (now !== last) [last, stableSince] = [now, Date.now()];
+    else if (Date.now() - stableSince >= 1000) break;
+  }
+  return last ?? '';
+}

@@ -1,0 +1,60 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { circuitFileSchema } from '../../src/circuit/circuitSchema';
+import { pruneTaskByEdges } from '../../src/circuit/edgePrune';
+import { buildEdgeCircuitFile } from '../../src/circuit/edgePruneFile';
+import type { PruneConfig, PruneProgress } from '../../src/circuit/prune';
+import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
+import { SparseGpt } from '../../src/model/forward';
+import { taskFileSchema, type TaskFile } from '../../src/tasks/taskSchema';
+import { folderFiles, modelDir } from './models';
+import { ProgressBar } from './progressBar';
+
+const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+
+/**
+ * `npm run prune -- --granularity edges`: edge pruning (src/circuit/edgePrune.ts) of each asked task, evaluated on the
+ * test pairs through the runtime's edge circuit, written as a circuit file with granularity "edges".
+ */
+export async function pruneByEdges(o: {
+  ids: string[];
+  taskNamesOf: (id: string) => string[];
+  config: PruneConfig;
+  backend: string;
+  testPairs: number;
+  /** Folder to write into (a subfolder per model); default the model's circuits/ folder. */
+  out?: string;
+}): Promise<void> {
+  for (const id of o.ids) {
+    const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
+    const model = new SparseGpt(checkpoint);
+    try {
+      for (const name of o.taskNamesOf(id)) {
+        const full = taskFileSchema.parse(JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${name}.json`), 'utf8')));
+        const task: TaskFile = { ...full, test: full.test.slice(0, o.testPairs) };
+        const bar = new ProgressBar(`${id}/${name} edges`);
+        const hooks = {
+          onProgress: (p: PruneProgress) =>
+            bar.update(p.done, p.total, `${p.phase}${p.loss !== undefined ? ` loss ${fmt(p.loss)}` : ''}${p.kept !== undefined ? ` edges ${p.kept}` : ''}`),
+        };
+        const outcome = await pruneTaskByEdges(model, task, o.config, hooks);
+        bar.update(0, 1, 'evaluating on test pairs');
+        const t0 = performance.now();
+        const file = await buildEdgeCircuitFile(model, task, outcome, { modelId: id, backend: o.backend, config: o.config }, hooks);
+        const evalSeconds = (performance.now() - t0) / 1000;
+        const dir = o.out ? join(o.out, id) : join(modelDir(id), 'circuits');
+        mkdirSync(dir, { recursive: true });
+        const written = circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds } });
+        writeFileSync(join(dir, `${name}.json`), JSON.stringify(written) + '\n');
+        bar.done(
+          `${written.edge_count} of ${written.total_edges} edges (bisection ${outcome.bisectK}, minimality removed ${outcome.minimalityRemoved ?? 'off'}), ` +
+            `${written.nodes.length} nodes, test loss ${fmt(written.circuit_loss)} acc ${fmt(written.circuit_accuracy, 2)}, ` +
+            `full ${fmt(written.full_model_loss)} / ${fmt(written.full_model_accuracy, 2)}, target ${written.reached_target ? 'reached' : 'not reached'} on held-back pairs, ` +
+            `${fmt(outcome.seconds, 0)} s prune + ${fmt(evalSeconds, 0)} s eval -> ${join(dir, `${name}.json`)}`,
+        );
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+}
