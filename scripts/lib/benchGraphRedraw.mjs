@@ -1,10 +1,10 @@
+import { median } from './benchPage.mjs';
 // "graph_redraw": the circuit graph's canvas after a zoom, in the real page, on the dense twin's quote circuit (~67,000
 // edges). Each run dispatches one wheel step on the graph (d3's zoom redraws in the next animation frame) and reads one
 // pixel back after that frame, which makes the browser finish rasterising the canvas: "zoom_frame" is that time, what
 // each frame of a zoom or pan costs (for a large edge set: the last full drawing moved and scaled). The full drawing of
 // every edge follows when the view has been still for SETTLE_MS (src/ui/CircuitGraph/edgeCanvas.ts): "full_redraw" is
 // the length of the frame that drew it, from the frame before to its pixels read back.
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 export async function graphRedraw(browser, base, { model = 'dense-py-2l', task = 'single_double_quote', runs = 10 }) {
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
