@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { BackendName } from '../model/backends/types';
 import type { EngineClient } from '../worker/engineClient';
-import type { EngineMemoryOptions, ModelSource } from '../worker/protocol';
+import type { EngineMemoryOptions, LoadProgress, ModelSource } from '../worker/protocol';
 import { isPromptLengthError } from '../worker/promptLimit';
 import type { PathedFile } from '../model/checkpoint/sources';
 import { useAppStore, type ModelIndexEntry, type ModelOrigin } from './appStore';
@@ -50,31 +50,47 @@ export async function fetchModelIndex(): Promise<ModelIndexEntry[]> {
 }
 
 /**
+ * Runs an engine job as the page's one load in progress: a load still running is cancelled, the job's progress shows
+ * in the progress row under `shown` (where Cancel reaches it), and a failure or a cancel becomes the page's error
+ * ("loading <label> was cancelled", "could not load <label>: ..."; `verb` 'convert' says converting). `then` runs
+ * while the row still shows. Resolves to what `then` returns, or null when the job failed or was cancelled.
+ */
+export async function runAsLoad<R, O>(
+  label: string, shown: string, verb: 'load' | 'convert',
+  start: (engine: EngineClient, onProgress: (p: LoadProgress) => void) => { id: number; result: Promise<R> },
+  then: (result: R) => O | Promise<O>,
+): Promise<O | null> {
+  if (!engine) return null;
+  const prev = get().loading;
+  if (prev) engine.cancel(prev.requestId);
+  const req = start(engine, (progress) => {
+    const cur = get().loading;
+    if (cur?.requestId === req.id) set({ loading: { ...cur, progress } });
+  });
+  set({ loading: { label: shown, progress: null, requestId: req.id } });
+  try {
+    return await then(await req.result);
+  } catch (e) {
+    const err = e as Error;
+    set({ error: err.name === 'AbortError' ? `${verb === 'load' ? 'loading' : 'converting'} ${label} was cancelled` : `could not ${verb} ${label}: ${err.message}` });
+    return null;
+  } finally {
+    if (get().loading?.requestId === req.id) set({ loading: null });
+  }
+}
+
+/**
  * Loads a model into the engine; on success the page switches to it (its folder reader and its name for the model
  * menu), on failure the previous model stays and the message names what went wrong.
  */
 export async function loadModel(source: ModelSource, label: string, from: ModelOrigin['kind'] = 'url'): Promise<boolean> {
-  if (!engine) return false;
-  const prev = get().loading;
-  if (prev) engine.cancel(prev.requestId);
-  const req = engine.request('load', { source }, (progress) => {
-    const cur = get().loading;
-    if (cur?.requestId === req.id) set({ loading: { ...cur, progress } });
-  });
-  set({ loading: { label, progress: null, requestId: req.id } });
-  try {
-    const model = await req.result;
+  const loaded = await runAsLoad(label, label, 'load', (e, onProgress) => e.request('load', { source }, onProgress), async (model) => {
     const folder = folderReader(source);
     set({ model, modelFolder: folder, modelFrom: { kind: from, name: modelDisplayName(model.card, folder.name, model.id) }, error: null });
     await predict();
     return true;
-  } catch (e) {
-    const err = e as Error;
-    set({ error: err.name === 'AbortError' ? `loading ${label} was cancelled` : `could not load ${label}: ${err.message}` });
-    return false;
-  } finally {
-    if (get().loading?.requestId === req.id) set({ loading: null });
-  }
+  });
+  return loaded ?? false;
 }
 
 /** Opens a picked or dropped model folder (or loose files) the way a URL load opens one. */

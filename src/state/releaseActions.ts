@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import { looksLikeRelease } from '../model/checkpoint/release/releaseFiles';
 import { withPaths, type FolderSource, type PathedFile } from '../model/checkpoint/sources';
-import { engineClient, loadModel, openLocalModel } from './actions';
+import { loadModel, openLocalModel, runAsLoad } from './actions';
 import { useAppStore } from './appStore';
 
 /**
@@ -20,31 +20,13 @@ export interface ConvertedFolder {
 
 export const useReleaseStore = create<{ converted: ConvertedFolder | null }>(() => ({ converted: null }));
 
-const set = useAppStore.setState;
 const get = useAppStore.getState;
 
 /** Converts release files in the worker and opens the result; false when refused, cancelled or failed. */
 export async function openRelease(files: readonly PathedFile[], how: 'picked' | 'dropped'): Promise<boolean> {
-  const engine = engineClient();
-  if (!engine) return false;
   const label = `the ${how} release files`;
-  const prev = get().loading;
-  if (prev) engine.cancel(prev.requestId);
-  const req = engine.request('convertRelease', { files: [...files] }, (progress) => {
-    const cur = get().loading;
-    if (cur?.requestId === req.id) set({ loading: { ...cur, progress } });
-  });
-  set({ loading: { label: `${label} (converting)`, progress: null, requestId: req.id } });
-  let converted;
-  try {
-    converted = await req.result;
-  } catch (e) {
-    const err = e as Error;
-    set({ error: err.name === 'AbortError' ? `converting ${label} was cancelled` : `could not convert ${label}: ${err.message}` });
-    return false;
-  } finally {
-    if (get().loading?.requestId === req.id) set({ loading: null });
-  }
+  const converted = await runAsLoad(label, `${label} (converting)`, 'convert', (e, onProgress) => e.request('convertRelease', { files: [...files] }, onProgress), (r) => r);
+  if (!converted) return false;
   const fileName = `${converted.id}.zip`;
   const zip = new File([converted.zip as Uint8Array<ArrayBuffer>], fileName, { type: 'application/zip' });
   const ok = await loadModel({ kind: 'files', files: [{ path: fileName, file: zip }] }, `the converted release "${converted.id}"`, how);
