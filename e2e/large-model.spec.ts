@@ -81,8 +81,9 @@ function expectLongPromptWithinPlan(r: BigRun, T: number, nHead: number): void {
   expect(l.peakBytes).toBeLessThanOrEqual(l.planRunBytes);
 }
 
-// The sparse representation reads activations back synchronously; on the GPU backends that is a GPU sync. It is used
-// there only when dense weights do not fit, but it must then still be right.
+// The sparse representation on the GPU backends (webgl reads activations back synchronously, a GPU sync; webgpu runs
+// the WGSL kernel of src/model/webgpuSparse.ts, e2e/webgpu-sparse.spec.ts). It is used there only when dense weights
+// do not fit, but it must then still be right.
 for (const backend of ['webgl', 'webgpu'] as const) {
   test(`sparse linear weights on ${backend} match the float64 reference for every option`, async ({ page }) => {
     await page.goto('/harness.html');

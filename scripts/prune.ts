@@ -13,7 +13,13 @@
  *                    --control also prunes the same prompts with labels flipped at random by the seed and stores the
  *                    outcome as the file's `control`; --out writes <dir>/<id>/<task>.json instead of public/models/
  *                    [--granularity edges]  prunes edges instead of nodes (docs/circuits.md, "Pruning by edges"): one
- *                    mask per candidate edge, k_coef per edge (default 1e-4); not with --sweep-k-coef or --control
+ *                    mask per candidate edge, k_coef per edge (default 1e-4); not with --sweep-k-coef
+ *   npm run prune -- --control-only --model <id> --task <task> ... | --all [--control-seed 1]
+ *                    adds the control to circuit files made without one, with each file's own settings (prune_config,
+ *                    granularity); files that have a control are left alone
+ *   npm run prune -- --methods --model <id> --method <label>=<dir> [--method ...] [--write-docs]
+ *                    one model's circuits by several methods (each folder as --out writes it): a row per task and
+ *                    method, the best circuit per task, geometric-mean edges (docs/circuits.md, "Node or edge pruning")
  *   npm run prune -- --merge-sweep --model <target> --from <id> [--from <id> ...] --task <task> ... | --all
  *                    finishes a sweep whose runs were made by separate processes (one folder each): the same pick as
  *                    --sweep-k-coef; with one --from, copies the circuit files under the target's name

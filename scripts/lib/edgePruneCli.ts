@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { circuitFileSchema } from '../../src/circuit/circuitSchema';
+import { runControl } from '../../src/circuit/control';
 import { pruneTaskByEdges } from '../../src/circuit/edgePrune';
 import { buildEdgeCircuitFile } from '../../src/circuit/edgePruneFile';
 import type { PruneConfig, PruneProgress } from '../../src/circuit/prune';
@@ -24,6 +25,8 @@ export async function pruneByEdges(o: {
   testPairs: number;
   /** Folder to write into (a subfolder per model); default the model's circuits/ folder. */
   out?: string;
+  /** --control: also edge-prune the same prompts with labels flipped by this seed (control.ts). */
+  controlSeed?: number | null;
 }): Promise<void> {
   for (const id of o.ids) {
     const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
@@ -42,15 +45,28 @@ export async function pruneByEdges(o: {
         const t0 = performance.now();
         const file = await buildEdgeCircuitFile(model, task, outcome, { modelId: id, backend: o.backend, config: o.config }, hooks);
         const evalSeconds = (performance.now() - t0) / 1000;
+        // The control: the same edge pruning on the same prompts with randomly flipped labels (control.ts).
+        const tc = performance.now();
+        const control = o.controlSeed == null ? undefined : await runControl(task, o.controlSeed, async (flipped) => {
+          const controlBar = new ProgressBar(`${id}/${name} edges control`);
+          const controlHooks = { onProgress: (p: PruneProgress) => controlBar.update(p.done, p.total, `${p.phase}${p.kept !== undefined ? ` edges ${p.kept}` : ''}`) };
+          const co = await pruneTaskByEdges(model, flipped, o.config, controlHooks);
+          const f = await buildEdgeCircuitFile(model, flipped, co, { modelId: id, backend: o.backend, config: o.config }, controlHooks);
+          controlBar.done(`${f.edge_count} edges, test loss ${fmt(f.circuit_loss)}, ${f.reached_target ? 'target reached' : 'target not reached'} on the flipped labels`);
+          return f;
+        });
+        const controlSeconds = control ? (performance.now() - tc) / 1000 : undefined;
         const dir = o.out ? join(o.out, id) : join(modelDir(id), 'circuits');
         mkdirSync(dir, { recursive: true });
-        const written = circuitFileSchema.parse({ ...file, prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds } });
+        const written = circuitFileSchema.parse({ ...file, ...(control ? { control } : {}), prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds } });
         writeFileSync(join(dir, `${name}.json`), JSON.stringify(written) + '\n');
         bar.done(
           `${written.edge_count} of ${written.total_edges} edges (bisection ${outcome.bisectK}, minimality removed ${outcome.minimalityRemoved ?? 'off'}), ` +
             `${written.nodes.length} nodes, test loss ${fmt(written.circuit_loss)} acc ${fmt(written.circuit_accuracy, 2)}, ` +
             `full ${fmt(written.full_model_loss)} / ${fmt(written.full_model_accuracy, 2)}, target ${written.reached_target ? 'reached' : 'not reached'} on held-back pairs, ` +
-            `${fmt(outcome.seconds, 0)} s prune + ${fmt(evalSeconds, 0)} s eval -> ${join(dir, `${name}.json`)}`,
+            `${fmt(outcome.seconds, 0)} s prune + ${fmt(evalSeconds, 0)} s eval` +
+            (control ? `, control ${control.reached_target ? 'REACHED the target' : 'target not reached'} (loss ${fmt(control.circuit_loss)}, ${control.edge_count} edges, ${fmt(controlSeconds!, 0)} s)` : '') +
+            ` -> ${join(dir, `${name}.json`)}`,
         );
       }
     } finally {

@@ -9,6 +9,7 @@ import { DEFAULT_CONTROL_SEED, runControl } from '../../src/circuit/control';
 import { pruneSummaryLine } from './pruneSummary';
 import { DEFAULT_EDGE_PRUNE_CONFIG } from '../../src/circuit/edgePrune';
 import { pruneByEdges } from './edgePruneCli';
+import { addControls } from './controlOnly';
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
 import { useBackend } from '../../src/model/testing/nodeBackends';
@@ -16,7 +17,8 @@ import { tf } from '../../src/model/tfjs';
 import { taskFileSchema, type TaskFile } from '../../src/tasks/taskSchema';
 import { numberArg, parseArgs, type ParsedArgs } from './args';
 import { compareCircuits, writeResultsToDocs } from './compare';
-import { folderFiles, modelDir } from './models';
+import { folderFiles, modelDir, ROOT } from './models';
+import { methodTable, readMethodRuns, replaceMethodsSection } from './methodTable';
 import { ProgressBar } from './progressBar';
 import { describeCircuit } from './describeCircuit';
 import { mergeSweepRuns, sweepEntry } from './mergeSweep';
@@ -26,8 +28,8 @@ import { BpeTokenizer } from '../../src/tokenizer/bpe';
 import { computeImportance, targetPrompts } from '../../src/worker/importance';
 import { TaskEvaluator } from '../../src/worker/stagedTaskEval';
 
-const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity'];
-const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'merge-sweep', 'help', 'no-minimality', 'control'];
+const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity', 'method'];
+const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'merge-sweep', 'help', 'no-minimality', 'control', 'control-only', 'methods'];
 
 function pruneConfig(args: ParsedArgs): PruneConfig {
   const ablation = args.values.get('ablation')?.at(-1) ?? 'mean';
@@ -148,6 +150,25 @@ function mergeSweeps(ids: string[], args: ParsedArgs): void {
   }
 }
 
+/** --methods --model <id> --method <label>=<dir> ... [--write-docs]: methodTable.ts over circuits written with --out. */
+function compareMethods(ids: string[], args: ParsedArgs): void {
+  const specs = args.values.get('method') ?? [];
+  if (ids.length !== 1 || specs.length === 0) throw new Error('--methods needs one --model <id> and at least one --method <label>=<dir>');
+  const id = ids[0]!;
+  const tasks = taskNames(id, { ...args, flags: new Set([...args.flags, 'all']) });
+  const methods = specs.map((s) => {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new Error(`--method "${s}": expected <label>=<dir>`);
+    return readMethodRuns(s.slice(0, eq), s.slice(eq + 1), id, tasks);
+  });
+  const { markdown } = methodTable(id, methods);
+  process.stdout.write(markdown + '\n');
+  if (args.flags.has('write-docs')) {
+    const path = join(ROOT, 'docs/circuits.md');
+    writeFileSync(path, replaceMethodsSection(readFileSync(path, 'utf8'), id, markdown));
+  }
+}
+
 function fmt(x: number, d = 3): string {
   return Number.isFinite(x) ? x.toFixed(d) : String(x);
 }
@@ -173,6 +194,10 @@ export async function main(argv: string[]): Promise<void> {
     await describeCircuits(ids, args);
     return;
   }
+  if (args.flags.has('methods')) {
+    compareMethods(ids, args);
+    return;
+  }
   if (args.flags.has('merge-sweep')) {
     mergeSweeps(ids, args);
     return;
@@ -191,13 +216,17 @@ export async function main(argv: string[]): Promise<void> {
   });
   const testPairs = numberArg(args, 'test-pairs', 100);
   const controlSeed = args.flags.has('control') ? numberArg(args, 'control-seed', DEFAULT_CONTROL_SEED) : null;
+  if (args.flags.has('control-only')) {
+    await addControls({ ids, taskNamesOf: (id) => taskNames(id, args), backend, seed: numberArg(args, 'control-seed', DEFAULT_CONTROL_SEED) });
+    return;
+  }
   const outArg = args.values.get('out')?.at(-1);
   const granularity = args.values.get('granularity')?.at(-1) ?? 'nodes';
   if (granularity !== 'nodes' && granularity !== 'edges') throw new Error(`--granularity must be nodes or edges, got "${granularity}"`);
   if (granularity === 'edges') {
-    if (sweep || controlSeed !== null) throw new Error('--granularity edges does not take --sweep-k-coef or --control');
+    if (sweep) throw new Error('--granularity edges does not take --sweep-k-coef');
     const config = { ...cfg, kCoef: numberArg(args, 'k-coef', DEFAULT_EDGE_PRUNE_CONFIG.kCoef) };
-    await pruneByEdges({ ids, taskNamesOf: (id) => taskNames(id, args), config, backend, testPairs, out: outArg });
+    await pruneByEdges({ ids, taskNamesOf: (id) => taskNames(id, args), config, backend, testPairs, out: outArg, controlSeed });
     return;
   }
 

@@ -3,6 +3,7 @@
 // &longPrompt=<tokens> also times a prompt that long (&longRuns= timed runs).
 import { isBackendName } from '../model/backends/types';
 import { bigModelRun } from '../harness/bigModelChecks';
+import { SPARSE_KERNELS, type SparseKernel } from '../model/sparseLinear';
 
 export async function bigModelBench(params: URLSearchParams): Promise<unknown> {
   const id = params.get('big')!;
@@ -14,7 +15,8 @@ export async function bigModelBench(params: URLSearchParams): Promise<unknown> {
     baseUrl: `${import.meta.env.BASE_URL}models/${id}/`,
     backend,
     representation: weights === 'dense' || weights === 'sparse' ? weights : 'auto',
-    kernel: kernel === 'densify' ? 'densify' : 'csr',
+    // Absent: the backend's default (webgpu-csr on webgpu, csr elsewhere).
+    kernel: SPARSE_KERNELS.includes(kernel as SparseKernel) ? (kernel as SparseKernel) : undefined,
     runs: Number(params.get('runs') ?? 5),
     longPrompt: Number(params.get('longPrompt') ?? 0) || undefined,
     longRuns: Number(params.get('longRuns') ?? 1),

@@ -1,5 +1,5 @@
-import { embed, finalNorm, norm, sparsify, type BlockOps } from '../model/blocks';
-import type { SparseGpt } from '../model/forward';
+import { embed, norm, sparsify, type BlockOps } from '../model/blocks';
+import { unembedAt, type SparseGpt } from '../model/forward';
 import type { AblationMode } from '../model/interventions';
 import { activation, attention, linear } from '../model/layers';
 import { siteName, type SiteName } from '../model/registry';
@@ -7,7 +7,7 @@ import { tf } from '../model/tfjs';
 import type { TaskPrompt } from '../tasks/taskSchema';
 import { siteFill, type EdgeCandidates } from './edgePruneCandidates';
 import type { AppliedMasks } from './edgePruneMasks';
-import { batchLogitDiffs, evalBatchedDiffs, type TaskBatch } from './taskBatch';
+import { evalBatchedDiffs, lastLogitDiffs, type TaskBatch } from './taskBatch';
 
 /**
  * The forward pass of edge pruning: the model's own sub-blocks (blocks.ts, layers.ts) with a mask on every candidate
@@ -121,8 +121,9 @@ export class EdgePruneForward {
     return linear(x, tf.slice(W, [0, part * out], [W.shape[0], out]), b && tf.slice(b, [part * out], [out]));
   }
 
-  /** Logits [B, T, V] of int32 tokens [B, T] under the masks. Differentiable with respect to every mask. */
-  logits(tokens: tf.Tensor2D, masks: EdgeMaskTensors): tf.Tensor3D {
+  /** Logits [B, T, V] of int32 tokens [B, T] under the masks, or [B, 1, V] at the positions of a one-hot `readAt`
+   *  [B, T, 1] (ForwardOptions.readAt). Differentiable with respect to every mask. */
+  logits(tokens: tf.Tensor2D, masks: EdgeMaskTensors, readAt?: tf.Tensor3D): tf.Tensor3D {
     const c = this.model.config;
     const ops = this.model.blockOps([], (name, x) => this.masked(x, masks.node.get(name), this.fill(name)));
     const mask = this.model.causalMask(tokens.shape[1]);
@@ -163,15 +164,14 @@ export class EdgePruneForward {
         const rm = this.linear(ops, masks, h, `${p}.mlp.c_proj.weight`, `${p}.mlp.c_proj.bias`, s('mlp.post_act'));
         write(s('mlp.resid_delta'), ops.site(s('mlp.resid_delta'), sparsify(c, 'mlp_out', rm)));
       }
-      let logits = ops.lin(finalNorm(ops, readerCopy('final_resid')), 'lm_head.weight', 'final_logits_bias');
-      if (c.bigramTable) logits = tf.add(logits, tf.gather(ops.mustWeight('bigram_table'), tokens));
-      return logits;
+      // The final reader's copy is complete here, so picking the read position after patching is the same as before.
+      return unembedAt(ops, c, readerCopy('final_resid'), tokens, readAt);
     });
   }
 
   /** Per-prompt logit differences of a batch under the masks. Differentiable. */
   logitDiffs(batch: TaskBatch, masks: EdgeMaskTensors): tf.Tensor1D {
-    return tf.tidy(() => batchLogitDiffs(this.logits(batch.tokens, masks), batch));
+    return tf.tidy(() => lastLogitDiffs(this.logits(batch.tokens, masks, batch.lastPos), batch));
   }
 
   /** Per-prompt logit differences of many prompts under fixed applied masks (no gradient), in input order. */

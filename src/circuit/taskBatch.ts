@@ -54,13 +54,13 @@ export function makeTaskBatch(prompts: readonly TaskPrompt[], vocabSize: number,
 
 /** Per-prompt logit difference d = l_correct - l_alternative at the last position, [B]. Differentiable. */
 export function logitDiffs(model: SparseGpt, batch: TaskBatch, opts: ForwardOptions = {}): tf.Tensor1D {
-  return tf.tidy(() => batchLogitDiffs(model.forwardTensors(batch.tokens, opts).logits, batch));
+  return tf.tidy(() => lastLogitDiffs(model.forwardTensors(batch.tokens, { ...opts, readAt: batch.lastPos }).logits, batch));
 }
 
-/** The batch's per-prompt logit differences read from logits [B, T, V] of its tokens. Differentiable. */
-export function batchLogitDiffs(logits: tf.Tensor3D, batch: TaskBatch): tf.Tensor1D {
-  const lastLogits = tf.sum(tf.mul(logits, batch.lastPos), 1); // [B, V]
-  return tf.sum(tf.mul(lastLogits, batch.contrast), 1) as tf.Tensor1D;
+/** The batch's per-prompt logit differences from logits [B, 1, V] already read at each prompt's last position
+ *  (ForwardOptions.readAt = batch.lastPos). Differentiable. */
+export function lastLogitDiffs(logits: tf.Tensor3D, batch: TaskBatch): tf.Tensor1D {
+  return tf.sum(tf.mul(tf.squeeze(logits, [1]), batch.contrast), 1) as tf.Tensor1D;
 }
 
 /** Mean per-prompt task loss softplus(-d) as a scalar tensor. Differentiable. */

@@ -11,7 +11,7 @@ import { SparseGpt } from '../model/forward';
 import type { Intervention } from '../model/interventions';
 import { defaultMemoryBudget, describePlan, fixedMemoryBudget, promptRunBytes, type RepresentationChoice } from '../model/memoryEstimate';
 import { absTopKLocationOf, allSites, siteWidth } from '../model/sites';
-import type { SparseKernel } from '../model/sparseLinear';
+import { defaultSparseKernel, type SparseKernel } from '../model/sparseLinear';
 import { goldenDiffs, maxAbsDiff, testTokens } from '../model/testing/goldenDiffs';
 import { compareTrace, type TraceEntry } from '../model/testing/nearTies';
 import { OPTION_CASES } from '../model/testing/optionMatrix';
@@ -64,7 +64,8 @@ export async function bigModelRun(o: BigModelOptions) {
     return { refused: (e as Error).message };
   }
   const { checkpoint, memory } = loaded;
-  const model = new SparseGpt(checkpoint, { sparseKernel: o.kernel ?? 'csr' });
+  const kernel = o.kernel ?? defaultSparseKernel(o.backend);
+  const model = new SparseGpt(checkpoint, { sparseKernel: kernel });
   const loadMs = performance.now() - t0;
   const afterLoad = memoryNow();
   try {
@@ -145,7 +146,7 @@ export async function bigModelRun(o: BigModelOptions) {
     return {
       backend: tf.getBackend(),
       representation: memory.representation,
-      kernel: memory.representation === 'sparse' ? (o.kernel ?? 'csr') : null,
+      kernel: memory.representation === 'sparse' ? kernel : null,
       plan: describePlan(memory),
       estimate: memory.estimate,
       loadMs,
@@ -258,8 +259,9 @@ export async function refusalKeepsModel(o: { smallUrl: string; bigUrl: string; b
 }
 
 /**
- * The sparse representation on a browser-only backend (webgl, webgpu: sparseLinear reads activations back with
- * dataSync there) against the float64 reference, for every architecture option: max abs diff per case and quantity.
+ * The sparse representation on a browser-only backend (webgl: sparseLinear reads activations back with dataSync
+ * there; webgpu: its WGSL kernel) against the float64 reference, for every architecture option: max abs diff per
+ * case and quantity.
  */
 export async function sparseGoldenSuite(backend: BackendName) {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to start`);

@@ -11,6 +11,7 @@ import { randomCheckpoint } from '../model/testing/randomCheckpoint';
 import { bigModelRun, refusalKeepsModel, sparseGoldenSuite } from './bigModelChecks';
 import { attentionPattern, targetLogits } from './explorerChecks';
 import { releaseGolden } from './releaseChecks';
+import { webgpuSparseKernelCase, webgpuSparseModelCase } from './webgpuSparseChecks';
 
 async function useBackend(name: BackendName): Promise<{ backend: string; adapter: string }> {
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to start`);
@@ -31,5 +32,5 @@ async function goldenSuite(name: BackendName) {
 }
 
 registerBrowserBackends(import.meta.env.BASE_URL);
-(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite, targetLogits, attentionPattern, bigModelRun, refusalKeepsModel, sparseGoldenSuite, releaseGolden };
+(window as unknown as { runtimeChecks: unknown }).runtimeChecks = { goldenSuite, targetLogits, attentionPattern, bigModelRun, refusalKeepsModel, sparseGoldenSuite, releaseGolden, webgpuSparseKernelCase, webgpuSparseModelCase };
 document.getElementById('out')!.textContent = 'ready';

@@ -5,19 +5,7 @@ import { linear } from './layers';
 import { ResidualPatcher } from './residualPatches';
 import type { SiteName } from './sites';
 import { sparseLinear, type SparseKernel } from './sparseLinear';
-import type { SparseMatrix } from './sparseMatrix';
 import { tf } from './tfjs';
-
-/** Row blocks of sparse weights (q, k, v of c_attn), cut once per matrix: an edited copy is a new matrix. */
-const rowBlocks = new WeakMap<SparseMatrix, Map<number, SparseMatrix>>();
-
-function rowBlock(s: SparseMatrix, start: number, rows: number): SparseMatrix {
-  let byStart = rowBlocks.get(s);
-  if (!byStart) rowBlocks.set(s, (byStart = new Map()));
-  let b = byStart.get(start);
-  if (!b) byStart.set(start, (b = s.rowBlock(start, rows)));
-  return b;
-}
 
 /**
  * The block operations (blocks.ts) of a model under one intervention list, for one run: the list's edited weights
@@ -51,7 +39,7 @@ export function makeBlockOps(
       const out = (s ? s.rows : mustWeight(weightKey).shape[1]!) / parts;
       const b = weight(biasKey);
       const bias = b && tf.slice(b, [part * out], [out]);
-      if (s) return sparseLinear(x, rowBlock(s, part * out, out), bias, kernel);
+      if (s) return sparseLinear(x, s, bias, kernel, { start: part * out, count: out });
       const W = mustWeight(weightKey);
       return linear(x, tf.slice(W, [0, part * out], [W.shape[0]!, out]), bias);
     },

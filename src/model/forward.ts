@@ -29,6 +29,11 @@ export interface ForwardOptions {
    *  from an earlier run's `residuals`). Valid only if nothing before this layer changed since. */
   startLayer?: number;
   residualIn?: tf.Tensor3D;
+  /** One-hot [B, T, 1] of one position per sequence: only that position goes through the final norm and the
+   *  unembedding, and logits come back [B, 1, V]. A task loss reads one position of 32 and two of V logits, so the
+   *  unembedding of every position would be most of the work of a pruning step (the final norm and the unembedding
+   *  act on each position alone, so the logits read are the same). Sites and residuals are still of every position. */
+  readAt?: tf.Tensor3D;
 }
 
 export interface ForwardTensors {
@@ -49,6 +54,24 @@ export interface RunResult {
   attention: Map<number, Float32Array>;
   /** Only with recordResidual: device tensors [1, T, d_model] that the caller owns and must dispose. */
   residuals?: Map<number, tf.Tensor3D>;
+}
+
+/**
+ * Logits of the final residual stream x [B, T, d]: at every position, or with `readAt` (a one-hot [B, T, 1]) only at
+ * the marked one, [B, 1, V]. The bigram table (if any) is looked up with the token at the same position.
+ */
+export function unembedAt(ops: BlockOps, c: ModelConfig, x: tf.Tensor3D, tokens: tf.Tensor2D, readAt?: tf.Tensor3D): tf.Tensor3D {
+  const pick = (t: tf.Tensor3D) => tf.sum(tf.mul(t, readAt!), 1, true) as tf.Tensor3D;
+  const xr = readAt ? pick(x) : x;
+  // Residual-edge patches waiting for final_resid are laid out like the stream: narrowed the same way.
+  if (readAt) ops.narrowPatches(pick);
+  let logits = ops.lin(finalNorm(ops, xr), 'lm_head.weight', 'final_logits_bias');
+  if (c.bigramTable) {
+    // The token at the read position, picked by the one-hot (exact: token ids are far below 2^24).
+    const tok = readAt ? tf.cast(tf.sum(tf.mul(tf.cast(tokens, 'float32'), tf.squeeze(readAt, [2])), 1, true), 'int32') : tokens;
+    logits = tf.add(logits, tf.gather(ops.mustWeight('bigram_table'), tok as tf.Tensor2D));
+  }
+  return logits;
 }
 
 /** f() (a run over ops), then ops.release(), also when f throws. */
@@ -220,9 +243,7 @@ export class SparseGpt {
         })[0] as tf.Tensor3D;
       }
       keepResidual(c.nLayer, x);
-      let logits = ops.lin(finalNorm(ops, x), 'lm_head.weight', 'final_logits_bias');
-      if (c.bigramTable) logits = tf.add(logits, tf.gather(ops.mustWeight('bigram_table'), tokens));
-      return { logits, recs, atts, ress };
+      return { logits: unembedAt(ops, c, x, tokens, opts.readAt), recs, atts, ress };
     }));
 
     return {

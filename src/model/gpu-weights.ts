@@ -3,6 +3,7 @@ import type { ModelConfig } from './config';
 import type { SiteName } from './sites';
 import type { SparseMatrix } from './sparseMatrix';
 import { tf } from './tfjs';
+import { releaseWebGpuCopies } from './webgpuSparse';
 import { isLinearWeight, type HostTensor, type LoadedCheckpoint } from './weights';
 
 /**
@@ -10,7 +11,8 @@ import { isLinearWeight, type HostTensor, type LoadedCheckpoint } from './weight
  * transposed (`[in, out]`) so the forward pass is a plain `x @ W`: matMul's transposeA/B flags are
  * 10-50x slower on the wasm backend. Every tensor here is tf.keep-ed (it outlives any tidy scope it was
  * created in) and freed only by dispose(). Linear weights of the sparse representation (ckpt.sparse) stay on the
- * host as SparseMatrix and are multiplied by src/model/sparseLinear.ts.
+ * host as SparseMatrix and are multiplied by src/model/sparseLinear.ts; on webgpu its kernel keeps GPU copies of them,
+ * which dispose() frees too.
  */
 
 export { isLinearWeight };
@@ -109,6 +111,7 @@ export class GpuWeights {
   dispose(): void {
     for (const t of this.tensors.values()) t.dispose();
     this.tensors.clear();
+    for (const m of this.sparseWeights.values()) releaseWebGpuCopies(m);
     this.sparseWeights.clear();
   }
 }
@@ -117,7 +120,7 @@ export class GpuWeights {
  *  `x * keep + fill` vectors. Built once per distinct list and kept until the list changes. */
 export interface DeviceInterventions {
   weights: Map<string, tf.Tensor>;
-  /** Edited copies of sparse linear weights (host-side; nothing to free). */
+  /** Edited copies of sparse linear weights (host-side; their GPU copies, made on webgpu, are freed with the rest). */
   sparse: Map<string, SparseMatrix>;
   sites: Map<SiteName, { keep: tf.Tensor1D; fill: tf.Tensor1D }>;
   /** Residual edges by writer site (applyInterventions.ts ResidualPatch, on the device). */
@@ -146,6 +149,7 @@ export function uploadInterventions(compiled: CompiledInterventions): DeviceInte
 
 export function disposeInterventions(d: DeviceInterventions): void {
   for (const t of d.weights.values()) t.dispose();
+  for (const m of d.sparse.values()) releaseWebGpuCopies(m);
   for (const o of d.sites.values()) {
     o.keep.dispose();
     o.fill.dispose();

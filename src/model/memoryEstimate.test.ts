@@ -143,6 +143,18 @@ describe('planMemory for a csp_bridges2-sized model (header only)', () => {
       .toThrow('model.safetensors: __metadata__["sparse:transformer.h.0.mlp.c_fc.weight"] must be a JSON array of dimension sizes');
   });
 
+  it('on webgpu, the sparse form also holds the kernel\'s GPU copy of each linear weight by output row, no per-call scratch', () => {
+    const wasm = estimateRepresentation(c, h, null, 'sparse', 'wasm');
+    const gpu = estimateRepresentation(c, h, null, 'sparse', 'webgpu');
+    const copies = expectedTensors(c)
+      .filter((t) => isLinearWeight(t.name) && !(c.tiedUnembed && t.name === 'lm_head.weight'))
+      .reduce((n, t) => n + (t.shape[0]! + 1) * 4 + Math.round((t.shape[0]! * t.shape[1]!) / 128) * 8, 0);
+    expect(copies).toBeGreaterThan(0);
+    expect(gpu.deviceBytes - wasm.deviceBytes).toBe(copies);
+    expect(gpu.hostBytes).toBe(wasm.hostBytes);
+    expect(gpu.scratchBytes).toBe(0);
+  });
+
   it('estimates ~864 MB of dense weights and a few dozen MB sparse', () => {
     const p = plan('wasm');
     expect(p.dense.weightBytes).toBe(estimateDenseBytes(c));

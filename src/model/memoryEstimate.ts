@@ -37,7 +37,8 @@ export interface RepresentationEstimate {
   peakBytes: number;
   /** Backend memory a forward pass needs on top, for a prompt of WORKING_TOKENS tokens (workingBytes() + scratchBytes). */
   workingBytes: number;
-  /** Backend memory a forward pass needs whatever the prompt's length (WebGPU's densified copy of a sparse matrix). */
+  /** Backend memory a forward pass needs whatever the prompt's length (none for the default sparse kernels; the
+   *  'densify' one, selectable, would need a dense copy of the largest matrix). */
   scratchBytes: number;
   /** false when the header did not say how some tensor is stored (then counted as dense: an upper bound). */
   exact: boolean;
@@ -191,14 +192,16 @@ export function estimateRepresentation(
   let host = 0;
   let device = 0;
   let transposeScratch = 0;
-  let largestLinear = 0;
   let compactFile = false;
   const add = (name: string, numel: number, nnz: number | null, uploaded: boolean, dims: number[] | null) => {
     if (nnz !== null) compactFile = true;
-    if (dims && isLinearWeight(name)) largestLinear = Math.max(largestLinear, numel * 4);
     if (representation === 'sparse' && isLinearWeight(name) && dims) {
       // CSR of W^T: column pointers (in + 1 int32) + row index (int32) and value (float32) per stored entry.
       host += (dims[1]! + 1) * 4 + (nnz ?? numel) * 8;
+      // WebGPU's kernel (src/model/webgpuSparse.ts) keeps a GPU copy by output row: row pointers + index and value.
+      // (Its column-wise copy, for gradients, is made only under tf.grad, which the sparse representation does not
+      // run in the app.)
+      if (backend === 'webgpu' && uploaded) device += (dims[0]! + 1) * 4 + (nnz ?? numel) * 8;
       return;
     }
     host += numel * 4;
@@ -232,9 +235,7 @@ export function estimateRepresentation(
   // A compact file's tensors are copied out of the download (which is then freed); a dense file's are views of it.
   const whileReading = compactFile || representation === 'sparse' ? download + host : Math.max(download, host);
   const whileUploading = host + device + transposeScratch;
-  // WebGPU multiplies sparse weights by densifying one matrix at a time (sparseLinear's 'densify' kernel): a host
-  // copy and a backend copy of the largest.
-  const scratch = representation === 'sparse' && backend === 'webgpu' ? 2 * largestLinear : 0;
+  const scratch = 0;
   return {
     representation,
     weightBytes: host - means,

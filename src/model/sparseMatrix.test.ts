@@ -113,4 +113,27 @@ describe('SparseMatrix', () => {
     for (let t = 0; t < 3; t++) expect([...part.subarray(t * 4, t * 4 + 4)]).toEqual([...whole.subarray(t * 12 + 4, t * 12 + 8)]);
     expect(() => S.rowBlock(10, 3)).toThrow(/outside/);
   });
+
+  it('gives its entries by input channel (as stored) and by output row (sorted by column), both expanding to W', () => {
+    const W = randomDense(13, 11, 0.3, 8);
+    for (const c of [0, 5, 9]) W[2 * 11 + c] = 0; // some entries of row 2 gone, and all of rows 6 and 7
+    W.fill(0, 6 * 11, 8 * 11);
+    const S = SparseMatrix.fromDense([13, 11], W);
+    const expand = ({ ptr, idx, vals }: { ptr: Int32Array; idx: Int32Array; vals: Float32Array }, lines: number, width: number) => {
+      const out = new Float32Array(lines * width);
+      expect(ptr.length).toBe(lines + 1);
+      expect(ptr[lines]).toBe(S.nnz);
+      for (let l = 0; l < lines; l++) {
+        for (let p = ptr[l]!; p < ptr[l + 1]!; p++) {
+          if (p > ptr[l]!) expect(idx[p]!).toBeGreaterThan(idx[p - 1]!);
+          out[l * width + idx[p]!] = vals[p]!;
+        }
+      }
+      return out;
+    };
+    expect([...expand(S.byOutput(), 13, 11)]).toEqual([...W]);
+    expect([...expand(S.byInput(), 11, 13)]).toEqual([...S.toDenseTransposed()]);
+    const rows = S.byOutput().ptr;
+    expect([rows[6], rows[7]]).toEqual([rows[8], rows[8]]);
+  });
 });

@@ -1,3 +1,10 @@
+/** A compressed matrix by lines: line l's entries are [ptr[l], ptr[l+1]), at positions idx with values vals. */
+export interface CompressedLines {
+  readonly ptr: Int32Array;
+  readonly idx: Int32Array;
+  readonly vals: Float32Array;
+}
+
 /**
  * A weight-sparse Linear weight `W [out, in]` held on the host in compressed form, for models whose dense weights
  * would not fit (src/model/memoryEstimate.ts). Stored as CSR of W^T: for each input channel i, the output channels
@@ -132,6 +139,32 @@ export class SparseMatrix {
       colPtr[i + 1] = keep.length;
     }
     return new SparseMatrix(count, this.cols, colPtr, Int32Array.from(keep, (p) => this.outIdx[p]! - start), Float32Array.from(keep, (p) => this.vals[p]!));
+  }
+
+  /** The stored arrays as they are (CSR of W^T: one line per input channel, indices are output rows); shared, not copied. */
+  byInput(): CompressedLines {
+    return { ptr: this.colPtr, idx: this.outIdx, vals: this.vals };
+  }
+
+  /** CSR of W itself (one line per output row, indices are input channels, increasing): a new copy, for kernels that
+   *  gather one output per thread (src/model/webgpuSparse.ts). */
+  byOutput(): CompressedLines {
+    const { rows, cols, colPtr, outIdx, vals } = this;
+    const ptr = new Int32Array(rows + 1);
+    for (let p = 0; p < outIdx.length; p++) ptr[outIdx[p]! + 1]!++;
+    for (let r = 0; r < rows; r++) ptr[r + 1]! += ptr[r]!;
+    const fill = ptr.slice(0, rows);
+    const idx = new Int32Array(outIdx.length);
+    const out = new Float32Array(outIdx.length);
+    // Input channels in increasing order, so each row's entries come out sorted by column.
+    for (let i = 0; i < cols; i++) {
+      for (let p = colPtr[i]!; p < colPtr[i + 1]!; p++) {
+        const q = fill[outIdx[p]!]!++;
+        idx[q] = i;
+        out[q] = vals[p]!;
+      }
+    }
+    return { ptr, idx, vals: out };
   }
 
   /** Dense W^T, row-major [cols, rows] (the runtime's [in, out] orientation), for the densify-per-use kernel. */

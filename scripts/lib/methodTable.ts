@@ -1,0 +1,99 @@
+/**
+ * One model's circuits for the same tasks made by several pruning methods (docs/circuits.md, "Node or edge
+ * pruning"): a row per task and method, the best circuit per task (fewest edges among those that reached the target),
+ * and the geometric mean of each method's edge count over the tasks where every method reached the target.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { circuitFileSchema, circuitGranularity, type CircuitFile } from '../../src/circuit/circuitSchema';
+
+export interface MethodRuns {
+  /** A method's name as the table prints it, and its circuit files by task. */
+  label: string;
+  files: Map<string, CircuitFile>;
+}
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+export const geomean = (xs: number[]) => (xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : NaN);
+
+const reached = (c: CircuitFile | undefined): c is CircuitFile => c !== undefined && c.reached_target !== false;
+
+function controlText(c: CircuitFile): string {
+  const k = c.control;
+  if (!k) return 'not run';
+  return `${k.reached_target ? '**reached**' : 'not reached'}, ${f3(k.circuit_loss)} / ${f2(k.circuit_accuracy)}`;
+}
+
+/** The best circuit of a task: the fewest edges among the methods' circuits that reached the target. */
+export function bestOf(task: string, methods: readonly MethodRuns[]): { label: string; file: CircuitFile } | null {
+  let best: { label: string; file: CircuitFile } | null = null;
+  for (const m of methods) {
+    const f = m.files.get(task);
+    if (reached(f) && (!best || f.edge_count < best.file.edge_count)) best = { label: m.label, file: f };
+  }
+  return best;
+}
+
+export function methodTable(modelId: string, methods: readonly MethodRuns[]): { markdown: string; geomeans: number[]; tasks: string[] } {
+  const tasks = [...new Set(methods.flatMap((m) => [...m.files.keys()]))].sort();
+  const rows: string[] = [];
+  for (const t of tasks) {
+    const best = bestOf(t, methods);
+    for (const m of methods) {
+      const c = m.files.get(t);
+      if (!c) continue;
+      const e = c.edge_counts;
+      const kinds = e ? `${e.weight} / ${e.residual} / ${e.qk}` : '?';
+      const name = best?.label === m.label ? `**${m.label}**` : m.label;
+      rows.push(
+        `| ${t} | ${name} | ${c.nodes.length} | ${c.edge_count} (${kinds}) | ${f3(c.circuit_loss)} / ${f2(c.circuit_accuracy)} | ` +
+          `${f3(c.full_model_loss)} / ${f2(c.full_model_accuracy)} | ${c.reached_target === false ? 'no' : 'yes'} | ${controlText(c)} | ${Math.round(c.prune_seconds)} |`,
+      );
+    }
+  }
+  // Tasks where every method reached the target: the geometric means compare like with like.
+  const common = tasks.filter((t) => methods.every((m) => reached(m.files.get(t))));
+  const geomeans = methods.map((m) => geomean(common.map((t) => m.files.get(t)!.edge_count)));
+  const first = geomeans[0]!;
+  const md = [
+    `Model \`${modelId}\`; test-pair loss / accuracy; the best circuit of each task (fewest edges among those that reached the target) in bold.`,
+    '',
+    '| task | method | nodes | edges (weight / residual / q·k) | circuit | full model | target reached | control (random labels): target, loss / acc | prune s |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Geometric mean of edges over the ${common.length} tasks where every method reached the target (${common.join(', ')}):`,
+    '',
+    '| method | geometric mean edges | vs ' + methods[0]!.label + ' |',
+    '|---|---|---|',
+    ...methods.map((m, i) => `| ${m.label} | ${f2(geomeans[i]!)} | ${f2(geomeans[i]! / first)} |`),
+  ].join('\n');
+  return { markdown: md, geomeans, tasks: common };
+}
+
+/** `<dir>/<modelId>/<task>.json` for every task that has one (the layout `npm run prune -- --out <dir>` writes). */
+export function readMethodRuns(label: string, dir: string, modelId: string, tasks: readonly string[]): MethodRuns {
+  const files = new Map<string, CircuitFile>();
+  for (const t of tasks) {
+    const p = join(dir, modelId, `${t}.json`);
+    if (existsSync(p)) files.set(t, circuitFileSchema.parse(JSON.parse(readFileSync(p, 'utf8'))));
+  }
+  return { label, files };
+}
+
+/** The granularity a method's circuits have, for a caption ("nodes", "edges", or "mixed"). */
+export function methodGranularity(m: MethodRuns): string {
+  const g = new Set([...m.files.values()].map(circuitGranularity));
+  return g.size === 1 ? [...g][0]! : 'mixed';
+}
+
+/** Replaces the section between `<!-- methods:start:<modelId> -->` and `<!-- methods:end:<modelId> -->` of a document. */
+export function replaceMethodsSection(doc: string, modelId: string, markdown: string): string {
+  const start = `<!-- methods:start:${modelId} -->`;
+  const end = `<!-- methods:end:${modelId} -->`;
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`the document lacks the ${start} ... ${end} markers`);
+  return doc.slice(0, a + start.length) + '\n' + markdown + '\n' + doc.slice(b);
+}
