@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { unzipSync } from 'fflate';
 import { P, torchZip } from '../src/model/testing/torchFiles';
 import { ROOT } from './fixtures/devModel';
 import { expect, test } from './fixtures/test';
@@ -93,6 +94,39 @@ test('dropped release files convert in the browser, match the golden logits, sav
     if (ties.length) test.info().annotations.push({ type: `near-ties (${backend})`, description: ties.map((t) => t.label).join('; ') });
     expect(result.diffs.filter((d) => !(d.diff <= 1e-4)).map((d) => `${d.label}: ${d.diff}`)).toEqual([]);
   }
+});
+
+// The whole release folder picked, with its two viz_data.pt: the worker imports the released circuits as the Python
+// importer does (src/worker/releaseVizImport.test.ts compares the files), and the explorer opens them like shipped
+// ones: each task's graph draws exactly the nodes of its circuit file, and the saved zip holds tasks/ and circuits/.
+test('a picked release folder with viz_data.pt files opens with the released circuits in the graph', async ({ page }) => {
+  const pyCircuit = (task: string) => JSON.parse(readFileSync(join(ROOT, `test-fixtures/openai-small/converted/circuits/${task}.json`), 'utf8')) as { k: number; nodes: unknown[] };
+  const TASKS = ['single_double_quote', 'while_return_true_beeg'];
+  await page.goto('/?model=dense-py-2l&backend=wasm');
+  const menu = page.getByRole('combobox', { name: 'Shipped model' });
+  await expect(menu).toHaveValue('dense-py-2l');
+  await expect(page.getByTestId('prediction').first()).toBeVisible();
+
+  await page.getByLabel('Open model folder').setInputFiles(REL);
+  await expect(menu.locator('option:checked')).toHaveText('csp_tiny (OpenAI circuit-sparsity release) (local)');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  const tasks = page.getByRole('combobox', { name: 'Task', exact: true });
+  await expect(tasks.locator('option')).toHaveText(TASKS);
+  const graphNodes = page.getByTestId('circuit-graph').locator('g.node');
+  for (const task of TASKS) {
+    await tasks.selectOption(task);
+    const file = pyCircuit(task);
+    expect(file.nodes.length).toBe(file.k);
+    await expect(graphNodes).toHaveCount(file.k);
+    await expect(page.getByTestId('task-notice')).toHaveCount(0);
+  }
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save as model folder' }).click()]);
+  expect(download.suggestedFilename()).toBe('csp_tiny.zip');
+  const names = Object.keys(unzipSync(new Uint8Array(readFileSync((await download.path())!)))).map((n) => n.replace(/^[^/]+\//, '')).sort();
+  expect(names.filter((n) => /^(tasks|circuits)\//.test(n))).toEqual([
+    ...TASKS.map((t) => `circuits/${t}.json`), 'tasks/index.json', ...TASKS.map((t) => `tasks/${t}.json`),
+  ]);
 });
 
 /** A locator's text once it has not changed for a second (polled every 250 ms, up to 30 s). */

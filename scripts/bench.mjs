@@ -4,7 +4,9 @@
 // Large models (a separate entry, "large_model", one result list per model): for each of --large-model (default
 // _bridges2,_yolo2: the csp_bridges2- and csp_yolo2-shaped random models, scripts/make-bridges2-model.py --shape ...)
 // whose folder exists, each weight representation (--large-options sparse:csr,sparse:densify,dense) is loaded on wasm in
-// a fresh browser: load time, forward and node-toggle latency on the 64-token golden prompt, accuracy, the memory plan,
+// a fresh browser: load time, forward and node-toggle latency on the 64-token golden prompt (in a worker: also the
+// forward and the explorer's incremental toggle of a last- and a first-layer node on one thread and on all the cores'
+// CSR worker pool, with the ratio, "byThreads"; the preview server's COOP/COEP headers make that possible), accuracy, the memory plan,
 // and the renderer's peak RSS (VmHWM); with the first option also a --long-prompt (default 1024) token prompt: its
 // forward time (--long-runs timed runs, default 1) and peak backend memory against the plan's reservation for it.
 // --large-only skips the small-model bench, --no-large skips this entry.

@@ -17,7 +17,9 @@ import { compareTrace, type TraceEntry } from '../model/testing/nearTies';
 import { OPTION_CASES } from '../model/testing/optionMatrix';
 import { randomCheckpoint } from '../model/testing/randomCheckpoint';
 import { toSparseRepresentation } from '../model/testing/sparseCheckpoint';
+import { setCsrPool, type CsrPool, type CsrPoolSupport } from '../model/csrPool';
 import { Engine } from '../worker/engine';
+import { PromptRunCache } from '../worker/promptRunCache';
 
 export interface BigModelOptions {
   baseUrl: string;
@@ -34,6 +36,9 @@ export interface BigModelOptions {
   longPrompt?: number;
   /** Timed runs of the long prompt (after the measured one). */
   longRuns?: number;
+  /** Starts the CSR worker pool (src/worker/csrPoolBrowser.ts; only where this thread may block, i.e. in a worker):
+   *  the forward pass and the toggles are then timed on one thread and on all of them. */
+  startCsrPool?: () => Promise<CsrPoolSupport & { pool: CsrPool | null }>;
 }
 
 function memoryNow() {
@@ -67,6 +72,7 @@ export async function bigModelRun(o: BigModelOptions) {
   const kernel = o.kernel ?? defaultSparseKernel(o.backend);
   const model = new SparseGpt(checkpoint, { sparseKernel: kernel });
   const loadMs = performance.now() - t0;
+  const csr = o.startCsrPool ? await o.startCsrPool() : { threads: 1, reason: 'sparse kernel on one thread: no pool started on this thread', pool: null };
   const afterLoad = memoryNow();
   try {
     const res = await fetch(`${o.baseUrl}golden.safetensors`);
@@ -81,7 +87,8 @@ export async function bigModelRun(o: BigModelOptions) {
       await model.run(tokens);
       times.push(performance.now() - t);
     }
-    // Toggling a node ablation on and off, as a click in the explorer does: the median of the runs with it on.
+    // A whole forward pass under one more node ablation (what a toggle cost before incremental runs): the median of
+    // the runs with it on.
     const toggled: Intervention[] = [{ kind: 'node', node: `${c.nLayer - 1}.mlp.post_act:0`, mode: 'zero' }];
     const toggleTimes: number[] = [];
     for (let i = 0; i < (o.runs ?? 3); i++) {
@@ -90,6 +97,7 @@ export async function bigModelRun(o: BigModelOptions) {
       toggleTimes.push(performance.now() - t);
       await model.run(tokens);
     }
+    const byThreads = await timeByThreads(model, tokens, out.logits, o.runs ?? 3, csr.pool);
     // Logits and hook sites: max |got - want| relative to the largest |want| (each quantity's scale), with differences
     // downstream of an AbsTopK near-tie reported and set apart (src/model/testing/nearTies.ts).
     const want = toFloat32(golden.tensors.get('p0.logits')!);
@@ -154,6 +162,10 @@ export async function bigModelRun(o: BigModelOptions) {
       forwardMsMedian: median(times),
       toggleMs: toggleTimes,
       toggleMsMedian: median(toggleTimes),
+      crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ?? null,
+      csrThreads: csr.threads,
+      csrThreadsReason: csr.reason,
+      ...byThreads,
       promptTokens: tokens.length,
       logitsLength: want.length,
       logitsShape: [tokens.length, c.vocabSize],
@@ -172,6 +184,72 @@ export async function bigModelRun(o: BigModelOptions) {
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The forward pass and a toggle as the explorer's engine does it (PromptRunCache, the path of runDetailed: rerun from
+ * the stage the toggle changes, the last layer at the last position only when only logits are read), for a node in
+ * the last layer and one in the first layer's attention (stage 0: everything but the embedding reruns), each timed on
+ * one thread and, where a pool runs, on all of them, in the same page. Each timed toggle ablates another channel (a
+ * list seen before would be answered from the cache) and is followed by the toggle off (answered from the cache).
+ * The incremental logits are checked against a whole forward pass under the same list.
+ */
+async function timeByThreads(model: SparseGpt, tokens: number[], baseLogits: Float32Array, runs: number, pool: CsrPool | null) {
+  const c = model.config;
+  const V = c.vocabSize;
+  const T = tokens.length;
+  const reads = { sites: [], attentionLayers: [] };
+  const settings: [string, CsrPool | null][] = pool ? [['oneThread', null], ['allThreads', pool]] : [['oneThread', null]];
+  const toggles = { lastLayer: (ch: number) => `${c.nLayer - 1}.mlp.post_act:${ch}`, firstLayer: (ch: number) => `0.attn.q:${ch}` };
+  const result: Record<string, Record<string, unknown>> = { forward: {}, lastLayerToggle: {}, firstLayerToggle: {} };
+  let check = 0;
+  try {
+    for (const [label, p] of settings) {
+      setCsrPool(p);
+      const fwd: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t = performance.now();
+        await model.run(tokens);
+        fwd.push(performance.now() - t);
+      }
+      result.forward![`${label}Ms`] = fwd;
+      result.forward![`${label}MsMedian`] = median(fwd);
+      for (const [name, node] of Object.entries(toggles)) {
+        const cache = new PromptRunCache(model);
+        try {
+          await cache.run(tokens, [], reads);
+          const times: number[] = [];
+          let fromStage: number | null = null;
+          for (let i = 0; i < runs; i++) {
+            const list: Intervention[] = [{ kind: 'node', node: node(i + 1), mode: 'zero' }];
+            const t = performance.now();
+            const r = await cache.run(tokens, list, reads);
+            times.push(performance.now() - t);
+            fromStage = r.fromStage;
+            if (i === 0) {
+              const full = await model.run(tokens, { interventions: list });
+              check = Math.max(check, maxAbsDiff(r.lastLogits, full.logits.subarray((T - 1) * V)) / baseLogits.reduce((m, x) => Math.max(m, Math.abs(x)), 1e-30));
+            }
+            await cache.run(tokens, [], reads);
+          }
+          const entry = result[`${name}Toggle`]!;
+          entry.node = node(1);
+          entry.fromStage = fromStage;
+          entry[`${label}Ms`] = times;
+          entry[`${label}MsMedian`] = median(times);
+        } finally {
+          cache.dispose();
+        }
+      }
+    }
+  } finally {
+    setCsrPool(pool);
+  }
+  // One thread's median over all threads': what the pool buys, measured side by side.
+  for (const e of Object.values(result)) {
+    if (typeof e.allThreadsMsMedian === 'number') e.ratioOneToAll = (e.oneThreadMsMedian as number) / e.allThreadsMsMedian;
+  }
+  return { byThreads: result, incrementalToggleRelDiff: check };
 }
 
 /**

@@ -125,6 +125,30 @@ export class SparseGpt {
     this.masks.clear();
   }
 
+  /**
+   * Replaces the site means (means computed in the page for a folder without means.safetensors, siteMeans.ts): the
+   * checkpoint's map (which intervention compilation and edge pruning read) and the device copies that mean-filled
+   * masks use. The compiled intervention list is dropped, as it may hold the old means. Every site of this model must
+   * have a finite mean of its width; otherwise nothing changes.
+   */
+  setMeans(means: ReadonlyMap<string, Float32Array>): void {
+    for (const site of allSites(this.config)) {
+      const m = means.get(site);
+      if (!m) throw new Error(`no mean for site ${site}`);
+      if (m.length !== siteWidth(this.config, site)) throw new Error(`the mean of site ${site} has ${m.length} channels, the site has ${siteWidth(this.config, site)}`);
+      if (!m.every(Number.isFinite)) throw new Error(`the mean of site ${site} is not finite`);
+    }
+    this.ckpt.means.clear();
+    for (const m of this.means.values()) m.dispose();
+    this.means.clear();
+    for (const site of allSites(this.config)) {
+      const m = means.get(site)!;
+      this.ckpt.means.set(site, m);
+      this.means.set(site, tf.keep(tf.tensor1d(m)));
+    }
+    this.dropCache();
+  }
+
   /** The additive causal mask [T, T], kept per length (callers must not dispose it). */
   causalMask(T: number): tf.Tensor2D {
     let m = this.masks.get(T);

@@ -1,3 +1,4 @@
+import { activeCsrPool } from './csrPool';
 import { linear } from './layers';
 import type { SparseMatrix } from './sparseMatrix';
 import { tf } from './tfjs';
@@ -11,6 +12,8 @@ import { webgpuSparseMatMul, type RowRange } from './webgpuSparse';
  * Kernels:
  * - 'csr' (cpu, wasm): x is read back synchronously (dataSync), multiplied in plain JS skipping zero weights and zero
  *   activations, and the result becomes a new tensor; the gradient is the matching sparse gather (tf.customGrad).
+ *   Where a CSR worker pool is active (csrPool.ts: a cross-origin isolated page's worker, or Node), the product is
+ *   shared among all the cores, with the same result bit for bit.
  * - 'webgpu-csr' (webgpu): a WGSL program over W's compressed arrays, uploaded to the GPU once per matrix and kept
  *   with the model (src/model/webgpuSparse.ts); nothing is read back.
  * - 'densify': expands W to a dense [in, out] tensor for each call and runs the backend's matMul (one dense matrix
@@ -48,6 +51,17 @@ export function sparseLinear(x: tf.Tensor3D, W: SparseMatrix, b?: tf.Tensor, ker
       const y = tf.reshape(webgpuSparseMatMul(tf.reshape(x, [m, n]), W, rows), [B, T, out]) as tf.Tensor3D;
       return b ? (tf.add(y, b) as tf.Tensor3D) : y;
     });
+  }
+  const pool = kernel === 'csr' ? activeCsrPool() : null;
+  if (pool?.accepts(W)) {
+    // The pool takes the row range as it is: no row-block copy of W.
+    const range = rows ?? { start: 0, count: W.rows };
+    const pooled = tf.customGrad((...inputs) => ({
+      value: tf.tensor3d(pool.matmul(W, (inputs[0] as tf.Tensor).dataSync() as Float32Array, m, range), [B, T, out]),
+      gradFunc: (dy: tf.Tensor) => tf.tensor3d(pool.matmulTransposed(W, dy.dataSync() as Float32Array, m, range), [B, T, n]),
+    }));
+    const y = pooled(x) as tf.Tensor3D;
+    return b ? (tf.add(y, b) as tf.Tensor3D) : y;
   }
   const S = rows ? rowBlock(W, rows) : W;
   if (kernel === 'densify') {

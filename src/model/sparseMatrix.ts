@@ -1,3 +1,5 @@
+import { sharedCopy, sharedFloat32, sharedInt32 } from './sharedArrays';
+
 /** A compressed matrix by lines: line l's entries are [ptr[l], ptr[l+1]), at positions idx with values vals. */
 export interface CompressedLines {
   readonly ptr: Int32Array;
@@ -10,7 +12,8 @@ export interface CompressedLines {
  * would not fit (src/model/memoryEstimate.ts). Stored as CSR of W^T: for each input channel i, the output channels
  * o with W[o, i] != 0 and their values. `y = x @ W^T` then visits, per row of x, only the nonzero x[t, i] (AbsTopK
  * makes most of them zero) and scatters x[t, i] * W[:, i] into y[t, :]; `dx = dy @ W` is the matching gather.
- * Plain TypedArrays, no TF.js: usable in workers, tests and CLIs.
+ * Plain TypedArrays, no TF.js: usable in workers, tests and CLIs. The three arrays are allocated in shared memory where
+ * the context allows it (sharedArrays.ts), so the CSR worker pool (csrPool.ts) reads them in place.
  */
 export class SparseMatrix {
   private constructor(
@@ -32,12 +35,12 @@ export class SparseMatrix {
     const [rows, cols] = shape as [number, number];
     const n = indices.length;
     if (values.length !== n) throw new Error('sparse indices and values differ in length');
-    const colPtr = new Int32Array(cols + 1);
+    const colPtr = sharedInt32(cols + 1);
     for (let e = 0; e < n; e++) colPtr[(indices[e]! % cols) + 1]!++;
     for (let i = 0; i < cols; i++) colPtr[i + 1]! += colPtr[i]!;
     const fill = colPtr.slice(0, cols);
-    const outIdx = new Int32Array(n);
-    const vals = new Float32Array(n);
+    const outIdx = sharedInt32(n);
+    const vals = sharedFloat32(n);
     // Row-major input order: within one input channel the output rows come out increasing.
     for (let e = 0; e < n; e++) {
       const flat = indices[e]!;
@@ -118,7 +121,7 @@ export class SparseMatrix {
 
   /** A copy with W[row, col] set to 0 (the entry stays stored); the structure arrays are shared. */
   withZeroed(entries: readonly (readonly [number, number])[]): SparseMatrix {
-    const vals = this.vals.slice();
+    const vals = sharedCopy(this.vals);
     for (const [r, c] of entries) {
       const p = this.find(r, c);
       if (p >= 0) vals[p] = 0;
@@ -129,7 +132,7 @@ export class SparseMatrix {
   /** Rows [start, start + count) of W as a matrix of their own (the q, k or v block of c_attn). */
   rowBlock(start: number, count: number): SparseMatrix {
     if (!(start >= 0 && count >= 0 && start + count <= this.rows)) throw new Error(`rows [${start}, ${start + count}) outside [0, ${this.rows})`);
-    const colPtr = new Int32Array(this.cols + 1);
+    const colPtr = sharedInt32(this.cols + 1);
     const keep: number[] = [];
     for (let i = 0; i < this.cols; i++) {
       for (let p = this.colPtr[i]!; p < this.colPtr[i + 1]!; p++) {
@@ -138,7 +141,10 @@ export class SparseMatrix {
       }
       colPtr[i + 1] = keep.length;
     }
-    return new SparseMatrix(count, this.cols, colPtr, Int32Array.from(keep, (p) => this.outIdx[p]! - start), Float32Array.from(keep, (p) => this.vals[p]!));
+    const outIdx = sharedInt32(keep.length);
+    const vals = sharedFloat32(keep.length);
+    keep.forEach((p, q) => { outIdx[q] = this.outIdx[p]! - start; vals[q] = this.vals[p]!; });
+    return new SparseMatrix(count, this.cols, colPtr, outIdx, vals);
   }
 
   /** The stored arrays as they are (CSR of W^T: one line per input channel, indices are output rows); shared, not copied. */

@@ -8,6 +8,8 @@
  *   cache-first for hashed assets/, tfjs-wasm/*.wasm and model files under models/<id>/, cached on first use.
  *   A missing model file is never answered with index.html: the loader treats HTML as "no such file".
  * - activate: deletes caches of older builds and takes control of open pages at once.
+ * - Pages and scripts it answers carry COOP + COEP (added when the host or the cached copy lacks them): offline, too,
+ *   the page stays cross-origin isolated, which the sparse kernel's worker pool needs (SharedArrayBuffer).
  */
 const BUILD_ID = '__BUILD_ID__';
 const PRECACHE = /* __PRECACHE__ */ [];
@@ -22,6 +24,19 @@ const abs = (path) => new URL(path, scope()).href;
 // Match by URL alone: servers may answer `Vary: Origin`, and module scripts are requested with an Origin header that
 // the precache requests lacked.
 const MATCH = { ignoreVary: true };
+
+const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/** `res` with the cross-origin isolation headers (a new Response: a fetched or cached one's headers are immutable). */
+function isolated(res) {
+  if (res.type === 'opaque' || res.type === 'opaqueredirect' || res.status === 0) return res;
+  const headers = new Headers(res.headers);
+  for (const [k, v] of Object.entries(CROSS_ORIGIN_ISOLATION)) if (!headers.has(k)) headers.set(k, v);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
+/** Responses that decide a context's isolation: documents and worker scripts. */
+const decidesIsolation = (request) => request.mode === 'navigate' || request.destination === 'worker' || request.destination === 'script';
 
 function isHtml(res) {
   return (res.headers.get('content-type') || '').startsWith('text/html');
@@ -118,9 +133,9 @@ self.addEventListener('fetch', (event) => {
     // The app's page is kept as index.html (whatever its query string); other pages (bench, harness) as themselves.
     const isApp = path === '' || path === 'index.html';
     const key = isApp ? abs('index.html') : url.origin + url.pathname;
-    event.respondWith(networkFirst(request, key, null));
+    event.respondWith(networkFirst(request, key, null).then(isolated));
   } else if (path === 'favicon.svg' || path.startsWith('assets/') || (path.startsWith('tfjs-wasm/') && path.endsWith('.wasm')) || /^models\/[^/]+\/./.test(path)) {
-    event.respondWith(cacheFirst(request));
+    event.respondWith(decidesIsolation(request) ? cacheFirst(request).then(isolated) : cacheFirst(request));
   } else if (path.endsWith('.json')) {
     // models/index.json and other index files: fresh when online.
     event.respondWith(networkFirst(request, request, null));

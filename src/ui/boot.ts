@@ -32,6 +32,8 @@ export async function boot(): Promise<void> {
   let first = true;
   useAppStore.subscribe((s, p) => {
     if (s.model === p.model || !s.model) return;
+    // The same load, now with means computed from text (meansActions.ts): the view stays as it is.
+    if (p.model && s.modelFolder === p.modelFolder) return;
     // Another model: the task and the pair (or the free prompt) stay where the new model has them; what names the old
     // model's nodes or tokens (interventions, selection, chosen targets, threshold) goes.
     const was = useExplorerStore.getState();

@@ -12,20 +12,25 @@ import { selectBackend } from '../model/backends/selectBackend';
 import type { BackendChoice, BackendName } from '../model/backends/types';
 import { SparseGpt } from '../model/forward';
 import type { AblationMode, Intervention } from '../model/interventions';
+import type { CsrPoolSupport } from '../model/csrPool';
 import type { MemoryPlan } from '../model/memoryEstimate';
+import { defaultSparseKernel } from '../model/sparseLinear';
 import type { LoadedCheckpoint } from '../model/weights';
 import type { BpeTokenizer } from '../tokenizer/bpe';
 import { loadFromSource } from './loadFromSource';
 import { engineBudget, modelMemory, pruneUnsupported } from './modelMemory';
 import { runDetailed, type DetailedRequest } from './detailedRun';
+import { PromptRunCache } from './promptRunCache';
 import { checkPromptLength } from './promptLimit';
 import type {
-  BuildTaskResult, DetailedResult, EngineMemoryOptions, ModelMemory, EmbedToken, LoadProgress, ModelSource, ProgressOf, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
+  BuildTaskResult, ComputedMeansResult, DetailedResult, EngineMemoryOptions, ModelMemory, EmbedToken, LoadProgress, ModelSource, ProgressOf, ModelSummary, Prediction, PredictResult, PruneResult, TargetPrompt, TaskEvalResult, Variant,
 } from './protocol';
 import { computeImportance, ImportanceCache, importanceKey, type ImportanceRequest, type ImportanceResult } from './importance';
 import { TaskEvaluator } from './stagedTaskEval';
 import { topPredictions } from './topPredictions';
 import { lookupToken, vocabTexts, type TokenLookup } from './tokenLookup';
+import { computeTextMeans, countMeansText, type MeansRequest, type MeansTextCount } from './siteMeansJob';
+import { NO_MEANS_WARNING } from '../model/checkpoint/means';
 
 /** Pruning settings in the browser: those of `npm run prune` (scripts/lib/pruneCli.ts). */
 export const BROWSER_PRUNE_CONFIG: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, steps: 150, batchPairs: 8, bisectPrompts: 256 };
@@ -56,13 +61,29 @@ export class Engine {
   backend: BackendChoice | null = null;
   private memoryOptions: EngineMemoryOptions = {};
   private evaluator: TaskEvaluator | null = null;
+  /** The live view's runs of its prompt, kept per intervention list so a toggle reruns only what it changes. */
+  private promptRuns: PromptRunCache | null = null;
   /** Finished importance jobs of the loaded model (importance.ts). */
   private readonly importanceCache = new ImportanceCache();
+  /** How many threads the 'csr' sparse kernel has here, and why not more (set where a pool was started). */
+  private csrThreads: CsrPoolSupport | null = null;
 
   async init(pinned: BackendName | null, memory: EngineMemoryOptions = {}): Promise<BackendChoice> {
     this.memoryOptions = memory;
     this.backend = await selectBackend({ pinned });
     return this.backend;
+  }
+
+  /** Records the CSR pool's size (csrPoolBrowser.ts) for the memory plan's status line. */
+  useCsrThreads(support: CsrPoolSupport): void {
+    this.csrThreads = support;
+  }
+
+  /** The status line's note on the sparse kernel: said once, with the plan, where the kernel is 'csr'. */
+  private kernelNote(): string | null {
+    const t = this.csrThreads;
+    if (!t || defaultSparseKernel(this.backend?.active ?? tf.getBackend()) !== 'csr') return null;
+    return t.reason ?? `sparse kernel on ${t.threads} threads`;
   }
 
   /**
@@ -78,7 +99,7 @@ export class Engine {
       heldBytes: held?.steadyBytes ?? 0,
       heldDeviceBytes: held?.deviceBytes ?? 0,
       onPlan: (plan) => {
-        memory = modelMemory(plan);
+        memory = modelMemory(plan, this.kernelNote());
         onProgress({ kind: 'load', stage: 'planned', file: 'model.safetensors', loadedBytes: 0, totalBytes: null, memory });
       },
     });
@@ -92,6 +113,8 @@ export class Engine {
     };
     this.evaluator?.dispose();
     this.evaluator = null;
+    this.promptRuns?.dispose();
+    this.promptRuns = null;
     this.importanceCache.clear();
     previous?.model.dispose();
     return this.summary();
@@ -115,7 +138,7 @@ export class Engine {
       id: cur.id, nLayer: c.nLayer, dModel: c.dModel, dMlp: c.dMlp, nHead: c.nHead, dHead: c.dHead,
       vocabSize: c.vocabSize, blockSize: c.blockSize, nonzeroWeights: nonzero, totalWeights: total,
       hasMeans: cur.checkpoint.means.size > 0, card: cur.card, warnings: cur.warnings,
-      memory: modelMemory(cur.memory), pruneUnsupported: pruneUnsupported(cur.memory),
+      memory: modelMemory(cur.memory, this.kernelNote()), pruneUnsupported: pruneUnsupported(cur.memory),
     };
   }
 
@@ -139,7 +162,11 @@ export class Engine {
   /** One prompt under several variants, with node values and attention patterns (the explorer's live view). */
   runDetailed(req: DetailedRequest, signal: AbortSignal): Promise<DetailedResult> {
     const cur = this.requireModel();
-    return runDetailed(cur.model, cur.tokenizer, req, signal, (n) => checkPromptLength(n, cur.memory.prompt, cur.memory.budget.backend));
+    if (this.promptRuns?.model !== cur.model) {
+      this.promptRuns?.dispose();
+      this.promptRuns = new PromptRunCache(cur.model);
+    }
+    return runDetailed(this.promptRuns, cur.tokenizer, req, signal, (n) => checkPromptLength(n, cur.memory.prompt, cur.memory.budget.backend));
   }
 
   /** Task loss and accuracy of each variant over the given prompts; reports progress, cancellable. */
@@ -254,9 +281,40 @@ export class Engine {
     return lookupToken(this.requireModel().tokenizer, text);
   }
 
+  /** The token count and windows the given text would give for means, or why it cannot (siteMeansJob.ts). */
+  countMeansText(req: MeansRequest): MeansTextCount {
+    const cur = this.requireModel();
+    return countMeansText(cur.tokenizer, cur.checkpoint.config.blockSize, cur.memory.prompt.tokens, req);
+  }
+
+  /**
+   * Per-channel means of every hook site over the given text (siteMeansJob.ts), installed in the loaded model so
+   * that mean ablation works at once; the card records where they came from. Only for a model without means; a
+   * failure or a cancel leaves the model as it was. Reports progress, cancellable.
+   */
+  async computeMeans(req: MeansRequest, onProgress: (p: ProgressOf<'means'>) => void, signal: AbortSignal): Promise<ComputedMeansResult> {
+    const cur = this.requireModel();
+    if (cur.checkpoint.means.size > 0) throw new Error('this model has its means already (means.safetensors)');
+    // Where the memory plan limits the prompt length, one window per forward pass (its working memory was planned for one prompt).
+    const batchWindows = cur.memory.prompt.limit === 'memory' ? 1 : undefined;
+    const out = await computeTextMeans(cur.model, cur.tokenizer, req, { maxWindowTokens: cur.memory.prompt.tokens, batchWindows },
+      (done, total) => onProgress({ kind: 'means', stage: `windows ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`, done, total }), signal);
+    signal.throwIfAborted();
+    cur.model.setMeans(out.means);
+    cur.card = { ...(cur.card !== null && typeof cur.card === 'object' ? cur.card : {}), means: out.info };
+    cur.warnings = cur.warnings.filter((w) => w !== NO_MEANS_WARNING);
+    // Task metrics and importance computed so far never used means; drop them anyway so nothing mixes the two states.
+    this.evaluator?.dispose();
+    this.evaluator = null;
+    this.promptRuns?.dispose();
+    this.promptRuns = null;
+    this.importanceCache.clear();
+    return { summary: this.summary(), file: out.file, info: out.info };
+  }
+
   memory(): { numTensors: number; numBytes: number; cachedTensors: number } {
     const m = tf.memory();
-    return { numTensors: m.numTensors, numBytes: m.numBytes, cachedTensors: this.evaluator?.heldTensors ?? 0 };
+    return { numTensors: m.numTensors, numBytes: m.numBytes, cachedTensors: (this.evaluator?.heldTensors ?? 0) + (this.promptRuns?.heldTensors ?? 0) };
   }
 
   private requireModel(): LoadedModel {

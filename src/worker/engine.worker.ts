@@ -3,6 +3,7 @@
 import '../model/zodNoEval'; // first: before any module builds a zod schema (CSP: no eval)
 import { registerBrowserBackends } from '../model/backends/registerBrowserBackends';
 import { convertReleaseToZip } from './convertRelease';
+import { startBrowserCsrPool } from './csrPoolBrowser';
 import { Engine } from './engine';
 import type { EngineReply, EngineRequest } from './protocol';
 import { yieldToMessages } from './yieldToMessages';
@@ -42,9 +43,13 @@ self.onmessage = (ev: MessageEvent<EngineRequest>) => {
 
 async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: AbortSignal): Promise<unknown> {
   switch (req.type) {
-    case 'init':
+    case 'init': {
       registerBrowserBackends(req.baseUrl);
-      return engine.init(req.pinnedBackend, req.memory);
+      const choice = await engine.init(req.pinnedBackend, req.memory);
+      // All the cores for the sparse 'csr' kernel where the page is cross-origin isolated (else one, said in the plan).
+      engine.useCsrThreads(await startBrowserCsrPool());
+      return choice;
+    }
     case 'load':
       return engine.load(req.source, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
     case 'predict':
@@ -67,6 +72,10 @@ async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: A
       return engine.vocab();
     case 'lookupToken':
       return engine.lookupToken(req.text);
+    case 'countMeansText':
+      return engine.countMeansText(req.request);
+    case 'computeMeans':
+      return engine.computeMeans(req.request, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
     case 'convertRelease':
       return convertReleaseToZip(req.files, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
   }

@@ -8,8 +8,9 @@ export function engineBudget(backend: string, opts: EngineMemoryOptions): Memory
   return defaultMemoryBudget(backend, { deviceMemoryGiB: nav?.deviceMemory ?? null });
 }
 
-/** The plan as the UI shows it. */
-export function modelMemory(p: MemoryPlan): ModelMemory {
+/** The plan as the UI shows it; `kernel`, a note on how the sparse weights are multiplied, is added to its text when the
+ *  linear weights are kept sparse (e.g. on how many threads, or why on one). */
+export function modelMemory(p: MemoryPlan, kernel: string | null = null): ModelMemory {
   return {
     representation: p.representation,
     backend: p.budget.backend,
@@ -18,7 +19,7 @@ export function modelMemory(p: MemoryPlan): ModelMemory {
     denseSteadyBytes: p.dense.steadyBytes,
     sparseSteadyBytes: p.sparse?.steadyBytes ?? null,
     availableBytes: p.availableBytes,
-    text: describePlan(p),
+    text: kernel && p.representation === 'sparse' ? `${describePlan(p)}; ${kernel}` : describePlan(p),
     reason: p.reason,
     prompt: p.prompt,
   };

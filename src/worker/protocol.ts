@@ -7,6 +7,7 @@ import type { TaskFile } from '../tasks/taskSchema';
 import type { BuiltCustomTask, CustomTaskSpec } from '../tasks/customTask';
 import type { ImportanceRequest, ImportanceResult } from './importance';
 import type { TokenLookup } from './tokenLookup';
+import type { MeansRequest, MeansTextCount, TextMeansInfo } from './siteMeansJob';
 
 /**
  * Where a model folder comes from. Files are the user's picked or dropped files with their paths inside the picked
@@ -20,7 +21,7 @@ export type ModelSource =
  * Progress of every long engine job, one union keyed on `kind`: the reply channel, the client and the stores narrow on
  * that one field, and a job kind added here is a compile error wherever progress is switched on.
  */
-export type JobProgress = LoadProgress | StepProgress<'eval'> | StepProgress<'prune'> | StepProgress<'importance'>;
+export type JobProgress = LoadProgress | StepProgress<'eval'> | StepProgress<'prune'> | StepProgress<'importance'> | StepProgress<'means'>;
 export type ProgressKind = JobProgress['kind'];
 export type ProgressOf<K extends ProgressKind> = Extract<JobProgress, { kind: K }>;
 
@@ -95,9 +96,9 @@ export interface PredictResult {
 
 /**
  * A job that counts steps: task evaluation (prompts), pruning (optimiser steps, then bisection probes), node or edge
- * importance (ablations). `stage` is the line shown to the user.
+ * importance (ablations), means from text (windows). `stage` is the line shown to the user.
  */
-export interface StepProgress<K extends 'eval' | 'prune' | 'importance' = 'eval' | 'prune' | 'importance'> {
+export interface StepProgress<K extends 'eval' | 'prune' | 'importance' | 'means' = 'eval' | 'prune' | 'importance' | 'means'> {
   kind: K;
   stage: string;
   done: number;
@@ -196,7 +197,9 @@ export type EngineRequest =
   | { id: number; type: 'buildTask'; spec: CustomTaskSpec }
   | { id: number; type: 'vocab' }
   | { id: number; type: 'lookupToken'; text: string }
-  | { id: number; type: 'convertRelease'; files: PathedFile[] };
+  | { id: number; type: 'convertRelease'; files: PathedFile[] }
+  | { id: number; type: 'countMeansText'; request: MeansRequest }
+  | { id: number; type: 'computeMeans'; request: MeansRequest };
 
 /** A user-defined task built with the loaded model's tokenizer, or every problem that stopped it. */
 export type BuildTaskResult = { ok: true; built: BuiltCustomTask } | { ok: false; problems: string[] };
@@ -225,6 +228,16 @@ export interface PruneResult {
   seconds: number;
 }
 
+/**
+ * Means computed from text and installed in the loaded model: its summary now (hasMeans, the card's `means`), and
+ * means.safetensors with that provenance, for "Save as model folder".
+ */
+export interface ComputedMeansResult {
+  summary: ModelSummary;
+  file: Uint8Array;
+  info: TextMeansInfo;
+}
+
 export type EngineReply =
   | { id: number; type: 'progress'; progress: JobProgress }
   | { id: number; type: 'ok'; result: unknown }
@@ -246,6 +259,8 @@ export interface EngineResults {
   vocab: (string | null)[];
   lookupToken: TokenLookup;
   convertRelease: ConvertedReleaseZip;
+  countMeansText: MeansTextCount;
+  computeMeans: ComputedMeansResult;
 }
 
 /** The progress kind each request reports; requests not listed report none. */
@@ -256,6 +271,7 @@ interface RequestProgressKinds {
   evalTask: 'eval';
   prune: 'prune';
   importance: 'importance';
+  computeMeans: 'means';
 }
 
 /** What a request's progress callback receives. */

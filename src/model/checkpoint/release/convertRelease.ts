@@ -9,6 +9,7 @@ import { convertReleaseConfig } from './releaseConfig';
 import { meansFromBaseline } from './releaseMeans';
 import type { ReleaseFiles } from './releaseFiles';
 import { normalizeReleaseState } from './releaseWeights';
+import type { VizFiles } from './releaseVizFiles';
 
 /**
  * An OpenAI circuit-sparsity release (final_model.pt + beeg_config.json + the tokenizer, optionally
@@ -16,7 +17,9 @@ import { normalizeReleaseState } from './releaseWeights';
  * `python train/openai_import` writes them: config.json, model.safetensors (compact), means.safetensors,
  * tokenizer/ (byte for byte) and model-card.json. The folder then loads through loadModelFolder like any other, so
  * the runtime holds exactly what it would hold after the Python conversion. No golden.safetensors (it needs PyTorch's
- * reference run) and no circuits from viz_data.pt (their import runs the model; see docs/openai-import.md).
+ * reference run). The released circuits (viz_data.pt) become tasks/ and circuits/ when the caller passes `importViz`
+ * (their import runs the converted model, which the engine worker does: src/worker/releaseVizImport.ts); without
+ * it they are listed in the notes as not converted.
  */
 
 export interface ConvertProgress {
@@ -36,7 +39,27 @@ export interface ConvertReleaseOptions {
   ignoreConfigKeys?: readonly string[];
   /** Checkpoint tensors known to be harmless (--drop-key). */
   dropKeys?: readonly string[];
+  /** Imports the viz_data.pt files into task and circuit files by running the converted model (python --viz). */
+  importViz?: ImportViz;
 }
+
+/** A released viz_data.pt, read. */
+export interface VizInput {
+  task: string;
+  path: string;
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+/**
+ * The converted folder so far (config, weights, means, tokenizer) and its viz files -> per file, its task file, its
+ * circuit file and the card's summary, in the order given.
+ */
+export type ImportViz = (
+  folder: ReadonlyMap<string, Uint8Array>,
+  viz: readonly VizInput[],
+  ctx: { id: string; signal?: AbortSignal; onStage: (stage: string, file: string) => void },
+) => Promise<VizFiles[]>;
 
 export interface ConvertedRelease {
   id: string;
@@ -96,6 +119,10 @@ export async function convertRelease(release: ReleaseFiles<Blob>, opts: ConvertR
     signal?.throwIfAborted();
   };
 
+  if (opts.importViz && release.viz.length && !release.meansBaseline) {
+    // As the Python importer (--viz needs means): a circuit is evaluated with every node outside it mean-ablated.
+    throw new CheckpointError(`${release.viz[0]!.path}: a viz_data.pt needs means for the circuits' mean ablation: drop the release's mean_baseline_pretrain.pt (viz/<model>/) with it`, { file: release.viz[0]!.path });
+  }
   const cfgName = release.config.path;
   const cfgBytes = await read(release.config);
   let beeg: unknown;
@@ -137,8 +164,14 @@ export async function convertRelease(release: ReleaseFiles<Blob>, opts: ConvertR
     meansInfo = { source: 'mean_baseline_pretrain', path: name, sha256: await sha256Hex(bytes), structure: MEANS_STRUCTURE, ...(m.ignoredKeys.length ? { ignored_keys: m.ignoredKeys } : {}) };
   }
 
+  const viz: VizInput[] = [];
   for (const v of release.viz) {
-    notes.push(`${v.path} (task ${v.task}): not converted here; its circuit and task need the importer's evaluation under ablation (python train/openai_import --viz)`);
+    if (!opts.importViz) {
+      notes.push(`${v.path} (task ${v.task}): not converted here; its circuit and task need the importer's evaluation under ablation (python train/openai_import --viz)`);
+      continue;
+    }
+    const bytes = await read(v);
+    viz.push({ task: v.task, path: v.path, bytes, sha256: await sha256Hex(bytes) });
   }
 
   await step('writing model.safetensors (compact sparse tensors)', 'model.safetensors');
@@ -153,6 +186,12 @@ export async function convertRelease(release: ReleaseFiles<Blob>, opts: ConvertR
   const id = (opts.id ?? modelDir).replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'openai-release';
   const counts = paramCounts(weights.tensors, config);
   const name = `${modelDir} (OpenAI circuit-sparsity release)`;
+  const imported = viz.length ? await opts.importViz!(files, viz, { id, signal, onStage: (stage, file) => emit(stage, file, 0, null) }) : [];
+  imported.forEach((f, i) => {
+    files.set(`tasks/${viz[i]!.task}.json`, jsonFile(f.taskFile));
+    files.set(`circuits/${viz[i]!.task}.json`, jsonFile(f.circuitFile));
+  });
+  if (imported.length) files.set('tasks/index.json', jsonFile({ tasks: viz.map((v) => v.task) }));
   const card = {
     id,
     name,
@@ -167,13 +206,13 @@ export async function convertRelease(release: ReleaseFiles<Blob>, opts: ConvertR
       tokenizer_dir: release.encoder.path.replace(/\/?encoder\.json$/, '') || '.',
       encoder_json_sha256: await sha256Hex(encBytes),
       vocab_bpe_sha256: await sha256Hex(vocBytes),
-      viz: [],
+      viz: viz.map((v) => ({ task: v.task, path: v.path, sha256: v.sha256 })),
     },
     conversion_notes: notes,
     ...counts,
     afrac: config.afrac,
     means: meansInfo,
-    circuits: [],
+    circuits: imported.map((f) => f.summary),
   };
   files.set('model-card.json', jsonFile(card));
   emit('converted', 'model-card.json', 1, 1);

@@ -58,7 +58,8 @@ export function sortReleaseFiles<T>(files: readonly Named<T>[]): ReleaseFiles<T>
   const encoder = one('encoder.json', (p) => base(p) === 'encoder.json', tokHint)!;
   const vocab = one('vocab.bpe', (p) => base(p) === 'vocab.bpe', tokHint)!;
   const meansBaseline = one('mean_baseline_pretrain.pt', isMeans, '');
-  const viz = files.filter((f) => isViz(f.path)).map((f, i) => ({ ...f, task: vizTask(f.path, i) }));
+  // In path order, so the converted folder (tasks/index.json, the card) does not depend on the order the browser lists them.
+  const viz = files.filter((f) => isViz(f.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((f, i) => ({ ...f, task: vizTask(f.path, i) }));
   const seen = new Map<string, string>();
   for (const v of viz) {
     const prev = seen.get(v.task);
