@@ -1,12 +1,16 @@
 import type { EdgePruneForward } from './edgePruneForward';
 import { appliedMasks } from './edgePruneMasks';
+import { gallopingMinimalityPass, type SetRemovalJudge } from './gallopingMinimality';
 import { lossUpperBound } from './lossBound';
-import { minimalityPass, weakestFirst, type CircuitMinimiser, type RemovalJudge } from './minimality';
+import { weakestFirst, type CircuitMinimiser } from './minimality';
 
 /**
- * The minimality pass (minimality.ts) over an edge circuit: each circuit is judged on the prompts the bisection judged,
- * with its acceptance test (lossUpperBound with the same z against the same target), through the edge-pruning forward
- * pass, which is the runtime's edge circuit (nodes follow from the kept edges; edgePruneMasks.ts).
+ * The minimality pass over an edge circuit: each circuit is judged on the prompts the bisection judged, with its
+ * acceptance test (lossUpperBound with the same z against the same target), through the edge-pruning forward pass,
+ * which is the runtime's edge circuit (nodes follow from the kept edges; edgePruneMasks.ts). Every try is a whole
+ * forward pass, so removals are tried in growing blocks along the weakest-first order (gallopingMinimality.ts): the
+ * plain pass's result whenever dropping edges never lowers the loss, at a fraction of the evaluations when a
+ * bisection at a large k leaves hundreds of removable edges.
  */
 export const edgeCircuitMinimiser = (
   fwd: EdgePruneForward,
@@ -16,18 +20,18 @@ export const edgeCircuitMinimiser = (
   for (const e of circuit) mask[e] = 1;
   const judge = async (signal?: AbortSignal) =>
     lossUpperBound(await fwd.evalLogitDiffs(prompts, appliedMasks(fwd.candidates, mask), { batchSize: cfg.evalBatchSize, signal }), cfg.selectionZ);
-  let tried = -1;
-  const j: RemovalJudge<number> = {
+  let tried: readonly number[] = [];
+  const j: SetRemovalJudge<number> = {
     current: judge,
-    async without(item, signal) {
-      tried = item;
-      mask[item] = 0;
+    async without(items, signal) {
+      tried = items;
+      for (const e of items) mask[e] = 0;
       const l = await judge(signal);
-      mask[item] = 1;
+      for (const e of items) mask[e] = 1;
       return l;
     },
-    keep: () => (mask[tried] = 0),
+    keep: () => { for (const e of tried) mask[e] = 0; },
     reject: () => {},
   };
-  return minimalityPass(weakestFirst(circuit, (e) => tau[e]!), j, { targetLoss: cfg.targetLoss, ...hooks });
+  return gallopingMinimalityPass(weakestFirst(circuit, (e) => tau[e]!), j, { targetLoss: cfg.targetLoss, ...hooks });
 };

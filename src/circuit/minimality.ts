@@ -72,12 +72,12 @@ export function weakestFirst<T>(items: readonly T[], strength: (item: T) => numb
  * indices strongest first (the ranking's top k), `tau` the mask parameter per item (the weakest are tried first), and
  * each circuit is judged on `prompts` with the bisection's acceptance test.
  */
-export type CircuitMinimiser = (
+export type CircuitMinimiser<O extends Omit<MinimalityOutcome<number>, 'tries'> = Omit<MinimalityOutcome<number>, 'tries'>> = (
   circuit: readonly number[],
   tau: Float32Array,
   prompts: readonly TaskPrompt[],
   hooks?: MinimalityHooks,
-) => Promise<MinimalityOutcome<number>>;
+) => Promise<O>;
 
 /** The pass over `order` (weakest first): a removal stays when the bound without the item is at most `targetLoss`. */
 export async function minimalityPass<T>(

@@ -3,7 +3,7 @@ import type { AblationMode, Intervention } from '../model/interventions';
 import { nodeId } from '../model/sites';
 import { siteStage } from '../model/stages';
 import { lossUpperBound } from './lossBound';
-import { minimalityPass, weakestFirst, type CircuitMinimiser, type RemovalJudge } from './minimality';
+import { minimalityPass, weakestFirst, type CircuitMinimiser, type MinimalityOutcome, type RemovalJudge } from './minimality';
 import type { NodeLayout } from './nodeLayout';
 import { StagedListEvaluator, type StagedTrial } from './stagedListEval';
 
@@ -17,7 +17,7 @@ export const nodeCircuitMinimiser = (
   model: SparseGpt,
   layout: NodeLayout,
   cfg: { targetLoss: number; selectionZ: number; maskFill: AblationMode },
-): CircuitMinimiser => async (circuit, tau, prompts, hooks = {}) => {
+): CircuitMinimiser<MinimalityOutcome<number>> => async (circuit, tau, prompts, hooks = {}) => {
   const evaluator = new StagedListEvaluator(model, prompts);
   const kept = new Set(circuit);
   const listOf = (nodes: Iterable<number>): Intervention[] => [
