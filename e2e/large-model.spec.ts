@@ -195,7 +195,7 @@ test.describe('a csp_bridges2-sized model', () => {
 
     await page.goto(`/?backend=wasm&model=${BRIDGES2_ID}`);
     await expect(page.getByTestId('model-info')).toContainText(/weights in memory\s*sparse weights: [\d.]+ MiB \(dense would need 1\.\d\d GiB\)/, { timeout: 300_000 });
-    await expect(page.getByTestId('model-info')).toContainText('circuit search');
+    await expect(page.getByTestId('model-info')).toContainText('pruning by edges needs dense weights'); // node pruning runs
     await expect(page.getByTestId('prediction').first()).toBeVisible({ timeout: 300_000 });
   });
 });

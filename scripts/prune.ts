@@ -12,6 +12,10 @@
  *                    lowest tau first, when the circuit still meets the target: minimality_removed in the file);
  *                    --control also prunes the same prompts with labels flipped at random by the seed and stores the
  *                    outcome as the file's `control`; --out writes <dir>/<id>/<task>.json instead of public/models/
+ *                    [--weights sparse] [--layers <first>-<last>|<layer>]  --weights sparse holds the linear weights as
+ *                    CSR (as the page does for models too large for dense ones); --layers gives mask parameters only to
+ *                    the nodes of those layers (final_resid when the range ends at the last layer), every other node
+ *                    is kept (the file's `layers`); both for node pruning only
  *                    [--granularity edges]  prunes edges instead of nodes (docs/circuits.md, "Pruning by edges"): one
  *                    mask per candidate edge, k_coef per edge (default 1e-4); not with --sweep-k-coef
  *   npm run prune -- --control-only --model <id> --task <task> ... | --all [--control-seed 1]

@@ -23,12 +23,13 @@ import { ProgressBar } from './progressBar';
 import { describeCircuit } from './describeCircuit';
 import { mergeSweepRuns, sweepEntry } from './mergeSweep';
 import { parseConfig } from '../../src/model/config';
+import { parseLayerRange } from '../../src/model/layerRange';
 import { parseSnippets, SNIPPETS_FILE } from '../../src/state/snippets';
 import { BpeTokenizer } from '../../src/tokenizer/bpe';
 import { computeImportance, targetPrompts } from '../../src/worker/importance';
 import { TaskEvaluator } from '../../src/worker/stagedTaskEval';
 
-const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity', 'method'];
+const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity', 'method', 'weights', 'layers'];
 const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'merge-sweep', 'help', 'no-minimality', 'control', 'control-only', 'methods'];
 
 function pruneConfig(args: ParsedArgs): PruneConfig {
@@ -223,16 +224,23 @@ export async function main(argv: string[]): Promise<void> {
   const outArg = args.values.get('out')?.at(-1);
   const granularity = args.values.get('granularity')?.at(-1) ?? 'nodes';
   if (granularity !== 'nodes' && granularity !== 'edges') throw new Error(`--granularity must be nodes or edges, got "${granularity}"`);
+  // --weights sparse: linear weights kept as CSR, as the page holds a model too large for dense ones (node pruning only).
+  const representation = args.values.get('weights')?.at(-1) ?? 'dense';
+  if (representation !== 'dense' && representation !== 'sparse') throw new Error(`--weights must be dense or sparse, got "${representation}"`);
+  const layersArg = args.values.get('layers')?.at(-1) ?? 'all';
   if (granularity === 'edges') {
     if (sweep) throw new Error('--granularity edges does not take --sweep-k-coef');
+    if (representation === 'sparse') throw new Error('--granularity edges needs dense weights: not with --weights sparse');
+    if (layersArg !== 'all') throw new Error('--layers limits node pruning only: not with --granularity edges');
     const config = { ...cfg, kCoef: numberArg(args, 'k-coef', DEFAULT_EDGE_PRUNE_CONFIG.kCoef) };
     await pruneByEdges({ ids, taskNamesOf: (id) => taskNames(id, args), config, backend, testPairs, out: outArg, controlSeed });
     return;
   }
 
   for (const id of ids) {
-    const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
+    const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id), { representation });
     const model = new SparseGpt(checkpoint);
+    const layers = parseLayerRange(layersArg, checkpoint.config);
     try {
       for (const name of taskNames(id, args)) {
         const raw = JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${name}.json`), 'utf8'));
@@ -246,7 +254,7 @@ export async function main(argv: string[]): Promise<void> {
         // One pruning run per k_coef of the sweep (just --k-coef without one); the kept run is chosen on training data.
         const runs: (SweepRun<PruneConfig> & { outcome: PruneOutcome })[] = [];
         for (const kCoef of sweep ?? [cfg.kCoef]) {
-          const config = { ...cfg, kCoef };
+          const config = { ...cfg, kCoef, layers };
           runs.push({ config, outcome: await pruneTask(model, task, config, hooks) });
           if (sweep) bar.done(`k_coef ${kCoef}: k ${runs.at(-1)!.outcome.k}, held-back loss bound ${fmt(runs.at(-1)!.outcome.trainLossBound)}`);
         }

@@ -82,7 +82,7 @@ export async function lossAtKCurve(
 }
 
 /** What a granularity adds to the circuit file: its circuit and how many items it was chosen from. */
-export type CircuitFileParts = Pick<CircuitFile, 'granularity' | 'nodes' | 'edges' | 'total_nodes' | 'ablated_edges' | 'total_edges'>;
+export type CircuitFileParts = Pick<CircuitFile, 'granularity' | 'nodes' | 'edges' | 'total_nodes' | 'ablated_edges' | 'total_edges' | 'layers'>;
 
 /** The circuit file of a node or edge pruning outcome and its test-pair evaluation (fields: circuitSchema.ts). */
 export function assembleCircuitFile(
@@ -135,8 +135,8 @@ export function assembleCircuitFile(
 
 /**
  * Evaluates a node pruning outcome on the task's held-out test pairs and assembles the circuit file: the circuit alone
- * is every other node ablated (what the `circuit` intervention does), the ablated circuit its nodes ablated; the
- * loss-at-k curve runs over the same ranking.
+ * is every other node ablated (what the `circuit` intervention does; over a layer range, every other node of the
+ * range: the layout's candidates), the ablated circuit its nodes ablated; the loss-at-k curve runs over the same ranking.
  */
 export async function buildCircuitFile(
   model: SparseGpt,
@@ -166,7 +166,8 @@ export async function buildCircuitFile(
     return { site: n.site, channel: n.channel, score: tau[i]! };
   });
   const edges = extractEdges(ckpt, nodes.map((n) => ({ site: n.site, channel: n.channel })));
-  return assembleCircuitFile(task, outcome, meta, { granularity: 'nodes', nodes, edges, total_nodes: layout.total }, metrics, lossAtK);
+  const range = layout.layers ? { layers: layout.layers } : {};
+  return assembleCircuitFile(task, outcome, meta, { granularity: 'nodes', nodes, edges, total_nodes: layout.total, ...range }, metrics, lossAtK);
 }
 
 /** Node ids of a circuit file, as the `circuit` intervention takes them. */

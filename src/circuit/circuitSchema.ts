@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ablationModeSchema } from '../model/interventions';
+import { layerRangeSchema } from '../model/layerRange';
 import { CIRCUIT_EDGE_KINDS, nodeIdSchema, siteNameSchema } from '../model/registry';
 
 export const circuitNodeSchema = z.object({
@@ -74,8 +75,14 @@ export const circuitFileSchema = z.object({
   pruning_curve: z.array(z.tuple([z.number(), z.number()])),
   prune_seconds: z.number(),
   prune_config: z.record(z.string(), z.unknown()).optional(),
-  /** Total nodes of the model (the k of "everything kept"). */
+  /** Total nodes of the model (the k of "everything kept"); for a node circuit found over a layer range (`layers`), the
+   *  candidate nodes: those of the range. */
   total_nodes: z.number().int().positive().optional(),
+  /** Node circuits found by pruning limited to layers [first, last] (model/layerRange.ts: their attn.* and mlp.* sites,
+   *  final_resid when last is the model's last layer). Only those nodes were candidates; `nodes` lists the kept ones
+   *  among them, and every node of other layers is kept: the restriction (`circuit` intervention with `layers`) leaves
+   *  them alone. Absent: every node of the model was a candidate. */
+  layers: layerRangeSchema.optional(),
   /** Edge counts per kind (edge_count is their sum). */
   edge_counts: z.object({ weight: z.number().int(), residual: z.number().int(), qk: z.number().int() }).optional(),
   /** Test-pair loss and accuracy of the circuit after the fitted logit scale and shift. */

@@ -30,6 +30,18 @@ function bySite(nodes: readonly NodeRef[]): Map<string, number[]> {
   return m;
 }
 
+/** Entry (row, col) of a linear weight, whether the checkpoint holds it dense or kept sparse (ckpt.sparse). */
+function weightReader(ckpt: LoadedCheckpoint, key: string): (row: number, col: number) => number {
+  const W = ckpt.tensors.get(key);
+  if (W) {
+    const cols = W.shape[1]!;
+    return (row, col) => W.data[row * cols + col]!;
+  }
+  const S = ckpt.sparse?.get(key);
+  if (S) return (row, col) => S.get(row, col);
+  throw new Error(`checkpoint lacks ${key}`);
+}
+
 export function extractEdges(ckpt: LoadedCheckpoint, nodes: readonly NodeRef[]): CircuitEdge[] {
   const c = ckpt.config;
   const kept = bySite(nodes);
@@ -41,13 +53,11 @@ export function extractEdges(ckpt: LoadedCheckpoint, nodes: readonly NodeRef[]):
   for (let l = 0; l < c.nLayer; l++) {
     for (const spec of WEIGHT_EDGE_KINDS) {
       const at = weightEdgeAt(c, spec, l);
-      const W = ckpt.tensors.get(at.weight);
-      if (!W) throw new Error(`checkpoint lacks ${at.weight}`);
-      const cols = W.shape[1]!;
+      const weightAt = weightReader(ckpt, at.weight);
       const ins = chans(l, spec.source);
       for (const o of chans(l, spec.target)) {
         for (const i of ins) {
-          const w = W.data[(at.rowOffset + o) * cols + i]!;
+          const w = weightAt(at.rowOffset + o, i);
           if (w !== 0) edges.push({ source: id(l, spec.source, i), target: id(l, spec.target, o), weight: w, kind: 'weight' });
         }
       }

@@ -1,19 +1,25 @@
 import type { ModelConfig } from '../model/config';
-import { allSites, nodeId, parseNodeId, siteWidth, type NodeRef, type SiteName } from '../model/sites';
+import { sitesInRange, type LayerRange } from '../model/layerRange';
+import { nodeId, parseNodeId, siteWidth, type NodeRef, type SiteName } from '../model/sites';
 import { tf } from '../model/tfjs';
 
 /**
  * Every node of a model (one channel of one hook site) laid out in one flat vector, site by site in forward order:
- * node index = offset(site) + channel. Pruning keeps one mask parameter per entry.
+ * node index = offset(site) + channel. Pruning keeps one mask parameter per entry. With a layer range only the sites
+ * of that range are laid out (the candidates of pruning limited to it); nodes of other sites have no index, get no
+ * mask and are always kept.
  */
 export class NodeLayout {
   readonly sites: SiteName[];
   readonly widths: number[];
   readonly offsets: number[];
   readonly total: number;
+  /** The layer range laid out; null: every site. */
+  readonly layers: LayerRange | null;
 
-  constructor(config: ModelConfig) {
-    this.sites = allSites(config);
+  constructor(config: ModelConfig, layers: LayerRange | null = null) {
+    this.layers = layers;
+    this.sites = sitesInRange(config, layers);
     this.widths = this.sites.map((s) => siteWidth(config, s));
     this.offsets = [];
     let o = 0;
@@ -39,7 +45,7 @@ export class NodeLayout {
   index(node: NodeRef | string): number {
     const n = typeof node === 'string' ? parseNodeId(node) : node;
     const s = this.sites.indexOf(n.site);
-    if (s < 0 || n.channel >= this.widths[s]!) throw new Error(`node ${nodeId(n)} is not in this model`);
+    if (s < 0 || n.channel >= this.widths[s]!) throw new Error(`node ${nodeId(n)} is not in this model${this.layers ? ` or not in layers ${this.layers[0]}-${this.layers[1]}` : ''}`);
     return this.offsets[s]! + n.channel;
   }
 

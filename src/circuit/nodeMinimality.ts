@@ -9,8 +9,9 @@ import { StagedListEvaluator, type StagedTrial } from './stagedListEval';
 
 /**
  * The minimality pass (minimality.ts) over a node circuit. Each circuit is judged exactly as the runtime evaluates it:
- * the `circuit` intervention (every node outside the set ablated) through the staged forward pass, on the prompts the
- * bisection judged, with the bisection's acceptance test (lossUpperBound with the same z against the same target).
+ * the `circuit` intervention (every node outside the set ablated; with the layout's layer range, only within it)
+ * through the staged forward pass, on the prompts the bisection judged, with the bisection's acceptance test
+ * (lossUpperBound with the same z against the same target).
  * Dropping a node changes only the stage that computes its site, so each try recomputes from that stage on.
  */
 export const nodeCircuitMinimiser = (
@@ -21,7 +22,10 @@ export const nodeCircuitMinimiser = (
   const evaluator = new StagedListEvaluator(model, prompts);
   const kept = new Set(circuit);
   const listOf = (nodes: Iterable<number>): Intervention[] => [
-    { kind: 'circuit', nodes: [...nodes].sort((a, b) => a - b).map((i) => nodeId(layout.node(i))), mode: cfg.maskFill },
+    {
+      kind: 'circuit', nodes: [...nodes].sort((a, b) => a - b).map((i) => nodeId(layout.node(i))), mode: cfg.maskFill,
+      ...(layout.layers ? { layers: layout.layers } : {}),
+    },
   ];
   const judged = (t: StagedTrial) => lossUpperBound(t.diffs, cfg.selectionZ);
   const state: { pending: { item: number; trial: StagedTrial } | null } = { pending: null };

@@ -1,5 +1,6 @@
 import type { SparseGpt } from '../model/forward';
 import type { AblationMode } from '../model/interventions';
+import type { LayerRange } from '../model/layerRange';
 import { tf } from '../model/tfjs';
 import type { TaskFile, TaskPrompt } from '../tasks/taskSchema';
 import { heavisideST } from './heaviside';
@@ -55,6 +56,12 @@ export interface PruneConfig {
    * still passes the bisection's acceptance test on the same prompts (nodeMinimality.ts). Off: the top-k circuit.
    */
   minimality: boolean;
+  /**
+   * Only the nodes of these layers, [first, last] (layerRange.ts: their attn.* and mlp.* sites, and final_resid when
+   * last is the model's last layer), get mask parameters; every other node is kept throughout (optimisation,
+   * bisection, minimality, calibration and the test-pair evaluation). null: every node of the model.
+   */
+  layers: LayerRange | null;
 }
 
 export const DEFAULT_PRUNE_CONFIG: PruneConfig = {
@@ -79,6 +86,7 @@ export const DEFAULT_PRUNE_CONFIG: PruneConfig = {
   validationFraction: 0.25,
   selectionZ: 1,
   minimality: true,
+  layers: null,
 };
 
 export type PrunePhase = 'optimise' | 'bisect' | 'minimality' | 'calibrate';
@@ -139,7 +147,7 @@ export async function learnMasks(
   cfg: PruneConfig,
   hooks: PruneHooks = {},
 ): Promise<LearnedMasks> {
-  const layout = new NodeLayout(model.config);
+  const layout = new NodeLayout(model.config, cfg.layers);
   return optimiseMasks(layout.total, trainPrompts, cfg, hooks, nodeMaskStep(model, layout, cfg));
 }
 
@@ -169,7 +177,7 @@ export async function maskedLogitDiffs(
 export async function pruneTask(model: SparseGpt, task: TaskFile, config: Partial<PruneConfig> = {}, hooks: PruneHooks = {}): Promise<PruneOutcome> {
   const cfg: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, ...config };
   const t0 = now();
-  const layout = new NodeLayout(model.config);
+  const layout = new NodeLayout(model.config, cfg.layers);
   const evalOpts = { maskFill: cfg.maskFill, batchSize: cfg.evalBatchSize, signal: hooks.signal };
   const { items, ...found } = await pruneWithMasks({
     total: layout.total,

@@ -1,6 +1,7 @@
 import type { ModelConfig } from './config';
 import type { AblationMode, Intervention } from './interventions';
-import { allSites, edgeKindOf, edgeLocation, nodeId, parseNodeId, parseSite, siteWidth, type NodeRef, type SiteName } from './registry';
+import { sitesInRange } from './layerRange';
+import { edgeKindOf, edgeLocation, nodeId, parseNodeId, parseSite, siteWidth, type NodeRef, type SiteName } from './registry';
 import type { SparseMatrix } from './sparseMatrix';
 import type { HostTensor, LoadedCheckpoint } from './weights';
 
@@ -101,7 +102,7 @@ export function compileInterventions(ckpt: LoadedCheckpoint, list: readonly Inte
       ablate(n.site, n.channel, iv.mode);
     } else if (iv.kind === 'circuit') {
       const keep = new Set(iv.nodes.map((id) => nodeId(parseNodeId(id)))); // canonical ids
-      for (const site of allSites(c)) {
+      for (const site of sitesInRange(c, iv.layers ?? null)) {
         const w = siteWidth(c, site);
         for (let ch = 0; ch < w; ch++) if (!keep.has(`${site}:${ch}`)) ablate(site, ch, iv.mode);
       }
@@ -163,7 +164,7 @@ export function earliestAffectedLayer(c: ModelConfig, list: readonly Interventio
   let first = Infinity;
   const layerOf = (id: string) => parseSite(parseNodeId(id).site).layer ?? c.nLayer;
   for (const iv of list) {
-    if (iv.kind === 'circuit') return 0;
+    if (iv.kind === 'circuit') return iv.layers?.[0] ?? 0;
     if (iv.kind === 'node') first = Math.min(first, layerOf(iv.node));
     else first = Math.min(first, layerOf(edgeKindOf(c, iv.source, iv.target) === 'residual' ? iv.source : iv.target));
   }

@@ -4,7 +4,7 @@ import { compileInterventions, earliestAffectedLayer } from './applyIntervention
 import { SparseGpt } from './forward';
 import type { Intervention } from './interventions';
 import { referenceForward, type ReferenceResult } from './reference/referenceForward';
-import { allSites, siteWidth, type SiteName } from './sites';
+import { allSites, parseSite, siteWidth, type SiteName } from './sites';
 import { expectClose, maxAbsDiff, testTokens } from './testing/compare';
 import { useBackend, type NodeBackendName } from './testing/nodeBackends';
 import { ALL_ABS_TOPK_LOCATIONS, randomCheckpoint } from './testing/randomCheckpoint';
@@ -137,6 +137,20 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('interventions on %s', (backend)
         siteReplace: (s, ch) => (inCircuit.has(`${s}:${ch}`) ? undefined : mode === 'mean' ? mean(s, ch) : 0),
       });
       expectMatchesReference(got, want);
+    });
+
+    it(`circuit restriction (${mode}) over a layer range ablates only that range's nodes outside the circuit`, async () => {
+      const nodes = allSites(c).flatMap((s) => [...Array(siteWidth(c, s)).keys()].filter((ch) => ch % 3 === 1).map((ch) => `${s}:${ch}`));
+      const inCircuit = new Set(nodes);
+      // [0, 0] leaves layer 1 and final_resid alone; [1, 1] ends at the last layer, so final_resid is restricted too.
+      for (const [layers, restricted] of [[[0, 0], (l: number | null) => l === 0], [[1, 1], (l: number | null) => l !== 0]] as const) {
+        const got = await model.run(tokens, { interventions: [{ kind: 'circuit', nodes, mode, layers: [...layers] }], record: 'all' });
+        const want = referenceForward(ckpt, tokens, {
+          siteReplace: (s, ch) => (!restricted(parseSite(s).layer) || inCircuit.has(`${s}:${ch}`) ? undefined : mode === 'mean' ? mean(s, ch) : 0),
+        });
+        expectMatchesReference(got, want);
+      }
+      expect(earliestAffectedLayer(c, [{ kind: 'circuit', nodes, mode, layers: [1, 1] }])).toBe(1);
     });
 
     it(`nodeMasks of 0/1 with maskFill '${mode}' equal node ablation`, async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { layerRangeSchema } from './layerRange';
 import { nodeIdSchema } from './registry';
 
 /**
@@ -25,8 +26,12 @@ export const interventionSchema = z.discriminatedUnion('kind', [
    * - qk (attn.q:c -> attn.k:c, same layer): the score term q_i[c]·k_j[c] becomes q_i[c]·mean(k[c]) (or 0).
    */
   z.object({ kind: z.literal('edge'), source: nodeIdSchema, target: nodeIdSchema, mode: ablationModeSchema }),
-  /** Restrict the model to a circuit: every node of every site NOT listed is ablated. */
-  z.object({ kind: z.literal('circuit'), nodes: z.array(nodeIdSchema), mode: ablationModeSchema }),
+  /**
+   * Restrict the model to a circuit: every node of every site NOT listed is ablated. With `layers` [first, last] (a
+   * circuit found by node pruning limited to those layers, layerRange.ts), only the sites of that range are restricted:
+   * nodes of other layers are never ablated by it, listed or not.
+   */
+  z.object({ kind: z.literal('circuit'), nodes: z.array(nodeIdSchema), mode: ablationModeSchema, layers: layerRangeSchema.optional() }),
 ]);
 export type Intervention = z.infer<typeof interventionSchema>;
 export const interventionListSchema = z.array(interventionSchema);

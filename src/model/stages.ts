@@ -1,5 +1,6 @@
 import type { ModelConfig } from './config';
 import type { Intervention } from './interventions';
+import { sitesInRange } from './layerRange';
 import { edgeKindOf } from './registry';
 import { parseNodeId, parseSite, type SiteName } from './sites';
 
@@ -24,9 +25,9 @@ export function siteStage(c: ModelConfig, site: SiteName): number {
 
 /** Stages an intervention changes: a node's own stage; an edge's target stage (a weight edge's weight and, in mean
  *  mode, the target's bias belong to the target's linear layer; a residual edge patches its reader's copy of the
- *  stream; a q·k edge replaces the k channel); a circuit restriction changes every stage. */
+ *  stream; a q·k edge replaces the k channel); a circuit restriction changes every stage (of its layer range). */
 function stagesOf(c: ModelConfig, iv: Intervention): number[] {
-  if (iv.kind === 'circuit') return Array.from({ length: stageCount(c) }, (_, s) => s);
+  if (iv.kind === 'circuit') return [...new Set(sitesInRange(c, iv.layers ?? null).map((site) => siteStage(c, site)))];
   return [siteStage(c, parseNodeId(iv.kind === 'node' ? iv.node : iv.target).site)];
 }
 

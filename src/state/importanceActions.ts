@@ -27,7 +27,7 @@ export function currentImportance(): Current | null {
   if (!model || !taskFile || !circuit || circuit.task !== taskFile.task || circuit.nodes.length === 0) return null;
   if (memo && memo.model === model && memo.taskFile === taskFile && memo.circuit === circuit && memo.mode === mode) return memo.value;
   const request: ImportanceRequest = {
-    task: taskFile.task, prompts: targetPrompts(taskFile.test), nodes: circuitNodeIds(circuit), edges: rankedEdges(circuit), mode, core: true,
+    task: taskFile.task, prompts: targetPrompts(taskFile.test), nodes: circuitNodeIds(circuit), ...(circuit.layers ? { layers: circuit.layers } : {}), edges: rankedEdges(circuit), mode, core: true,
   };
   memo = { model, taskFile, circuit, mode, value: { key: importanceKey(model.id, request), request } };
   return memo.value;
@@ -75,7 +75,7 @@ function sync(): void {
   if (s.cores[n] || coreJob?.n === n) return;
   if (coreJob) engine.cancel(coreJob.id);
   const req = engine.request('evalTask', {
-    prompts: cur.request.prompts, variants: [{ label: `core ${n}`, interventions: [coreIntervention(s.result.nodes, n, cur.request.mode)] }],
+    prompts: cur.request.prompts, variants: [{ label: `core ${n}`, interventions: [coreIntervention(s.result.nodes, n, cur.request.mode, cur.request.layers)] }],
   });
   coreJob = { id: req.id, key: cur.key, n };
   store.setState({ coreBusy: n, coreError: null });

@@ -1,4 +1,5 @@
 import type { CircuitGranularity } from '../circuit/circuitSchema';
+import type { LayerRange } from '../model/layerRange';
 import { engineClient } from './actions';
 import { noCircuitNotice } from './explorerActions';
 import { useAppStore } from './appStore';
@@ -18,6 +19,8 @@ export interface FindCircuitOptions {
   control?: boolean;
   /** Prune nodes (default) or single edges (docs/circuits.md, "Pruning by edges"). */
   granularity?: CircuitGranularity;
+  /** Node pruning only: the layers whose nodes are candidates (every other node kept); null or absent: every layer. */
+  layers?: LayerRange | null;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function findCircuit(steps: number, opts: FindCircuitOptions = {}):
   live.setState({ pruneJob: { task, progress: null }, pruneError: null });
   const req = engine.request('prune', {
     task: taskFile, steps, ablation: ablation === 'mean' && !hasMeans ? 'zero' : ablation, minimality: opts.minimality ?? true, control: opts.control ?? false, granularity: opts.granularity ?? 'nodes',
+    layers: opts.layers ?? null,
   }, (progress) => {
     if (running?.id === req.id) live.setState({ pruneJob: { task, progress } });
   });

@@ -97,5 +97,10 @@ describe('URL state', () => {
     expect(decodeInterventions('')).toEqual([]);
     expect(() => decodeInterventions('e~0.attn.q:1~m')).toThrow(/not n~node~mode/);
     expect(() => decodeInterventions('n~0.attn.q:1~x')).toThrow(/unknown mode/);
+    // A restriction over a layer range keeps its range.
+    const ranged: Intervention[] = [{ kind: 'circuit', nodes: ['1.attn.q:2', 'final_resid:0'], mode: 'zero', layers: [1, 1] }];
+    expect(encodeInterventions(ranged)).toBe('c~z~1.attn.q:2;final_resid:0~1-1');
+    expect(decodeInterventions(encodeInterventions(ranged))).toEqual(ranged);
+    expect(() => decodeInterventions('c~z~1.attn.q:2~2-1')).toThrow(/first <= last/);
   });
 });

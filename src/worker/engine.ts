@@ -13,12 +13,13 @@ import type { BackendChoice, BackendName } from '../model/backends/types';
 import { SparseGpt } from '../model/forward';
 import type { AblationMode, Intervention } from '../model/interventions';
 import type { CsrPoolSupport } from '../model/csrPool';
+import { checkLayerRange, type LayerRange } from '../model/layerRange';
 import type { MemoryPlan } from '../model/memoryEstimate';
 import { defaultSparseKernel } from '../model/sparseLinear';
 import type { LoadedCheckpoint } from '../model/weights';
 import type { BpeTokenizer } from '../tokenizer/bpe';
 import { loadFromSource } from './loadFromSource';
-import { engineBudget, modelMemory, pruneUnsupported } from './modelMemory';
+import { edgePruneUnsupported, engineBudget, modelMemory } from './modelMemory';
 import { runDetailed, type DetailedRequest } from './detailedRun';
 import { PromptRunCache } from './promptRunCache';
 import { checkPromptLength } from './promptLimit';
@@ -138,7 +139,7 @@ export class Engine {
       id: cur.id, nLayer: c.nLayer, dModel: c.dModel, dMlp: c.dMlp, nHead: c.nHead, dHead: c.dHead,
       vocabSize: c.vocabSize, blockSize: c.blockSize, nonzeroWeights: nonzero, totalWeights: total,
       hasMeans: cur.checkpoint.means.size > 0, card: cur.card, warnings: cur.warnings,
-      memory: modelMemory(cur.memory, this.kernelNote()), pruneUnsupported: pruneUnsupported(cur.memory),
+      memory: modelMemory(cur.memory, this.kernelNote()), edgePruneUnsupported: edgePruneUnsupported(cur.memory),
     };
   }
 
@@ -213,23 +214,28 @@ export class Engine {
    * Finds a circuit for a task on the loaded model (pruneTask on its training pairs, then the circuit file evaluated
    * on at most BROWSER_TEST_PAIRS test pairs). Settings follow `npm run prune`'s defaults, the minimality pass included
    * unless `minimality` is false; `control` also runs the control on randomly flipped labels (control.ts), which
-   * doubles the time. Reports progress, cancellable.
+   * doubles the time; `layers` limits node pruning to a layer range (PruneConfig.layers). Node pruning runs on dense
+   * and on sparse-kept weights; edge pruning needs dense ones. Reports progress, cancellable.
    */
   async prune(
-    task: TaskFile, opts: { steps: number; ablation: AblationMode; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity },
+    task: TaskFile,
+    opts: { steps: number; ablation: AblationMode; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity; layers?: LayerRange | null },
     onProgress: (p: ProgressOf<'prune'>) => void, signal: AbortSignal,
   ): Promise<PruneResult> {
     const cur = this.requireModel();
-    const unsupported = pruneUnsupported(cur.memory);
+    const byEdges = opts.granularity === 'edges';
+    const unsupported = byEdges ? edgePruneUnsupported(cur.memory) : null;
     if (unsupported) throw new Error(unsupported);
+    const layers = opts.layers ?? null;
+    if (layers && byEdges) throw new Error('a layer range limits pruning by nodes only; prune by edges over every layer');
+    if (layers) checkLayerRange(cur.checkpoint.config, layers);
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new Error(`steps must be a positive whole number (got ${opts.steps})`);
     if (task.train.length === 0) throw new Error(`task ${task.task} has no training pairs`);
     installFastMatMulGrad();
     const t0 = performance.now();
-    const byEdges = opts.granularity === 'edges';
     const cfg: PruneConfig = {
       ...BROWSER_PRUNE_CONFIG, ...(byEdges ? { kCoef: DEFAULT_EDGE_PRUNE_CONFIG.kCoef } : {}),
-      steps: opts.steps, maskFill: opts.ablation, minimality: opts.minimality ?? true,
+      steps: opts.steps, maskFill: opts.ablation, minimality: opts.minimality ?? true, layers,
     };
     const evalTask: TaskFile = { ...task, test: task.test.slice(0, BROWSER_TEST_PAIRS) };
     const find = async (t: TaskFile, prefix: string) => {

@@ -9,11 +9,18 @@ import { isPromptLengthError } from './promptLimit';
 import type { EngineMemoryOptions, LoadProgress } from './protocol';
 
 // The memory plan through the app's engine: it is reported before the download, a model held sparse answers like the
-// dense one (and says it cannot be pruned here), and a model that does not fit the budget is refused before its
+// dense one (node pruning runs on it, limited to a layer range; edge pruning says why it cannot), and a model that does not fit the budget is refused before its
 // weights are read, leaving the loaded model answering.
 const config = { dModel: 32, nHead: 2, dHead: 8, nLayer: 2, bigramTable: true };
 const PROMPT = 'print("hi';
 const signal = new AbortController().signal;
+
+/** A task of random token prompts (labels arbitrary: only that pruning runs is checked here). */
+function tokenTask(vocabSize: number): TaskFile {
+  const prompt = (i: number) => ({ text: `p${i}`, tokens: testTokens(4 + (i % 3), vocabSize, i + 1), correct: 1 + (i % 2), alternative: 2 - (i % 2) });
+  const pairs = Array.from({ length: 12 }, (_, i) => ({ a: prompt(2 * i), b: prompt(2 * i + 1) }));
+  return { task: 't', description: '', target_tokens: ['1', '2'], train: pairs.slice(0, 8), test: pairs.slice(8) };
+}
 
 function asFiles(files: Record<string, Uint8Array>): File[] {
   return Object.entries(files).map(([path, bytes]) => new File([bytes.slice()], path.split('/').pop()!));
@@ -41,10 +48,10 @@ describe('engine memory plan', () => {
     expect(s.memory.representation).toBe('dense');
     expect(s.memory.text).toMatch(/^dense weights: [\d.]+ MiB, peak [\d.]+ MiB while loading, covers prompts up to \d+ tokens \(\+[\d.]+ MiB to run one that long\), of 4\.00 GiB available on cpu$/);
     expect(s.memory.prompt).toMatchObject({ tokens: s.blockSize, limit: 'context', contextTokens: s.blockSize });
-    expect(s.pruneUnsupported).toBeNull();
+    expect(s.edgePruneUnsupported).toBeNull();
   });
 
-  it('?weights=sparse: the same predictions, and pruning says why it cannot run', async () => {
+  it('?weights=sparse: the same predictions; node pruning runs (over a layer range); edge pruning says why it cannot', async () => {
     const dense = await engineWith({});
     await dense.load({ kind: 'files', files }, () => {}, signal);
     const sparse = await engineWith({ representation: 'sparse' });
@@ -56,9 +63,22 @@ describe('engine memory plan', () => {
     const b = await sparse.predict(PROMPT, 5, []);
     expect(b.top.map((p) => p.id)).toEqual(a.top.map((p) => p.id));
     b.top.forEach((p, i) => expect(p.logit).toBeCloseTo(a.top[i]!.logit, 4));
-    expect(s.pruneUnsupported).toMatch(/^finding circuits in the browser needs dense weights/);
-    const task: TaskFile = { task: 't', description: '', target_tokens: ['1', '2'], train: [], test: [] };
-    await expect(sparse.prune(task, { steps: 1, ablation: 'zero' }, () => {}, signal)).rejects.toThrow(s.pruneUnsupported!);
+    expect(s.edgePruneUnsupported).toMatch(/^pruning by edges needs dense weights \(it masks each candidate weight entry of a dense matrix\), and this model's linear weights are kept sparse/);
+    const task = tokenTask(s.vocabSize);
+    await expect(sparse.prune(task, { steps: 1, ablation: 'zero', granularity: 'edges' }, () => {}, signal)).rejects.toThrow(s.edgePruneUnsupported!);
+    // Node pruning on the last layer: progress through every phase, a circuit of last-layer nodes only.
+    const phases = new Set<string>();
+    const { circuit } = await sparse.prune(task, { steps: 3, ablation: 'zero', layers: [1, 1] }, (p) => phases.add(p.stage.split(' ·')[0]!), signal);
+    expect([...phases]).toEqual(expect.arrayContaining(['optimising masks', 'bisecting k', 'calibrating', 'done']));
+    expect(circuit.layers).toEqual([1, 1]);
+    expect(circuit.prune_config?.layers).toEqual([1, 1]);
+    // Candidates: layer 1's attn/mlp act_in and resid_delta and final_resid (d_model each), q, k, v (n_head * d_head
+    // each) and mlp.post_act (d_mlp).
+    expect(circuit.total_nodes).toBe(5 * 32 + 3 * 16 + s.dMlp);
+    expect(circuit.nodes.every((n) => n.site.startsWith('1.') || n.site === 'final_resid')).toBe(true);
+    await expect(sparse.prune(task, { steps: 1, ablation: 'zero', layers: [1, 2] }, () => {}, signal)).rejects.toThrow('layer range 1-2 does not fit this model: layers are 0-1');
+    await expect(sparse.prune(task, { steps: 1, ablation: 'zero', layers: [1, 1], granularity: 'edges' }, () => {}, signal)).rejects.toThrow(s.edgePruneUnsupported!);
+    await expect(dense.prune(task, { steps: 1, ablation: 'zero', layers: [1, 1], granularity: 'edges' }, () => {}, signal)).rejects.toThrow('a layer range limits pruning by nodes only');
   });
 
   it('a prompt longer than the plan covers is refused, naming the limit (context or memory); the rest run', async () => {

@@ -105,6 +105,22 @@ describe('importance of a circuit\'s nodes and edges', () => {
     expect(r.core).toEqual({ size: nodes.length, probes: [] });
   });
 
+  it('a circuit found over a layer range: its restriction (and each core\'s) leaves the other layers whole', async () => {
+    const nodes = smallCircuit(ckpt).nodes.filter((id) => id.startsWith('1.') || id.startsWith('final_resid'));
+    const ev = new TaskEvaluator(model, { tokensPerBatch: 48 });
+    const req = { ...request(nodes, [], prompts, 'mean'), layers: [1, 1] as [number, number] };
+    const r = await computeImportance(onEvaluator(ev, prompts), req, quiet, never);
+    ev.dispose();
+    const ranged: Intervention = { kind: 'circuit', nodes, mode: 'mean', layers: [1, 1] };
+    const base = await direct([ranged]);
+    expect(r.circuit.loss).toBeCloseTo(base.loss, 5);
+    // Not the restriction over every layer (which also ablates all of layer 0).
+    expect(Math.abs(base.loss - (await direct([{ kind: 'circuit', nodes, mode: 'mean' }])).loss)).toBeGreaterThan(1e-3);
+    for (const n of r.nodes) expect(n.effect, n.id).toBeCloseTo((await direct([ranged, { kind: 'node', node: n.id, mode: 'mean' }])).loss - base.loss, 5);
+    expect(coreIntervention(r.nodes, 2, 'mean', req.layers)).toEqual({ kind: 'circuit', nodes: r.nodes.slice(0, 2).map((n) => n.id), mode: 'mean', layers: [1, 1] });
+    expect(importanceKey('m', req)).not.toBe(importanceKey('m', request(nodes, [], prompts, 'mean')));
+  });
+
   it('per pair: the loss change on that pair\'s two prompts only', async () => {
     const { nodes } = smallCircuit(ckpt);
     const ev = new TaskEvaluator(model, { tokensPerBatch: 48 });

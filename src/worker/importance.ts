@@ -2,6 +2,7 @@ import { coreIds, defaultCoreSize, rankByEffect } from '../circuit/core';
 import type { CircuitFile } from '../circuit/circuitSchema';
 import { pairEdgeKind } from '../model/registry';
 import type { AblationMode, Intervention } from '../model/interventions';
+import type { LayerRange } from '../model/layerRange';
 import { taskMetrics } from '../tasks/taskLoss';
 import type { TaskPair } from '../tasks/taskSchema';
 import type { ProgressOf, TargetPrompt, TaskVariantMetrics, Variant } from './protocol';
@@ -23,6 +24,9 @@ export interface ImportanceRequest {
   prompts: TargetPrompt[];
   /** The circuit's node ids. */
   nodes: string[];
+  /** A circuit found over a layer range (the file's `layers`): the restriction, and each core's, ablate only that
+   *  range's nodes. */
+  layers?: LayerRange;
   /** Edges to rank: each is ablated alone, `{kind: 'edge', source, target, mode}`, on top of the restriction. */
   edges: { source: string; target: string }[];
   mode: AblationMode;
@@ -88,8 +92,8 @@ export function rankedEdges(circuit: Pick<CircuitFile, 'edges'>): { source: stri
 }
 
 /** The core of size n as an intervention list: every node outside the n highest-ranked ablated. */
-export function coreIntervention(ranking: readonly { id: string; effect: number }[], n: number, mode: AblationMode): Intervention {
-  return { kind: 'circuit', nodes: coreIds(ranking, n), mode };
+export function coreIntervention(ranking: readonly { id: string; effect: number }[], n: number, mode: AblationMode, layers?: LayerRange): Intervention {
+  return { kind: 'circuit', nodes: coreIds(ranking, n), mode, ...(layers ? { layers } : {}) };
 }
 
 function checkRequest(req: ImportanceRequest): void {
@@ -110,7 +114,7 @@ export async function computeImportance(
 ): Promise<ImportanceResult> {
   const t0 = performance.now();
   checkRequest(req);
-  const restriction: Intervention = { kind: 'circuit', nodes: req.nodes, mode: req.mode };
+  const restriction: Intervention = { kind: 'circuit', nodes: req.nodes, mode: req.mode, ...(req.layers ? { layers: req.layers } : {}) };
   // Bisection over [1, n] probes at most ceil(log2 n) cores; the count only sizes the progress bar.
   const coreSteps = req.core ? Math.ceil(Math.log2(req.nodes.length + 1)) : 0;
   const total = 1 + req.nodes.length + req.edges.length + coreSteps;
@@ -142,7 +146,7 @@ export async function computeImportance(
     const probes: CoreMetrics[] = [];
     const size = await defaultCoreSize(ranked.length, base.loss, async (n) => {
       step(`finding the smallest core · ${n} nodes`);
-      const m = await one(`core ${n}`, [coreIntervention(ranked, n, req.mode)]);
+      const m = await one(`core ${n}`, [coreIntervention(ranked, n, req.mode, req.layers)]);
       probes.push({ n, loss: m.loss, accuracy: m.accuracy });
       return m.loss;
     }, { signal });
@@ -168,7 +172,7 @@ export function pairEffects(result: Pick<ImportanceResult, 'circuit'>, entries: 
 
 /** The cache key of an importance job: the model, task, circuit (nodes and ranked edges), ablation mode and prompts. */
 export function importanceKey(modelId: string, req: ImportanceRequest): string {
-  return JSON.stringify([modelId, req.task, req.mode, req.nodes, req.edges.map(edgeId), req.core, req.prompts]);
+  return JSON.stringify([modelId, req.task, req.mode, req.nodes, req.layers ?? null, req.edges.map(edgeId), req.core, req.prompts]);
 }
 
 /**

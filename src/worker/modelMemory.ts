@@ -25,10 +25,12 @@ export function modelMemory(p: MemoryPlan, kernel: string | null = null): ModelM
   };
 }
 
-/** Why browser pruning cannot run on a model in this representation, or null when it can. */
-export function pruneUnsupported(p: MemoryPlan): string | null {
+/** Why edge pruning cannot run on a model in this representation, or null when it can. Node pruning runs on both
+ *  (the sparse kernel is differentiable with respect to its input); edge pruning reads and masks every candidate
+ *  weight entry as a dense matrix. */
+export function edgePruneUnsupported(p: MemoryPlan): string | null {
   return p.representation === 'sparse'
-    ? 'finding circuits in the browser needs dense weights, and this model\'s linear weights are kept sparse (see "weights in ' +
-        'memory"); node and edge ablation, circuit restriction and shipped circuits work'
+    ? 'pruning by edges needs dense weights (it masks each candidate weight entry of a dense matrix), and this model\'s ' +
+        'linear weights are kept sparse (see "weights in memory"); pruning by nodes works, also limited to a layer range'
     : null;
 }

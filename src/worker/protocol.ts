@@ -1,5 +1,6 @@
 import type { BackendChoice, BackendName } from '../model/backends/types';
 import type { AblationMode, Intervention } from '../model/interventions';
+import type { LayerRange } from '../model/layerRange';
 import type { PromptCoverage, RepresentationChoice, WeightRepresentation } from '../model/memoryEstimate';
 import type { PathedFile } from '../model/checkpoint/sources';
 import type { CircuitFile, CircuitGranularity } from '../circuit/circuitSchema';
@@ -68,8 +69,8 @@ export interface ModelSummary {
   hasMeans: boolean;
   /** How the weights are held and what that costs. */
   memory: ModelMemory;
-  /** Null when browser pruning works for this model, else why not. */
-  pruneUnsupported: string | null;
+  /** Null when pruning by edges works for this model, else why not (pruning by nodes works on every model). */
+  edgePruneUnsupported: string | null;
   card: unknown;
   /** Problems that did not stop the load (e.g. no means: mean ablation unavailable). */
   warnings: string[];
@@ -192,7 +193,7 @@ export type EngineRequest =
   | { id: number; type: 'runDetailed'; input: PromptInput; variants: Variant[]; nodes: string[]; attentionLayers: number[]; targets: [number, number] | null; topK: number }
   | { id: number; type: 'evalTask'; prompts: TargetPrompt[]; variants: Variant[] }
   | { id: number; type: 'embedTop'; channel: number; k: number }
-  | { id: number; type: 'prune'; task: TaskFile; ablation: AblationMode; steps: number; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity }
+  | { id: number; type: 'prune'; task: TaskFile; ablation: AblationMode; steps: number; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity; layers?: LayerRange | null }
   | { id: number; type: 'importance'; request: ImportanceRequest }
   | { id: number; type: 'buildTask'; spec: CustomTaskSpec }
   | { id: number; type: 'vocab' }

@@ -24,7 +24,7 @@ export function ModelInfo() {
     ['mean ablation', meansText(model.hasMeans, card)],
     ['weights in memory', model.memory.text],
   ];
-  if (model.pruneUnsupported) rows.push(['circuit search', model.pruneUnsupported]);
+  if (model.edgePruneUnsupported) rows.push(['pruning by edges', model.edgePruneUnsupported]);
   for (const key of ['kind', 'tokens_trained', 'val_loss']) {
     if (card[key] !== undefined) rows.push([key, String(card[key])]);
   }

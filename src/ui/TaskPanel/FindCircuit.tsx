@@ -1,13 +1,30 @@
 import { useState } from 'react';
 import { circuitGranularity, type CircuitGranularity } from '../../circuit/circuitSchema';
+import { formatLayerRange, parseLayerRange, type LayerRange } from '../../model/layerRange';
 import { useAppStore } from '../../state/appStore';
 import { useExplorerStore } from '../../state/explorerStore';
 import { useLiveStore } from '../../state/liveStore';
 import { cancelFindCircuit, DEFAULT_BROWSER_PRUNE_STEPS, findCircuit, showShippedCircuit } from '../../state/pruneActions';
 import { readMachineUrl } from '../../state/urlSync';
+import type { ModelSummary } from '../../worker/protocol';
 
 function initialSteps(): number {
   return readMachineUrl().pruneSteps ?? DEFAULT_BROWSER_PRUNE_STEPS;
+}
+
+/** The layer range offered first: every layer, except on a model whose weights are kept sparse (a large one) its last
+ *  layer, where a pruning step costs a fraction of a whole-model one. */
+function defaultLayersText(model: ModelSummary): string {
+  return model.memory.representation === 'sparse' ? formatLayerRange([model.nLayer - 1, model.nLayer - 1]) : 'all';
+}
+
+/** The typed range, or why it cannot be used. */
+function readLayers(text: string, nLayer: number): { layers: LayerRange | null; problem: string | null } {
+  try {
+    return { layers: parseLayerRange(text, { nLayer }), problem: null };
+  } catch (e) {
+    return { layers: null, problem: (e as Error).message };
+  }
 }
 
 /** Runs node pruning for the current task in the engine worker, with progress and cancel; labels a found circuit. */
@@ -24,14 +41,21 @@ export function FindCircuit() {
   const [minimality, setMinimality] = useState(true);
   const [control, setControl] = useState(false);
   const [granularity, setGranularity] = useState<CircuitGranularity>('nodes');
+  // The typed range belongs to the model it was typed for; another model starts from its own default.
+  const [typedLayers, setTypedLayers] = useState<{ model: string; text: string } | null>(null);
   if (!taskFile || !model) return null;
+  const layersText = typedLayers?.model === model.id ? typedLayers.text : defaultLayersText(model);
+  const byEdges = granularity === 'edges';
+  const range = readLayers(layersText, model.nLayer);
+  const blocked = byEdges ? model.edgePruneUnsupported : range.problem;
   const showingFound = !!found && circuit === found.circuit;
   const p = job?.progress;
   return (
     <div className="find-circuit" data-testid="find-circuit">
       <div className="row">
-        <button type="button" onClick={() => void findCircuit(steps, { minimality, control, granularity })} disabled={!!job || !(steps >= 1) || !!model.pruneUnsupported}
-          title={model.pruneUnsupported ?? `prune ${model.id} on the ${taskFile.train.length} training pairs of ${taskFile.task}, here in the browser`}>
+        <button type="button" onClick={() => void findCircuit(steps, { minimality, control, granularity, layers: byEdges ? null : range.layers })}
+          disabled={!!job || !(steps >= 1) || !!blocked}
+          title={blocked ?? `prune ${model.id} on the ${taskFile.train.length} training pairs of ${taskFile.task}, here in the browser`}>
           Find circuit
         </button>
         <label className="small">
@@ -45,6 +69,12 @@ export function FindCircuit() {
             <option value="nodes">nodes</option>
             <option value="edges">edges</option>
           </select>
+        </label>
+        <label className="small" title={byEdges ? 'Pruning by edges runs over every layer'
+          : `Only nodes of these layers are pruned ("first-last", one layer, or "all" of 0-${model.nLayer - 1}); nodes of other layers are always kept`}>
+          layers{' '}
+          <input type="text" aria-label="Pruning layers" value={byEdges ? 'all' : layersText} disabled={!!job || byEdges} style={{ width: '4em' }}
+            onChange={(e) => setTypedLayers({ model: model.id, text: e.target.value })} />
         </label>
         <label className="small" title="After the bisection, drop each kept node (weakest mask first) whose removal keeps the circuit at the target">
           <input type="checkbox" checked={minimality} disabled={!!job} onChange={(e) => setMinimality(e.target.checked)} /> minimality pass
@@ -60,12 +90,14 @@ export function FindCircuit() {
           {p ? `${p.stage} (${p.done}/${p.total})` : 'starting…'}
         </div>
       )}
+      {!byEdges && range.problem && <p className="notice small" data-testid="prune-layers-problem">{range.problem}</p>}
       {error && <p className="notice small" data-testid="prune-error">Find circuit: {error}</p>}
       {showingFound && (
         <p className="small" data-testid="found-circuit">
           <strong>Circuit found in this browser</strong>: k {found.circuit.k} · nodes {found.circuit.nodes.length} · edges {found.circuit.edge_count} ·
           loss {found.circuit.circuit_loss.toFixed(3)} (test) · {found.circuit.prune_config?.steps as number} steps in {found.seconds.toFixed(1)} s
           {circuitGranularity(found.circuit) === 'edges' && ' · pruned by edges'}
+          {found.circuit.layers && ` · layers ${formatLayerRange(found.circuit.layers)} only (other layers kept)`}
           {found.circuit.reached_target === false && ' · target loss not reached (try more steps)'}{' '}
           <button type="button" onClick={showShippedCircuit}>{shipped ? 'Back to shipped circuit' : 'Discard'}</button>
         </p>
