@@ -1,7 +1,7 @@
 /** Sparse vs dense circuit sizes: per-task edge ratios and their geometric mean (docs/circuits.md). */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { circuitFileSchema, type CircuitFile } from '../../src/circuit/circuitSchema';
+import { circuitFileSchema, circuitGranularity, type CircuitFile } from '../../src/circuit/circuitSchema';
 import { modelDir, ROOT } from './models';
 
 function readCircuits(id: string): Map<string, CircuitFile> {
@@ -34,7 +34,7 @@ export function compareCircuitSets(sparseId: string, denseId: string, sparse: Ma
   const rows: string[] = [];
   const ratios: Comparison['ratios'] = [];
   const line = (m: string, c: CircuitFile) =>
-    `| ${c.task} | ${m} | ${c.k} / ${c.total_nodes ?? '?'} | ${c.edge_count} | ${c.edge_counts?.weight ?? '?'} | ${f3(c.full_model_loss)} / ${f2(c.full_model_accuracy)} | ` +
+    `| ${c.task} | ${m} | ${circuitGranularity(c)} | ${c.nodes.length} / ${c.total_nodes ?? '?'} | ${c.edge_count} | ${c.edge_counts?.weight ?? '?'} | ${f3(c.full_model_loss)} / ${f2(c.full_model_accuracy)} | ` +
     `${f3(c.circuit_loss)} / ${f2(c.circuit_accuracy)} | ${f3(c.ablated_loss)} / ${f2(c.ablated_accuracy)} | ${c.reached_target === false ? 'no' : 'yes'} | ${Math.round(c.prune_seconds)} |`;
   for (const t of tasks) {
     const s = sparse.get(t)!;
@@ -56,8 +56,8 @@ export function compareCircuitSets(sparseId: string, denseId: string, sparse: Ma
       (typeof first?.prune_config?.selectionZ === 'number' ? ` (mean + ${first.prune_config.selectionZ} standard error).` : '.'),
     'Losses and accuracies are on the held-out test pairs (loss / accuracy).',
     '',
-    '| task | model | k / nodes | edges | weight edges | full model | circuit | circuit ablated | target reached | prune s |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| task | model | pruned by | nodes / of | edges | weight edges | full model | circuit | circuit ablated | target reached | prune s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `Edge ratios over the tasks where both circuits reached the target; "capable" marks tasks where both full models reach test accuracy >= ${CAPABLE}.`,

@@ -19,7 +19,7 @@ import { makeTaskBatch, taskLossTensor } from './taskBatch';
  */
 
 /** Defaults of `npm run prune -- --granularity edges`: node pruning's, with the sparsity coefficient per edge. */
-export const DEFAULT_EDGE_PRUNE_CONFIG: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, kCoef: 1e-4 };
+export const DEFAULT_EDGE_PRUNE_CONFIG: PruneConfig = { ...DEFAULT_PRUNE_CONFIG, kCoef: 2e-3 };
 
 export interface EdgePruneOutcome extends SizeSearchOutcome {
   candidates: EdgeCandidates;
