@@ -9,7 +9,7 @@ import { expect, test } from './fixtures/test';
  * switching the ablation mode, undo and the share link keep the numbers.
  */
 interface CircuitEdge { source: string; target: string; weight: number; kind: 'weight' | 'residual' | 'qk' }
-interface Circuit { nodes: { site: string; channel: number }[]; edges: CircuitEdge[] }
+interface Circuit { nodes: { site: string; channel: number }[]; edges: CircuitEdge[]; ablated_edges?: { source: string; target: string }[] }
 interface TaskPrompt { tokens: number[]; correct: number; alternative: number }
 type Iv = Record<string, unknown>;
 
@@ -82,7 +82,11 @@ test('a weight, a residual and a q·k edge clicked in the graph give the runtime
   const pageMode = async () => (await page.locator('input[name=mode]:checked').evaluate((el) => el.parentElement!.textContent!.trim())) as 'mean' | 'zero';
   const mode = await pageMode();
   const inCircuit = (await page.locator('input[name=view]:checked').evaluate((el) => el.parentElement!.textContent!)).includes('circuit');
-  const base: Iv[] = inCircuit ? [{ kind: 'circuit', nodes: circuit.nodes.map((n) => `${n.site}:${n.channel}`), mode }] : [];
+  // "Restrict to circuit": the node restriction, plus, for an edge circuit, its unkept edges between kept nodes.
+  const base: Iv[] = inCircuit ? [
+    { kind: 'circuit', nodes: circuit.nodes.map((n) => `${n.site}:${n.channel}`), mode },
+    ...(circuit.ablated_edges ?? []).map((e) => ({ kind: 'edge', source: e.source, target: e.target, mode })),
+  ] : [];
   // The circuit restriction follows the page's mode; each edge keeps the mode it has in the list.
   const listOf = (es: CircuitEdge[], m: string, circuitMode = m): Iv[] =>
     [...base.map((b) => ({ ...b, mode: circuitMode })), ...es.map((e) => ({ kind: 'edge', source: e.source, target: e.target, mode: m }))];

@@ -18,6 +18,8 @@ interface Setup {
   task: string;
   pairs: { a: TaskPrompt; b: TaskPrompt }[];
   circuitNodes: string[];
+  /** An edge circuit's unkept candidate edges between its nodes: "restrict to circuit" ablates them too. */
+  circuitAblatedEdges: { source: string; target: string }[];
   mode: AblationMode;
 }
 
@@ -35,10 +37,15 @@ async function findSetup(page: Page): Promise<Setup> {
     const wanted = process.env.EXPLORER_TASK ?? 'quote';
     const task = (tasks?.tasks ?? [process.env.EXPLORER_TASK ?? 'single_double_quote']).find((t) => t.includes(wanted));
     if (!task) continue;
-    const circuit = (await get(`/models/${model}/circuits/${task}.json`)) as { nodes: { site: string; channel: number }[]; ablation: AblationMode } | null;
+    const circuit = (await get(`/models/${model}/circuits/${task}.json`)) as {
+      nodes: { site: string; channel: number }[]; ablation: AblationMode; ablated_edges?: { source: string; target: string }[];
+    } | null;
     const file = (await get(`/models/${model}/tasks/${task}.json`)) as { test: Setup['pairs'] } | null;
     if (!circuit || !file) continue;
-    return { model, task, pairs: file.test, circuitNodes: circuit.nodes.map((n) => `${n.site}:${n.channel}`), mode: 'mean' };
+    return {
+      model, task, pairs: file.test, circuitNodes: circuit.nodes.map((n) => `${n.site}:${n.channel}`),
+      circuitAblatedEdges: circuit.ablated_edges ?? [], mode: 'mean',
+    };
   }
   throw new Error(`no model with a quote task and circuit among ${ids.join(', ')}`);
 }
@@ -124,7 +131,10 @@ test('pick the quote task, inspect a node, ablate an edge, check the numbers, un
   const [source, target] = edge.split('>');
   const view = await page.locator('input[name=view]:checked').evaluate((e) => (e.parentElement?.textContent ?? '').trim());
   const interventions = [
-    ...(view.includes('circuit') ? [{ kind: 'circuit', nodes: setup.circuitNodes, mode: setup.mode }] : []),
+    ...(view.includes('circuit') ? [
+      { kind: 'circuit', nodes: setup.circuitNodes, mode: setup.mode },
+      ...setup.circuitAblatedEdges.map((e) => ({ kind: 'edge', source: e.source, target: e.target, mode: setup.mode })),
+    ] : []),
     { kind: 'edge', source, target, mode: setup.mode },
   ];
   const backend = /backend: (\w+)/.exec(await page.getByTestId('backend').innerText())![1]!;

@@ -14,7 +14,9 @@ import { expect, test } from './fixtures/test';
  * DOCS_SCREENSHOTS=docs/img also writes the screenshots of docs/explorer.md.
  */
 const MODEL = 'sparse-py-2l';
-const TASK = 'single_double_quote';
+// A node-pruned shipped circuit (the quote circuit is pruned by edges; this spec checks node importance against the
+// CLI's node ranking and a core made of nodes alone).
+const TASK = 'enumerate_range';
 const CORE = 10;
 
 interface Oracle { ranking: [string, number][]; core: { nodes: string[]; loss: number; accuracy: number } }
@@ -32,14 +34,16 @@ test('importance list, its top node as the CLI ranks it, and the core view of th
   const node = oracle();
   node.catch(() => {}); // awaited below; a failure then fails the test with its message
   await page.goto(`/?model=${MODEL}&task=${TASK}&pair=0&side=a&backend=wasm`);
-  const circuitNodes = 81;
+  const shipped = (await (await page.request.get(`/models/${MODEL}/circuits/${TASK}.json`)).json()) as { nodes: unknown[]; granularity?: string };
+  expect(shipped.granularity ?? 'nodes').toBe('nodes');
+  const circuitNodes = shipped.nodes.length;
   await expect(drawnNodes(page)).toHaveCount(circuitNodes, { timeout: 120_000 });
   const panel = page.getByTestId('importance-panel');
 
   // The job reports progress and stops on Cancel; Rank again starts it anew.
   await panel.getByRole('button', { name: 'Rank nodes' }).click();
   const progress = panel.getByTestId('importance-progress');
-  await expect(progress).toContainText(/node \d+ of 81/, { timeout: 120_000 });
+  await expect(progress).toContainText(new RegExp(`node \\d+ of ${circuitNodes}`), { timeout: 120_000 });
   await progress.getByRole('button', { name: 'Cancel' }).click();
   await expect(panel.getByTestId('importance-error')).toContainText('ranking cancelled');
   await expect(progress).toHaveCount(0);
