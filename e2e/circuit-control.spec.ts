@@ -44,6 +44,8 @@ test('a circuit file with a control and a minimality count shows both beside the
   );
   await expect(page.getByTestId('circuit-control')).toHaveAttribute('data-reached-target', 'false');
   await expect(page.getByTestId('circuit-minimality')).toHaveText(`minimality pass removed 41 of ${kept + 41} ${byEdges ? 'edges' : 'nodes'}`);
+  // The loss-at-k curve is over what the circuit was pruned by.
+  await expect(page.locator('figure.loss-at-k figcaption')).toContainText(`task loss vs ${byEdges ? 'edges' : 'nodes'} kept`);
   // This circuit reached its target: no warning.
   expect(served.reached_target).toBe(true);
   await expect(page.getByTestId('circuit-missed-target')).toHaveCount(0);

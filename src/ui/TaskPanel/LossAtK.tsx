@@ -8,7 +8,8 @@ const W = 300;
 const H = 140;
 const M = { l: 36, r: 8, t: 8, b: 26 };
 
-/** The circuit's loss-at-k curve (from pruning), with the current state as a live point at its node count. */
+/** The circuit's loss-at-k curve (from pruning), with the current state as a live point at its node (or, for an edge
+ *  circuit, edge) count. */
 export function LossAtK() {
   const circuit = useLiveStore((s) => s.circuit);
   const current = useLiveStore((s) => s.current);
@@ -17,10 +18,17 @@ export function LossAtK() {
   const ref = useRef<SVGSVGElement>(null);
 
   const curve = circuit?.loss_at_k ?? [];
-  const off = ablationSets(list).nodes;
-  const ablated = circuit && off.size ? circuit.nodes.filter((n) => off.has(`${n.site}:${n.channel}`)).length : 0;
-  const fullK = circuit?.total_nodes ?? d3.max(curve, (p) => p[0]) ?? 0;
-  const k = view === 'circuit' && circuit ? circuit.nodes.length - ablated : fullK - off.size;
+  // An edge circuit's curve is over kept edges (docs/circuits.md, "Pruning by edges"); a node circuit's over nodes.
+  const byEdges = circuit?.granularity === 'edges';
+  const unit = byEdges ? 'edges' : 'nodes';
+  const sets = ablationSets(list);
+  const off = byEdges ? sets.edges : sets.nodes;
+  const ablated = !circuit || !off.size ? 0
+    : byEdges ? circuit.edges.filter((e) => off.has(`${e.source}>${e.target}`)).length
+    : circuit.nodes.filter((n) => off.has(`${n.site}:${n.channel}`)).length;
+  const fullK = (byEdges ? circuit?.total_edges : circuit?.total_nodes) ?? d3.max(curve, (p) => p[0]) ?? 0;
+  const kept = byEdges ? (circuit?.edges.length ?? 0) : (circuit?.nodes.length ?? 0);
+  const k = view === 'circuit' && circuit ? kept - ablated : fullK - off.size;
   // The curve is of uncalibrated losses (docs/circuits.md), so the live point is too.
   const liveLoss = current?.uncalibrated.loss;
 
@@ -41,16 +49,16 @@ export function LossAtK() {
       .attr('d', d3.line<[number, number]>().x((p) => x(p[0])).y((p) => y(p[1])));
     if (liveLoss !== undefined && k >= 1) {
       s.append('circle').attr('data-testid', 'live-point').attr('cx', x(k)).attr('cy', y(liveLoss)).attr('r', 5).attr('fill', '#e6a700').attr('stroke', 'currentColor')
-        .append('title').text(`now: ${k} nodes, loss ${liveLoss.toFixed(3)} (uncalibrated)`);
+        .append('title').text(`now: ${k} ${unit}, loss ${liveLoss.toFixed(3)} (uncalibrated)`);
     }
-    s.append('text').attr('x', W - M.r).attr('y', H - 2).attr('text-anchor', 'end').attr('font-size', 10).attr('fill', 'currentColor').text('nodes kept (k)');
-  }, [circuit, curve, liveLoss, k]);
+    s.append('text').attr('x', W - M.r).attr('y', H - 2).attr('text-anchor', 'end').attr('font-size', 10).attr('fill', 'currentColor').text(`${unit} kept (k)`);
+  }, [circuit, curve, liveLoss, k, unit]);
 
   if (!circuit || curve.length === 0) return null;
   return (
     <figure className="loss-at-k">
-      <svg ref={ref} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Loss at k; current state: ${k} nodes, loss ${liveLoss?.toFixed(3) ?? 'pending'}`} />
-      <figcaption className="muted small">task loss vs nodes kept (pruning, uncalibrated); dashed: target; dot: now</figcaption>
+      <svg ref={ref} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Loss at k; current state: ${k} ${unit}, loss ${liveLoss?.toFixed(3) ?? 'pending'}`} />
+      <figcaption className="muted small">task loss vs {unit} kept (pruning, uncalibrated); dashed: target; dot: now</figcaption>
     </figure>
   );
 }
