@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { P, torchZip } from '../src/model/testing/torchFiles';
 import { ROOT } from './fixtures/devModel';
+import { b64, dropFiles, RELEASED_DIR, releasedFile } from './fixtures/dropFiles';
 import { expect, test } from './fixtures/test';
 
 // OpenAI's released files, dropped on the page, are converted in the engine worker into one of our model folders and
@@ -11,7 +11,6 @@ import { expect, test } from './fixtures/test';
 // reproduces PyTorch's golden logits within 1e-4 (AbsTopK near-ties set apart, as in every golden check), and the
 // "Save as model folder" zip opens again. A final_model.pt whose pickle asks for os.system is refused with that global
 // named, and the model loaded before stays loaded and unchanged.
-const REL = join(ROOT, 'test-fixtures/openai-small/released');
 const GOLDEN = join(ROOT, 'test-fixtures/openai-small/converted/golden.safetensors');
 const RELEASE = [
   'models/csp_tiny/final_model.pt',
@@ -20,19 +19,6 @@ const RELEASE = [
   'tinypython/vocab.bpe',
   'viz/csp_tiny/mean_baseline_pretrain.pt',
 ];
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-const released = (name: string) => ({ name: name.split('/').pop()!, b64: b64(readFileSync(join(REL, name))) });
-
-/** Drops files on the model bar as the browser's drag and drop hands them over (a DataTransfer of Files). */
-async function drop(page: Page, files: { name: string; b64: string }[]): Promise<void> {
-  const dataTransfer = await page.evaluateHandle((fs) => {
-    const dt = new DataTransfer();
-    for (const f of fs) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
-    return dt;
-  }, files);
-  await page.dispatchEvent('header.topbar', 'drop', { dataTransfer });
-}
-
 test('dropped release files convert in the browser, match the golden logits, save and reopen; a malicious pickle is refused', async ({ page }) => {
   await page.goto('/?model=dense-py-2l&backend=wasm');
   const menu = page.getByRole('combobox', { name: 'Shipped model' });
@@ -43,7 +29,7 @@ test('dropped release files convert in the browser, match the golden logits, sav
   // A prompt within the fixture model's 64-token context.
   await page.getByLabel('Prompt text').fill('def f(x):\n    return "a');
 
-  await drop(page, RELEASE.map(released));
+  await dropFiles(page, RELEASE.map(releasedFile));
   await expect(menu.locator('option:checked')).toHaveText('final_model (OpenAI circuit-sparsity release) (local)');
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('model-info')).toContainText('final_model');
@@ -60,7 +46,7 @@ test('dropped release files convert in the browser, match the golden logits, sav
 
   // A checkpoint whose pickle would run os.system: refused by name; the converted model stays as it was.
   const evil = torchZip(Uint8Array.from([...P.proto(), ...P.global('os', 'system'), ...P.tupleOf(P.str('touch /tmp/pwned')), ...P.reduce, ...P.stop]));
-  await drop(page, [{ name: 'final_model.pt', b64: b64(evil) }, ...RELEASE.slice(1).map(released)]);
+  await dropFiles(page, [{ name: 'final_model.pt', b64: b64(evil) }, ...RELEASE.slice(1).map(releasedFile)]);
   await expect(page.getByTestId('error')).toContainText(
     'could not convert the dropped release files: refused: final_model.pt asks for global os.system; only tensor rebuilds, storages and OrderedDict are allowed',
   );
@@ -107,7 +93,7 @@ test('a picked release folder with viz_data.pt files opens with the released cir
   await expect(menu).toHaveValue('dense-py-2l');
   await expect(page.getByTestId('prediction').first()).toBeVisible();
 
-  await page.getByLabel('Open model folder').setInputFiles(REL);
+  await page.getByLabel('Open model folder').setInputFiles(RELEASED_DIR);
   await expect(menu.locator('option:checked')).toHaveText('csp_tiny (OpenAI circuit-sparsity release) (local)');
   await expect(page.getByTestId('error')).toHaveCount(0);
   const tasks = page.getByRole('combobox', { name: 'Task', exact: true });

@@ -1,32 +1,21 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { readMeans } from '../src/model/checkpoint/means';
 import { parseConfig } from '../src/model/config';
 import { ROOT } from './fixtures/devModel';
+import { dropFiles, releasedFile } from './fixtures/dropFiles';
 import { expect, test } from './fixtures/test';
 
 // A model without means (OpenAI's released files dropped without mean_baseline_pretrain.pt, converted in the page)
 // gets them from text: a Cancel midway leaves the page as it was; the fixture's corpus files (test-fixtures/site-means,
 // the texts PyTorch's compute_means ran on to make the fixture's mean baseline) then give means that match it to 1e-5,
 // the mean-ablation switch enables, and "Save as model folder" writes them with their provenance.
-const REL = join(ROOT, 'test-fixtures/openai-small/released');
 const CONVERTED = join(ROOT, 'test-fixtures/openai-small/converted');
 const CORPUS = join(ROOT, 'test-fixtures/site-means/corpus');
 const RELEASE_WITHOUT_MEANS = ['models/csp_tiny/final_model.pt', 'models/csp_tiny/beeg_config.json', 'tinypython/encoder.json', 'tinypython/vocab.bpe'];
 const corpusFiles = readdirSync(CORPUS).sort();
-
-async function drop(page: Page, names: string[]): Promise<void> {
-  const files = names.map((n) => ({ name: n.split('/').pop()!, b64: readFileSync(join(REL, n)).toString('base64') }));
-  const dataTransfer = await page.evaluateHandle((fs) => {
-    const dt = new DataTransfer();
-    for (const f of fs) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
-    return dt;
-  }, files);
-  await page.dispatchEvent('header.topbar', 'drop', { dataTransfer });
-}
 
 test('means from text: cancel changes nothing; the corpus files give the golden means, mean ablation enables, the saved folder has them', async ({ page }) => {
   await page.goto('/?model=dense-py-2l&backend=wasm');
@@ -34,7 +23,7 @@ test('means from text: cancel changes nothing; the corpus files give the golden 
   await expect(page.getByTestId('target-logits')).toHaveAttribute('data-for', /./);
   await page.getByLabel('Prompt text').fill('def f(x):\n    return "a');
 
-  await drop(page, RELEASE_WITHOUT_MEANS);
+  await dropFiles(page, RELEASE_WITHOUT_MEANS.map(releasedFile));
   const info = page.getByTestId('model-info');
   await expect(info).toContainText('final_model');
   await expect(info).toContainText('unavailable (no means.safetensors)');

@@ -1,3 +1,4 @@
+import { cancelPruneKeepsShipped } from './fixtures/pruneCancel';
 import { expect, test } from './fixtures/test';
 
 /**
@@ -50,15 +51,5 @@ test('prune the last layer of a sparse-held model in the browser', async ({ page
 
 test('cancel a layer-range search on a sparse-held model', async ({ page }) => {
   await page.goto(`/?model=${MODEL}&task=${TASK}&backend=wasm&weights=sparse`);
-  await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
-  const shippedNodes = await page.getByTestId('circuit-graph').locator('g.node').count();
-  await page.getByLabel('Pruning steps').fill('5000');
-  await page.getByRole('button', { name: 'Find circuit' }).click();
-  await expect(page.getByTestId('prune-progress')).toContainText(/optimising masks .*\(\d+\/5000\)/);
-  await page.getByRole('button', { name: 'Cancel' }).click();
-  await expect(page.getByTestId('prune-progress')).toHaveCount(0, { timeout: 30_000 });
-  await expect(page.getByTestId('prune-error')).toContainText('cancelled');
-  await expect(page.getByTestId('found-circuit')).toHaveCount(0);
-  await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(shippedNodes);
-  await expect(page.getByRole('button', { name: 'Find circuit' })).toBeEnabled();
+  await cancelPruneKeepsShipped(page);
 });
