@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { P, torchZip } from '../src/model/testing/torchFiles';
@@ -113,6 +113,34 @@ test('a picked release folder with viz_data.pt files opens with the released cir
   expect(names.filter((n) => /^(tasks|circuits)\//.test(n))).toEqual([
     ...TASKS.map((t) => `circuits/${t}.json`), 'tasks/index.json', ...TASKS.map((t) => `tasks/${t}.json`),
   ]);
+});
+
+// OpenAI's README names the circuits viz_data.pkl: a release folder holding them under that name opens the same way,
+// single_double_quote's being the released torch.save zip renamed and while_return_true_beeg's a bare pickle.dump
+// (test-fixtures/openai-small/viz-pkl).
+test('a picked release folder with viz_data.pkl files (a zip and a bare pickle) opens with the released circuits', async ({ page }) => {
+  const TASKS = ['single_double_quote', 'while_return_true_beeg'];
+  const dir = test.info().outputPath('released');
+  cpSync(RELEASED_DIR, dir, { recursive: true, filter: (p) => !p.endsWith('viz_data.pt') });
+  const vizDir = (task: string) => join(dir, 'viz/csp_tiny', task, 'prune_v4/k_optim');
+  copyFileSync(join(RELEASED_DIR, 'viz/csp_tiny/single_double_quote/prune_v4/k_optim/viz_data.pt'), join(vizDir('single_double_quote'), 'viz_data.pkl'));
+  copyFileSync(join(ROOT, 'test-fixtures/openai-small/viz-pkl/csp_tiny/while_return_true_beeg/prune_v4/k_optim/viz_data.pkl'), join(vizDir('while_return_true_beeg'), 'viz_data.pkl'));
+  await page.goto('/?model=dense-py-2l&backend=wasm');
+  const menu = page.getByRole('combobox', { name: 'Shipped model' });
+  await expect(menu).toHaveValue('dense-py-2l');
+  await expect(page.getByTestId('prediction').first()).toBeVisible();
+
+  await page.getByLabel('Open model folder').setInputFiles(dir);
+  await expect(menu.locator('option:checked')).toHaveText('csp_tiny (OpenAI circuit-sparsity release) (local)');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  const tasks = page.getByRole('combobox', { name: 'Task', exact: true });
+  await expect(tasks.locator('option')).toHaveText(TASKS);
+  for (const task of TASKS) {
+    await tasks.selectOption(task);
+    const file = JSON.parse(readFileSync(join(ROOT, `test-fixtures/openai-small/converted/circuits/${task}.json`), 'utf8')) as { k: number };
+    await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(file.k);
+    await expect(page.getByTestId('task-notice')).toHaveCount(0);
+  }
 });
 
 /** A locator's text once it has not changed for a second (polled every 250 ms, up to 30 s). */

@@ -8,6 +8,9 @@ train/openai_import without the real (large) files.
         <out>/released/viz/csp_tiny/mean_baseline_pretrain.pt
         <out>/released/viz/csp_tiny/<task>/prune_v4/k_optim/viz_data.pt   (two tasks)
         <out>/converted/                                                   (train/openai_import's model folder)
+        <out>/viz-pkl/csp_tiny/<task>/prune_v4/k_optim/viz_data.pkl        (the same circuits, pickle.dump'ed)
+  python train/openai_fixtures.py --viz-pickles [--out test-fixtures/openai-small]
+      Only the viz-pkl/ files, from the released viz_data.pt files already there.
   python train/openai_fixtures.py --bridges2 test-fixtures/openai-large
       csp_bridges2's beeg_config.json verbatim (4 layers, d_model 2048, d_mlp 8192, 128 heads of 16, vocab 2048)
       with random weights at 1/128 density, and the project tokenizer (<|endoftext|> = 2047). About 0.9 GB; not
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import random
 import shutil
 import sys
@@ -178,8 +182,31 @@ def make_small(out: str, convert: bool = True, seed: int = 0) -> None:
         torch.save(viz, os.path.join(d, "viz_data.pt"))
         print(f"{task}: k={sum(len(v) for v in kept.values())} loss x2 {viz['importances']['loss']:.5f} "
               f"interv_loss x2 {viz['importances']['interv_loss']:.5f}", file=sys.stderr)
+    write_viz_pickles(out)
     if convert:
         convert_small(out)
+
+
+# Protocol per task: 2 pickles the storages' bytes through _codecs.encode, 4 through BINBYTES inside FRAMEs.
+VIZ_PICKLE_PROTOCOLS = {"single_double_quote": 2, "while_return_true_beeg": 4}
+
+
+def viz_pickle_path(out: str, task: str) -> str:
+    return os.path.join(out, "viz-pkl", SMALL_NAME, task, "prune_v4", "k_optim", "viz_data.pkl")
+
+
+def write_viz_pickles(out: str) -> None:
+    """The released viz_data.pt files as OpenAI's README names them, viz_data.pkl, written by plain pickle.dump
+    (a bare pickle, each tensor's storage embedded through torch.storage._load_from_bytes). Kept outside released/
+    so that the released folder still holds one circuit file per task."""
+    shutil.rmtree(os.path.join(out, "viz-pkl"), ignore_errors=True)
+    for task, protocol in VIZ_PICKLE_PROTOCOLS.items():
+        viz = torch.load(os.path.join(out, "released", "viz", SMALL_NAME, task, "prune_v4", "k_optim", "viz_data.pt"),
+                         weights_only=True)
+        dest = viz_pickle_path(out, task)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        with open(dest, "wb") as fh:
+            pickle.dump(viz, fh, protocol=protocol)
 
 
 def small_import_args(out: str) -> dict:
@@ -216,12 +243,15 @@ def main():
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--small", action="store_true")
     g.add_argument("--bridges2", metavar="OUT")
+    g.add_argument("--viz-pickles", action="store_true", help="only <out>/viz-pkl, from <out>/released")
     ap.add_argument("--out", default=os.path.join(ROOT, "test-fixtures", "openai-small"))
     ap.add_argument("--no-convert", action="store_true", help="--small: skip writing <out>/converted")
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if a.small:
         make_small(a.out, convert=not a.no_convert)
+    elif a.viz_pickles:
+        write_viz_pickles(a.out)
     else:
         make_bridges2(a.bridges2)
 

@@ -1,15 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCircuitFile } from '../../src/circuit/circuitFile';
 import { circuitFileSchema, circuitGranularity, type CircuitFile } from '../../src/circuit/circuitSchema';
 import { runControl } from '../../src/circuit/control';
-import { pruneTaskByEdges } from '../../src/circuit/edgePrune';
-import { buildEdgeCircuitFile } from '../../src/circuit/edgePruneFile';
-import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig, type PruneProgress } from '../../src/circuit/prune';
+import { findCircuit } from '../../src/circuit/findCircuit';
+import { DEFAULT_PRUNE_CONFIG, type PruneConfig, type PruneProgress } from '../../src/circuit/prune';
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
-import { taskFileSchema, type TaskFile } from '../../src/tasks/taskSchema';
-import { folderFiles, modelDir } from './models';
+import { fmt } from './format';
+import { folderFiles, modelDir, readTask } from './models';
 import { ProgressBar } from './progressBar';
 
 /**
@@ -33,8 +31,6 @@ export function configOfCircuitFile(file: Pick<CircuitFile, 'prune_config'>): Pr
   return cfg as unknown as PruneConfig;
 }
 
-const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
-
 export async function addControls(o: { ids: string[]; taskNamesOf: (id: string) => string[]; backend: string; seed: number }): Promise<void> {
   for (const id of o.ids) {
     const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
@@ -48,18 +44,13 @@ export async function addControls(o: { ids: string[]; taskNamesOf: (id: string) 
           continue;
         }
         const config = configOfCircuitFile(file);
-        const full = taskFileSchema.parse(JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${name}.json`), 'utf8')));
-        const task: TaskFile = { ...full, test: full.test.slice(0, file.test_pairs ?? full.test.length) };
+        const task = readTask(id, name, file.test_pairs);
         const granularity = circuitGranularity(file);
         const bar = new ProgressBar(`${id}/${name} control (${granularity})`);
         const hooks = { onProgress: (p: PruneProgress) => bar.update(p.done, p.total, `${p.phase}${p.kept !== undefined ? ` kept ${p.kept}` : ''}`) };
         const meta = { modelId: id, backend: o.backend, config };
         const t0 = performance.now();
-        const control = await runControl(task, o.seed, async (flipped) =>
-          granularity === 'edges'
-            ? buildEdgeCircuitFile(model, flipped, await pruneTaskByEdges(model, flipped, config, hooks), meta, hooks)
-            : buildCircuitFile(model, checkpoint, flipped, await pruneTask(model, flipped, config, hooks), meta, hooks),
-        );
+        const control = await runControl(task, o.seed, (flipped) => findCircuit(granularity, model, flipped, meta, hooks));
         writeFileSync(path, JSON.stringify(circuitFileSchema.parse({ ...file, control })) + '\n');
         bar.done(
           `control ${control.reached_target ? 'REACHED the target' : 'target not reached'}: loss ${fmt(control.circuit_loss)} ` +

@@ -1,17 +1,16 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { circuitFileSchema } from '../../src/circuit/circuitSchema';
 import { runControl } from '../../src/circuit/control';
 import { pruneTaskByEdges } from '../../src/circuit/edgePrune';
 import { buildEdgeCircuitFile } from '../../src/circuit/edgePruneFile';
+import { findCircuit } from '../../src/circuit/findCircuit';
 import type { PruneConfig, PruneProgress } from '../../src/circuit/prune';
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
-import { taskFileSchema, type TaskFile } from '../../src/tasks/taskSchema';
-import { folderFiles, modelDir } from './models';
+import { fmt } from './format';
+import { folderFiles, modelDir, readTask } from './models';
 import { ProgressBar } from './progressBar';
-
-const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 /**
  * `npm run prune -- --granularity edges`: edge pruning (src/circuit/edgePrune.ts) of each asked task, evaluated on the
@@ -33,8 +32,7 @@ export async function pruneByEdges(o: {
     const model = new SparseGpt(checkpoint);
     try {
       for (const name of o.taskNamesOf(id)) {
-        const full = taskFileSchema.parse(JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${name}.json`), 'utf8')));
-        const task: TaskFile = { ...full, test: full.test.slice(0, o.testPairs) };
+        const task = readTask(id, name, o.testPairs);
         const bar = new ProgressBar(`${id}/${name} edges`);
         const hooks = {
           onProgress: (p: PruneProgress) =>
@@ -50,8 +48,7 @@ export async function pruneByEdges(o: {
         const control = o.controlSeed == null ? undefined : await runControl(task, o.controlSeed, async (flipped) => {
           const controlBar = new ProgressBar(`${id}/${name} edges control`);
           const controlHooks = { onProgress: (p: PruneProgress) => controlBar.update(p.done, p.total, `${p.phase}${p.kept !== undefined ? ` edges ${p.kept}` : ''}`) };
-          const co = await pruneTaskByEdges(model, flipped, o.config, controlHooks);
-          const f = await buildEdgeCircuitFile(model, flipped, co, { modelId: id, backend: o.backend, config: o.config }, controlHooks);
+          const f = await findCircuit('edges', model, flipped, { modelId: id, backend: o.backend, config: o.config }, controlHooks);
           controlBar.done(`${f.edge_count} edges, test loss ${fmt(f.circuit_loss)}, ${f.reached_target ? 'target reached' : 'target not reached'} on the flipped labels`);
           return f;
         });

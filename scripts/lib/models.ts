@@ -1,6 +1,7 @@
 /** Node access to public/models/: the model index and model folders read from disk. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { taskFileSchema, type TaskFile } from '../../src/tasks/taskSchema';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const MODELS_DIR = join(ROOT, 'public/models');
@@ -35,4 +36,15 @@ export function folderFiles(id: string): Map<string, Uint8Array> {
     if (existsSync(p)) files.set(f, new Uint8Array(readFileSync(p)));
   }
   return files;
+}
+
+/**
+ * A model's task file (tasks/<task>.json, written by npm run make-tasks), validated, with its test pairs cut to the
+ * first `testPairs` when given.
+ */
+export function readTask(id: string, task: string, testPairs?: number): TaskFile {
+  const path = join(modelDir(id), 'tasks', `${task}.json`);
+  if (!existsSync(path)) throw new Error(`no task "${task}" for ${id}: ${path} is missing (run npm run make-tasks first)`);
+  const full = taskFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  return testPairs === undefined ? full : { ...full, test: full.test.slice(0, testPairs) };
 }

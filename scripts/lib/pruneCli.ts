@@ -6,6 +6,7 @@ import { installFastMatMulGrad } from '../../src/circuit/fastMatMulGrad';
 import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig, type PruneOutcome, type PruneProgress } from '../../src/circuit/prune';
 import { pickSweepRun, type SweepRun } from '../../src/circuit/sweep';
 import { DEFAULT_CONTROL_SEED, runControl } from '../../src/circuit/control';
+import { findCircuit } from '../../src/circuit/findCircuit';
 import { pruneSummaryLine } from './pruneSummary';
 import { DEFAULT_EDGE_PRUNE_CONFIG } from '../../src/circuit/edgePrune';
 import { pruneByEdges } from './edgePruneCli';
@@ -14,10 +15,10 @@ import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
 import { useBackend } from '../../src/model/testing/nodeBackends';
 import { tf } from '../../src/model/tfjs';
-import { taskFileSchema, type TaskFile } from '../../src/tasks/taskSchema';
 import { numberArg, parseArgs, type ParsedArgs } from './args';
 import { compareCircuits, writeResultsToDocs } from './compare';
-import { folderFiles, modelDir, ROOT } from './models';
+import { fmt } from './format';
+import { folderFiles, modelDir, readTask, ROOT } from './models';
 import { methodTable, readMethodRuns, replaceMethodsSection } from './methodTable';
 import { ProgressBar } from './progressBar';
 import { describeCircuit } from './describeCircuit';
@@ -88,7 +89,7 @@ function describeShipped(id: string, circuit: CircuitFile, edgesPerNode: number,
  * computation as the explorer's importance list (src/worker/importance.ts), on the CLI's test pairs.
  */
 export async function nodeImportance(model: SparseGpt, id: string, circuit: CircuitFile, quiet = false): Promise<Map<string, number>> {
-  const taskFile = taskFileSchema.parse(JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${circuit.task}.json`), 'utf8')));
+  const taskFile = readTask(id, circuit.task);
   const prompts = targetPrompts(taskFile.test.slice(0, 100));
   const evaluator = new TaskEvaluator(model);
   const bar = quiet ? null : new ProgressBar(`${id}/${circuit.task} node importance`);
@@ -170,10 +171,6 @@ function compareMethods(ids: string[], args: ParsedArgs): void {
   }
 }
 
-function fmt(x: number, d = 3): string {
-  return Number.isFinite(x) ? x.toFixed(d) : String(x);
-}
-
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, VALUED, BOOLEAN);
   if (args.flags.has('help')) {
@@ -243,9 +240,7 @@ export async function main(argv: string[]): Promise<void> {
     const layers = parseLayerRange(layersArg, checkpoint.config);
     try {
       for (const name of taskNames(id, args)) {
-        const raw = JSON.parse(readFileSync(join(modelDir(id), 'tasks', `${name}.json`), 'utf8'));
-        const full = taskFileSchema.parse(raw);
-        const task: TaskFile = { ...full, test: full.test.slice(0, testPairs) };
+        const task = readTask(id, name, testPairs);
         const bar = new ProgressBar(`${id}/${name}`);
         const hooks = {
           onProgress: (p: { phase: string; done: number; total: number; loss?: number; kept?: number }) =>
@@ -269,8 +264,7 @@ export async function main(argv: string[]): Promise<void> {
         const control = controlSeed === null ? undefined : await runControl(task, controlSeed, async (flipped) => {
           const controlBar = new ProgressBar(`${id}/${name} control`);
           const controlHooks = { onProgress: (p: PruneProgress) => controlBar.update(p.done, p.total, `${p.phase}${p.kept !== undefined ? ` k ${p.kept}` : ''}`) };
-          const o = await pruneTask(model, flipped, chosenCfg, controlHooks);
-          const f = await buildCircuitFile(model, checkpoint, flipped, o, { modelId: id, backend, config: chosenCfg }, controlHooks);
+          const f = await findCircuit('nodes', model, flipped, { modelId: id, backend, config: chosenCfg }, controlHooks);
           controlBar.done(`k ${f.k}, test loss ${fmt(f.circuit_loss)}, ${f.reached_target ? 'target reached' : 'target not reached'} on the flipped labels`);
           return f;
         });

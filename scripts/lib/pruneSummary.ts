@@ -1,7 +1,6 @@
 import type { CircuitFile } from '../../src/circuit/circuitSchema';
 import { controlText, minimalityText } from '../../src/circuit/outcomeText';
-
-const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+import { fmt } from './format';
 
 /**
  * The one line `npm run prune` prints per task once its circuit file is written. A missed target leads the line, so a

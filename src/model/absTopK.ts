@@ -1,4 +1,5 @@
-import { absTopKHost, absTopKMaskHost, hostTopKOn } from './hostTopK';
+import { activeCsrPool } from './csrPool';
+import { absTopKHost, hostTopKOn } from './hostTopK';
 import { tf } from './tfjs';
 
 /**
@@ -25,7 +26,7 @@ export function absTopK<T extends tf.Tensor>(x: T, k: number): T {
 const hostAbsTopK = <T extends tf.Tensor>(x: T, k: number): T =>
   tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const input = args[0] as tf.Tensor;
-    const { values, mask } = absTopKHost(input.dataSync() as Float32Array, input.shape[input.shape.length - 1]!, k);
+    const { values, mask } = hostSelection(input.dataSync() as Float32Array, input.shape[input.shape.length - 1]!, k);
     return { value: tf.tensor(values, input.shape, 'float32'), gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(Float32Array.from(mask), input.shape, 'float32')) };
   })(x) as T;
 
@@ -35,12 +36,19 @@ const selectionMask = (x: tf.Tensor, k: number): tf.Tensor =>
     return { value: topKMask(input, k), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
   })(x);
 
+/** The host selection, its rows shared among the cores where the CSR worker pool runs and the input is large enough
+ *  (the result is the same either way: rows are independent). */
+function hostSelection(x: Float32Array, width: number, k: number): { values: Float32Array; mask: Uint8Array } {
+  const pool = activeCsrPool();
+  return pool?.takesTopK(x.length, width) ? pool.absTopK(x, width, k) : absTopKHost(x, width, k);
+}
+
 /** 1 at the k largest-|x| entries of each row (last dim), 0 elsewhere; same shape as x. On cpu and wasm the mask is
  *  built in JS (hostTopK.ts: the same selection, several times faster there); elsewhere with topk + scatterND. */
 export function topKMask(x: tf.Tensor, k: number): tf.Tensor {
   const width = x.shape[x.shape.length - 1];
   if (k > 0 && k < width && hostTopKOn(tf.getBackend())) {
-    return tf.tensor(absTopKMaskHost(x.dataSync() as Float32Array, width, k), x.shape, 'float32');
+    return tf.tensor(Float32Array.from(hostSelection(x.dataSync() as Float32Array, width, k).mask), x.shape, 'float32');
   }
   return topKMaskOps(x, k);
 }

@@ -1,9 +1,11 @@
+import { absTopKRows } from './absTopKRows';
 import { backwardPart, forwardPart, planCsr, type CsrPlan } from './csrKernel';
-import { isShared, sharedFloat32 } from './sharedArrays';
+import { isShared, sharedFloat32, sharedUint8 } from './sharedArrays';
 import type { CompressedLines, SparseMatrix } from './sparseMatrix';
 
 /**
- * The 'csr' kernel on several threads. The forward pass is synchronous (sparseLinear is a TF.js op), so the caller
+ * The 'csr' kernel on several threads, and host AbsTopK (absTopKRows.ts) on the same threads: a large model's forward
+ * pass spends about as long choosing the top |x| of each row as in its sparse products, and rows are independent. The forward pass is synchronous (sparseLinear is a TF.js op), so the caller
  * blocks: it posts one part to each pool worker, computes part 0 itself, then waits with Atomics.wait on a shared
  * counter the workers raise as they finish. x, y and the matrix's arrays are in shared memory (the matrix's were put
  * there at construction, sharedArrays.ts), so nothing big is copied. Parts write disjoint outputs and sum each in the
@@ -14,8 +16,10 @@ import type { CompressedLines, SparseMatrix } from './sparseMatrix';
 
 /** Where a job goes: a Web Worker or a Node worker_threads Worker (both have postMessage). */
 export interface CsrPoolPort {
-  postMessage(job: CsrJob): void;
+  postMessage(job: PoolJob): void;
 }
+
+export type PoolJob = CsrJob | TopKJob;
 
 export interface CsrJob {
   op: 'forward' | 'backward';
@@ -29,10 +33,24 @@ export interface CsrJob {
   done: Int32Array;
 }
 
+/** AbsTopK of rows [rowSplit[part], rowSplit[part + 1]) of input ([rows, width]) into values and mask. */
+export interface TopKJob {
+  op: 'topk';
+  part: number;
+  rowSplit: Int32Array;
+  width: number;
+  k: number;
+  input: Float32Array;
+  values: Float32Array;
+  mask: Uint8Array;
+  done: Int32Array;
+}
+
 /** What a pool worker does with a job (csrPool.worker.ts, and the Node worker of the tests). */
-export function runCsrJob(job: CsrJob): void {
+export function runCsrJob(job: PoolJob): void {
   try {
-    if (job.op === 'forward') forwardPart(job.plan, job.part, job.lines, job.input, job.m, job.output);
+    if (job.op === 'topk') absTopKRows(job.input, job.width, job.k, job.rowSplit[job.part]!, job.rowSplit[job.part + 1]!, job.values, job.mask);
+    else if (job.op === 'forward') forwardPart(job.plan, job.part, job.lines, job.input, job.m, job.output);
     else backwardPart(job.plan, job.part, job.lines, job.input, job.m, job.output);
   } catch (e) {
     Atomics.add(job.done, 1, 1);
@@ -79,12 +97,16 @@ export function currentPoolEnv(cores: number) {
 /** A generous bound on one matrix product; past it the pool is taken as broken and the caller's thread does the work. */
 const WAIT_LIMIT_MS = 60_000;
 
+/** Values below which AbsTopK stays on the caller's thread (about 0.2 ms of work there; see takesTopK). */
+const MIN_POOLED_TOPK = 32_768;
+
 export class CsrPool {
   /** Plans per structure (an edited copy of a matrix shares its structure arrays, hence its plans) and row range. */
   private readonly plans = new WeakMap<Int32Array, Map<string, CsrPlan>>();
   private readonly done = new Int32Array(new SharedArrayBuffer(8));
   private input = sharedFloat32(0);
   private output = sharedFloat32(0);
+  private mask = sharedUint8(0);
   /** Set when a worker failed or never answered: from then on, one thread. */
   disabledReason: string | null = null;
 
@@ -133,24 +155,65 @@ export class CsrPool {
     const input = this.input.subarray(0, data.length);
     const output = this.output.subarray(0, outLength);
     input.set(data);
+    this.dispatch((part) => ({ op, part, plan, lines, input, output, m, done: this.done }));
+    // A plain copy: the shared scratch is reused by the next product, and TF.js may keep the array it is given.
+    if (this.disabledReason === null) return output.slice();
+    const S = rows.start === 0 && rows.count === W.rows ? W : W.rowBlock(rows.start, rows.count);
+    return op === 'forward' ? S.matmul(data, m) : S.matmulTransposed(data, m);
+  }
+
+  /** Whether AbsTopK of `size` values in rows of `width` is worth the pool: each thread gets whole rows, and a job
+   *  costs a message and a wake-up (tens of microseconds), so small inputs stay on the caller's thread. */
+  takesTopK(size: number, width: number): boolean {
+    return this.disabledReason === null && this.ports.length > 0 && size >= MIN_POOLED_TOPK && size / width >= this.size;
+  }
+
+  /** absTopKHost (absTopKRows.ts) of x's `width`-long rows, the rows shared among the threads; the same result. */
+  absTopK(x: Float32Array, width: number, k: number): { values: Float32Array; mask: Uint8Array } {
+    const rows = x.length / width;
+    if (!Number.isInteger(rows)) throw new Error(`AbsTopK: ${x.length} values are not rows of ${width}`);
+    if (this.input.length < x.length) this.input = sharedFloat32(x.length);
+    if (this.output.length < x.length) this.output = sharedFloat32(x.length);
+    if (this.mask.length < x.length) this.mask = sharedUint8(x.length);
+    const input = this.input.subarray(0, x.length);
+    const values = this.output.subarray(0, x.length);
+    const mask = this.mask.subarray(0, x.length);
+    input.set(x);
+    const rowSplit = Int32Array.from({ length: this.size + 1 }, (_, p) => Math.round((rows * p) / this.size));
+    this.dispatch((part) => ({ op: 'topk', part, rowSplit, width, k, input, values, mask, done: this.done }));
+    if (this.disabledReason === null) return { values: values.slice(), mask: mask.slice() };
+    const values1 = new Float32Array(x.length);
+    const mask1 = new Uint8Array(x.length);
+    absTopKRows(x, width, k, 0, rows, values1, mask1);
+    return { values: values1, mask: mask1 };
+  }
+
+  /**
+   * Posts part p's job to worker p - 1, runs part 0 here, then blocks until every worker has raised the counter. A
+   * worker that fails or never answers disables the pool (disabledReason); the caller then redoes the work alone.
+   */
+  private dispatch(jobOf: (part: number) => PoolJob): void {
     Atomics.store(this.done, 0, 0);
     Atomics.store(this.done, 1, 0);
-    this.ports.forEach((port, i) => port.postMessage({ op, part: i + 1, plan, lines, input, output, m, done: this.done }));
-    if (op === 'forward') forwardPart(plan, 0, lines, input, m, output);
-    else backwardPart(plan, 0, lines, input, m, output);
+    this.ports.forEach((port, i) => port.postMessage(jobOf(i + 1)));
+    // Part 0 raises the counter too (runCsrJob does), so the wait below counts every part. Should it throw, the
+    // workers still write into the shared scratch: the error waits for them before it goes up.
+    let ownError: unknown = null;
+    try {
+      runCsrJob(jobOf(0));
+    } catch (e) {
+      ownError = e;
+    }
     const workers = this.ports.length;
     const t0 = Date.now();
-    for (let n = Atomics.load(this.done, 0); n < workers; n = Atomics.load(this.done, 0)) {
+    for (let n = Atomics.load(this.done, 0); n < workers + 1; n = Atomics.load(this.done, 0)) {
       if (Atomics.wait(this.done, 0, n, WAIT_LIMIT_MS) === 'timed-out' && Date.now() - t0 >= WAIT_LIMIT_MS) {
         this.disabledReason = `a CSR pool worker did not answer within ${WAIT_LIMIT_MS / 1000} s`;
         break;
       }
     }
+    if (ownError !== null) throw ownError;
     if (Atomics.load(this.done, 1) > 0) this.disabledReason = 'a CSR pool worker failed';
-    // A plain copy: the shared scratch is reused by the next product, and TF.js may keep the array it is given.
-    if (this.disabledReason === null) return output.slice();
-    const S = rows.start === 0 && rows.count === W.rows ? W : W.rowBlock(rows.start, rows.count);
-    return op === 'forward' ? S.matmul(data, m) : S.matmulTransposed(data, m);
   }
 }
 

@@ -15,6 +15,10 @@ export function sharedFloat32(length: number): Float32Array {
   return canShareMemory() ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
 }
 
+export function sharedUint8(length: number): Uint8Array {
+  return canShareMemory() ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length);
+}
+
 /** A copy of `a` in shared memory (when it can be). */
 export function sharedCopy<T extends Int32Array | Float32Array>(a: T): T {
   const out = (a instanceof Int32Array ? sharedInt32(a.length) : sharedFloat32(a.length)) as T;

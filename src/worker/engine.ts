@@ -1,10 +1,9 @@
-import { buildCircuitFile } from '../circuit/circuitFile';
 import { circuitFileSchema, type CircuitGranularity } from '../circuit/circuitSchema';
 import { DEFAULT_CONTROL_SEED, runControl } from '../circuit/control';
 import { installFastMatMulGrad } from '../circuit/fastMatMulGrad';
-import { DEFAULT_EDGE_PRUNE_CONFIG, pruneTaskByEdges } from '../circuit/edgePrune';
-import { buildEdgeCircuitFile } from '../circuit/edgePruneFile';
-import { DEFAULT_PRUNE_CONFIG, pruneTask, type PruneConfig, type PruneProgress } from '../circuit/prune';
+import { DEFAULT_EDGE_PRUNE_CONFIG } from '../circuit/edgePrune';
+import { findCircuit } from '../circuit/findCircuit';
+import { DEFAULT_PRUNE_CONFIG, type PruneConfig, type PruneProgress } from '../circuit/prune';
 import type { TaskFile } from '../tasks/taskSchema';
 import { buildCustomTask, CustomTaskError } from '../tasks/customTask';
 import { tf } from '../model/tfjs';
@@ -238,23 +237,12 @@ export class Engine {
       steps: opts.steps, maskFill: opts.ablation, minimality: opts.minimality ?? true, layers,
     };
     const evalTask: TaskFile = { ...task, test: task.test.slice(0, BROWSER_TEST_PAIRS) };
-    const find = async (t: TaskFile, prefix: string) => {
-      const hooks = {
+    const find = (t: TaskFile, prefix: string) =>
+      findCircuit(byEdges ? 'edges' : 'nodes', cur.model, t, { modelId: cur.id, backend: tf.getBackend(), config: cfg, lossAtKCount: 7 }, {
         signal,
         onProgress: (p: PruneProgress) => onProgress({ kind: 'prune', stage: prefix + pruneStage(p), done: p.done, total: p.total }),
-      };
-      const meta = { modelId: cur.id, backend: tf.getBackend(), config: cfg, lossAtKCount: 7 };
-      if (byEdges) {
-        const outcome = await pruneTaskByEdges(cur.model, t, cfg, hooks);
-        signal.throwIfAborted();
-        onProgress({ kind: 'prune', stage: `${prefix}evaluating on test pairs`, done: 0, total: 1 });
-        return buildEdgeCircuitFile(cur.model, t, outcome, meta, hooks);
-      }
-      const outcome = await pruneTask(cur.model, t, cfg, hooks);
-      signal.throwIfAborted();
-      onProgress({ kind: 'prune', stage: `${prefix}evaluating on test pairs`, done: 0, total: 1 });
-      return buildCircuitFile(cur.model, cur.checkpoint, t, outcome, { modelId: cur.id, backend: tf.getBackend(), config: cfg, lossAtKCount: 7 }, hooks);
-    };
+        onEvaluating: () => onProgress({ kind: 'prune', stage: `${prefix}evaluating on test pairs`, done: 0, total: 1 }),
+      });
     const file = await find(evalTask, '');
     signal.throwIfAborted();
     const control = opts.control ? await runControl(evalTask, DEFAULT_CONTROL_SEED, (flipped) => find(flipped, 'control (random labels): ')) : undefined;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +83,33 @@ describe.each<NodeBackendName>(['cpu', 'wasm'])('released circuits imported in T
     // the viz files are not noted as unconverted, and each import reported its steps
     expect(out.notes.join('\n')).not.toMatch(/viz_data\.pt/);
     for (const task of TASKS) expect(stages.some((s) => s.startsWith(`circuit ${task}: evaluating`))).toBe(true);
+  });
+});
+
+describe('released circuits named viz_data.pkl (OpenAI\'s README\'s name), read by content', () => {
+  it('a torch.save zip and a bare pickle (pickle.dump) under that name give the files the viz_data.pt gives', async () => {
+    await useBackend('cpu');
+    // single_double_quote: the released zip renamed; while_return_true_beeg: test-fixtures/openai-small/viz-pkl's pickle
+    const pkl = {
+      single_double_quote: { path: `${REL}/viz/csp_tiny/single_double_quote/prune_v4/k_optim/viz_data.pkl`, from: `${REL}/viz/csp_tiny/single_double_quote/prune_v4/k_optim/viz_data.pt` },
+      while_return_true_beeg: { path: 'test-fixtures/openai-small/viz-pkl/csp_tiny/while_return_true_beeg/prune_v4/k_optim/viz_data.pkl', from: null },
+    };
+    const files: Named<Blob>[] = [
+      ...released(PATHS.filter((p) => !p.endsWith('viz_data.pt'))),
+      ...Object.values(pkl).map((v) => ({ path: v.path, file: new Blob([readFileSync(join(ROOT, v.from ?? v.path))]) })),
+    ];
+    const sorted = sortReleaseFiles(files);
+    expect(sorted.viz.map((v) => [v.task, v.path])).toEqual(Object.entries(pkl).map(([t, v]) => [t, v.path]));
+    const out = await convertRelease(sorted, { id: 'openai-small', importViz: importReleaseViz });
+    const sha = (p: string) => createHash('sha256').update(readFileSync(join(ROOT, p))).digest('hex');
+    for (const [task, v] of Object.entries(pkl)) {
+      const pt = `${REL}/viz/csp_tiny/${task}/prune_v4/k_optim/viz_data.pt`;
+      // what names the source file is swapped for the .pt's; everything else must be what the .pt gives
+      const asPt = (b: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(b).replaceAll(v.path, pt).replaceAll(sha(v.from ?? v.path), sha(pt))) as unknown;
+      expect(jsonDiffs(asPt(out.files.get(`tasks/${task}.json`)), pyJson(`tasks/${task}.json`), task, new Set([`${task}.provenance.command`]))).toEqual([]);
+      expect(jsonDiffs(asPt(out.files.get(`circuits/${task}.json`)), pyJson(`circuits/${task}.json`), task, new Set([`${task}.backend`]))).toEqual([]);
+    }
+    expect(json(out.files.get('tasks/index.json'))).toEqual(pyJson('tasks/index.json'));
   });
 });
 

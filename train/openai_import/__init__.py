@@ -3,11 +3,13 @@
 
 Run as `python train/openai_import <released-model-dir> [options]` (cli.py lists them; docs/openai-import.md says
 what is converted, and what is verified or assumed). Every .pt file is read with torch.load(weights_only=True)
-only (safe_load.py); a pickle that would import or call anything else is refused.
+only (safe_load.py); a pickle that would import or call anything else is refused. A released circuit file is read
+by its content (viz_load.py): a torch.save zip as any .pt, a bare pickle (viz_data.pkl) with the same allowlist.
 
 One module per job: safe_load (reading .pt files), config (beeg_config.json), weights (final_model.pt),
-tokenizer_means (tokenizer and means), evaluate_edges (task loss under ablation, circuit edges), viz_read and
-viz_import (viz_data.pt -> task and circuit files), pipeline (the whole conversion), cli (the command line).
+tokenizer_means (tokenizer and means), evaluate_edges (task loss under ablation, circuit edges), viz_load (reading
+a viz file by content), viz_read and viz_import (viz_data.pt -> task and circuit files), pipeline (the whole
+conversion), cli (the command line).
 """
 import os
 import sys

@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--means-corpus", default=None, help="folder of .py/.txt files, or a uint16 tokens .bin")
     ap.add_argument("--means-windows", type=int, default=128)
     ap.add_argument("--means-window-tokens", type=int, default=256)
-    ap.add_argument("--viz", nargs="+", action="extend", default=[], help="[TASK=]viz_data.pt (task from the blob path)")
+    ap.add_argument("--viz", nargs="+", action="extend", default=[], help="[TASK=]viz_data.pt or viz_data.pkl, read by content (task from the blob path)")
     ap.add_argument("--targets", nargs="+", action="extend", default=[], help="TASK=JSON array of two strings or ids")
     ap.add_argument("--sample-layout", choices=["auto", "prompt", "with-target"], default="auto")
     ap.add_argument("--golden-prompts", type=int, default=2)

@@ -14,7 +14,7 @@ import torch
 from model import GPTConfig, hook_sites
 
 from .common import OpenAIImportError, shape_str
-from .safe_load import safe_torch_load
+from .viz_load import load_viz_file
 
 
 # Target tokens of the released tasks that paper-notes section 5 names (folder suffixes like _beeg3 are stripped).
@@ -164,8 +164,9 @@ def read_task_samples(imp, cfg: GPTConfig, src: str):
 
 
 def read_viz(path: str, cfg: GPTConfig):
-    """A viz_data.pt -> (viz, importances, kept channels per site in stored order, circuit_data's other entries)."""
-    viz = safe_torch_load(path, "viz data")
+    """A viz_data.pt (or .pkl, read by content) -> (viz, importances, kept channels per site in stored order,
+    circuit_data's other entries)."""
+    viz = load_viz_file(path, "viz data")
     if not isinstance(viz, dict) or "circuit_data" not in viz or "importances" not in viz:
         keys = list(viz)[:10] if isinstance(viz, dict) else type(viz).__name__
         raise OpenAIImportError(f"{path}: not a viz_data.pt (expected circuit_data and importances; found {keys})")

@@ -158,4 +158,15 @@ describe('converting the release-shaped fixture in TypeScript', () => {
     expect(() => sortReleaseFiles(released(RELEASE_PATHS.filter((p) => !p.endsWith('vocab.bpe'))))).toThrow(/no vocab\.bpe among the 4 file\(s\) given: the release's tinypython\/ folder holds them/);
     expect(() => sortReleaseFiles(released(RELEASE_PATHS.filter((p) => !p.endsWith('beeg_config.json'))))).toThrow(CheckpointError);
   });
+
+  it('takes a circuit named viz_data.pkl (OpenAI\'s README\'s name) as a viz file, its task from the path', () => {
+    const viz = (task: string, name: string) => ({ path: `released/viz/csp_tiny/${task}/prune_v4/k_optim/${name}`, file: new Blob([]) });
+    const sorted = sortReleaseFiles([...released(), viz('while_return_true_beeg', 'viz_data.pt'), viz('single_double_quote', 'viz_data.pkl')]);
+    expect(sorted.viz.map((v) => [v.task, v.path.split('/').pop()])).toEqual([['single_double_quote', 'viz_data.pkl'], ['while_return_true_beeg', 'viz_data.pt']]);
+    expect(sorted.checkpoint.path).toBe('released/models/csp_tiny/final_model.pt');
+    expect(looksLikeRelease(['viz_data.pkl'])).toBe(false); // a circuit alone is not a model
+    expect(() => sortReleaseFiles([...released(), viz('single_double_quote', 'viz_data.pt'), viz('single_double_quote', 'viz_data.pkl')])).toThrow(
+      /two viz files for task "single_double_quote" \(.*viz_data\.pkl and .*viz_data\.pt\); drop one/,
+    );
+  });
 });

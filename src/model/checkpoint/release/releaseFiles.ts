@@ -5,7 +5,8 @@ import { normalizePath } from '../folderPaths';
  * Which of the picked or dropped files are which part of an OpenAI circuit-sparsity release (the blob layout:
  * models/<m>/{final_model.pt, beeg_config.json}, tinypython/{encoder.json, vocab.bpe},
  * viz/<m>/mean_baseline_pretrain.pt, viz/<m>/<task>/<sweep>/<k>/viz_data.pt), told by file name so that loose files,
- * a dropped models/<m>/ folder or the whole release all work.
+ * a dropped models/<m>/ folder or the whole release all work. A circuit may also be named viz_data.pkl, the name
+ * OpenAI's README gives it; its reader goes by content (releaseViz.ts).
  */
 
 export interface Named<T> {
@@ -27,7 +28,7 @@ export interface ReleaseFiles<T> {
 const base = (p: string) => normalizePath(p).split('/').pop()!;
 const isPt = (p: string) => /\.(pt|pth)$/i.test(p);
 const isMeans = (p: string) => /^mean_baseline.*\.(pt|pth)$/i.test(base(p));
-const isViz = (p: string) => base(p) === 'viz_data.pt';
+const isViz = (p: string) => /^viz_data\.(pt|pkl)$/.test(base(p));
 
 /** Whether the files are release files (a checkpoint or a beeg_config.json, and no model folder's config.json). */
 export function looksLikeRelease(paths: readonly string[]): boolean {
@@ -35,7 +36,7 @@ export function looksLikeRelease(paths: readonly string[]): boolean {
   return paths.some((p) => base(p) === 'beeg_config.json' || (isPt(p) && !isMeans(p) && !isViz(p)));
 }
 
-/** The task of a viz file: viz/<model>/<task>/<sweep>/<k>/viz_data.pt, else the folder above it, else "task<i>". */
+/** The task of a viz file: viz/<model>/<task>/<sweep>/<k>/viz_data.pt (or .pkl), else the folder above it, else "task<i>". */
 function vizTask(path: string, i: number): string {
   const parts = normalizePath(path).split('/');
   const task = parts.length >= 4 ? parts[parts.length - 4]! : parts.length >= 2 ? parts[parts.length - 2]! : `task${i + 1}`;
@@ -63,7 +64,7 @@ export function sortReleaseFiles<T>(files: readonly Named<T>[]): ReleaseFiles<T>
   const seen = new Map<string, string>();
   for (const v of viz) {
     const prev = seen.get(v.task);
-    if (prev) fail(`two viz_data.pt files for task "${v.task}" (${prev} and ${v.path}); drop one`);
+    if (prev) fail(`two viz files for task "${v.task}" (${prev} and ${v.path}); drop one`);
     seen.set(v.task, v.path);
   }
   const parts = normalizePath(checkpoint.path).split('/');

@@ -3,7 +3,7 @@ import { allSites, siteWidth } from '../../sites';
 import type { BpeTokenizer } from '../../../tokenizer/bpe';
 import { CheckpointError } from '../errors';
 import { describe } from '../torch/pickleVm';
-import { readTorchFile } from '../torch/readTorchFile';
+import { readTorchFileOrPickle } from '../torch/bareTorchPickle';
 import { TorchTensor } from '../torch/tensorRebuild';
 import { pyStr, pyStrList, shapeStr } from './pyRepr';
 
@@ -128,9 +128,10 @@ function readCircuitData(cd: unknown, config: ModelConfig, src: string): { kept:
   return { kept, extra };
 }
 
-/** A viz_data.pt's bytes -> its dict, importances and circuit (viz_read.read_viz). */
+/** A viz file's bytes (viz_data.pt, or viz_data.pkl as OpenAI's README names it: a torch.save zip or a bare pickle,
+ *  told apart by content as viz_load.load_viz_file does) -> its dict, importances and circuit (viz_read.read_viz). */
 export function readViz(bytes: Uint8Array, path: string, config: ModelConfig): ReadViz {
-  return vizFromValue(readTorchFile(bytes, path, 'viz data'), path, config);
+  return vizFromValue(readTorchFileOrPickle(bytes, path, 'viz data'), path, config);
 }
 
 /** The unpickled value of a viz_data.pt -> its dict, importances and circuit, checked against the model. */

@@ -47,9 +47,15 @@ const UNSUPPORTED_OPCODES: Record<number, string> = {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
+  return unpickleAt(bytes, 0, opts).value;
+}
+
+/** One pickle starting at byte `start` -> its value and the byte after its STOP (torch's legacy format, for one,
+ *  writes several pickles back to back, then raw storage bytes). */
+export function unpickleAt(bytes: Uint8Array, start: number, opts: UnpickleOptions): { value: unknown; end: number } {
   const { fileName } = opts;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 0;
+  let pos = start;
   let stack: unknown[] = [];
   const marks: unknown[][] = [];
   const memo = new Map<number, unknown>();
@@ -150,7 +156,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
       case 0x2e: { // STOP
         if (marks.length) corrupt('STOP inside an open MARK');
         if (stack.length !== 1) corrupt(`STOP with ${stack.length} values on the stack (expected 1)`);
-        return stack[0];
+        return { value: stack[0], end: pos };
       }
       case 0x28: marks.push(stack); stack = []; break; // MARK
       case 0x30: pop(); break; // POP
