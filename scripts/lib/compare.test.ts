@@ -1,6 +1,9 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CircuitFile } from '../../src/circuit/circuitSchema';
-import { compareCircuitSets } from './compare';
+import { compareCircuitSets, readOutCircuits } from './compare';
 
 const circuit = (task: string, edges: number, weight: number, reached = true): CircuitFile => ({
   task, model: 'm', ablation: 'mean', k: 10, nodes: [], edges: [], edge_count: edges, target_loss: 0.15,
@@ -16,5 +19,18 @@ describe('compareCircuitSets', () => {
     const cmp = compareCircuitSets('s', 'd', sparse, dense);
     expect(cmp.ratios.map((r) => [r.task, r.all, r.weight, r.capable])).toEqual([['a', 4, 4, true], ['b', 16, 16, true]]);
     expect(cmp.markdown).toContain('**geometric mean** (2 tasks) | **8.00** | **8.00**');
+  });
+});
+
+describe('readOutCircuits', () => {
+  it('reads <dir>/<id>/<task>.json as --out writes them, by task, and says where it looked when nothing is there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'compare-'));
+    mkdirSync(join(dir, 'd'));
+    writeFileSync(join(dir, 'd', 'a.json'), JSON.stringify(circuit('a', 40, 20)));
+    writeFileSync(join(dir, 'd', 'notes.txt'), 'not a circuit');
+    const read = readOutCircuits(dir, 'd');
+    expect([...read.keys()]).toEqual(['a']);
+    expect(read.get('a')!.edge_count).toBe(40);
+    expect(() => readOutCircuits(dir, 'other')).toThrow(`no circuits of other in ${dir} (expected ${join(dir, 'other')}/<task>.json)`);
   });
 });

@@ -4,8 +4,19 @@ import { join } from 'node:path';
 import { circuitFileSchema, circuitGranularity, type CircuitFile } from '../../src/circuit/circuitSchema';
 import { modelDir, ROOT } from './models';
 
-function readCircuits(id: string): Map<string, CircuitFile> {
-  const dir = join(modelDir(id), 'circuits');
+/** A model's shipped circuits (public/models/<id>/circuits/), by task. */
+export function readShippedCircuits(id: string): Map<string, CircuitFile> {
+  return readCircuitDir(join(modelDir(id), 'circuits'));
+}
+
+/** A model's circuits in a folder as `npm run prune -- --out <dir>` writes them (<dir>/<id>/<task>.json), by task. */
+export function readOutCircuits(dir: string, id: string): Map<string, CircuitFile> {
+  const at = join(dir, id);
+  if (!existsSync(at)) throw new Error(`no circuits of ${id} in ${dir} (expected ${at}/<task>.json)`);
+  return readCircuitDir(at);
+}
+
+function readCircuitDir(dir: string): Map<string, CircuitFile> {
   const out = new Map<string, CircuitFile>();
   if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
@@ -25,7 +36,7 @@ export interface Comparison {
 }
 
 export function compareCircuits(sparseId: string, denseId: string): Comparison {
-  return compareCircuitSets(sparseId, denseId, readCircuits(sparseId), readCircuits(denseId));
+  return compareCircuitSets(sparseId, denseId, readShippedCircuits(sparseId), readShippedCircuits(denseId));
 }
 
 /** The comparison of two models' circuits, task by task (tasks pruned on both). */

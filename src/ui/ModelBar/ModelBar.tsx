@@ -68,7 +68,7 @@ export function ModelBar() {
           onChange={(e) => pick(e.target)}
         />
       </label>
-      <label className="badge" style={{ cursor: 'pointer' }} title="loose files of one model (config.json, model.safetensors, …), a zipped model folder, or OpenAI's released files (final_model.pt, beeg_config.json, encoder.json, vocab.bpe, optionally mean_baseline_pretrain.pt and viz/…/viz_data.pt circuits)">
+      <label className="badge" style={{ cursor: 'pointer' }} title="loose files of one model (config.json, model.safetensors, …), a zipped model folder, or OpenAI's released files (final_model.pt, beeg_config.json, encoder.json, vocab.bpe, optionally mean_baseline_pretrain.pt and viz/…/viz_data.pt or viz_data.pkl circuits)">
         files…
         <input type="file" multiple aria-label="Open checkpoint files" style={{ display: 'none' }} onChange={(e) => pick(e.target)} />
       </label>
