@@ -4,6 +4,7 @@ import { unzipSync } from 'fflate';
 import { P, torchZip } from '../src/model/testing/torchFiles';
 import { ROOT } from './fixtures/devModel';
 import { b64, dropFiles, RELEASED_DIR, releasedFile } from './fixtures/dropFiles';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 
 // OpenAI's released files, dropped on the page, are converted in the engine worker into one of our model folders and
@@ -82,49 +83,15 @@ test('dropped release files convert in the browser, match the golden logits, sav
   }
 });
 
-// The whole release folder picked, with its two viz_data.pt: the worker imports the released circuits as the Python
-// importer does (src/worker/releaseVizImport.test.ts compares the files), and the explorer opens them like shipped
-// ones: each task's graph draws exactly the nodes of its circuit file, and the saved zip holds tasks/ and circuits/.
-test('a picked release folder with viz_data.pt files opens with the released circuits in the graph', async ({ page }) => {
-  const pyCircuit = (task: string) => JSON.parse(readFileSync(join(ROOT, `test-fixtures/openai-small/converted/circuits/${task}.json`), 'utf8')) as { k: number; nodes: unknown[] };
-  const TASKS = ['single_double_quote', 'while_return_true_beeg'];
-  await page.goto('/?model=dense-py-2l&backend=wasm');
-  const menu = page.getByRole('combobox', { name: 'Shipped model' });
-  await expect(menu).toHaveValue('dense-py-2l');
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+/** The released circuits' tasks, and the Python importer's circuit file of each (test-fixtures/openai-small/converted). */
+const RELEASED_TASKS = ['single_double_quote', 'while_return_true_beeg'];
+const pyCircuit = (task: string) => JSON.parse(readFileSync(join(ROOT, `test-fixtures/openai-small/converted/circuits/${task}.json`), 'utf8')) as { k: number; nodes: unknown[] };
 
-  await page.getByLabel('Open model folder').setInputFiles(RELEASED_DIR);
-  await expect(menu.locator('option:checked')).toHaveText('csp_tiny (OpenAI circuit-sparsity release) (local)');
-  await expect(page.getByTestId('error')).toHaveCount(0);
-  const tasks = page.getByRole('combobox', { name: 'Task', exact: true });
-  await expect(tasks.locator('option')).toHaveText(TASKS);
-  const graphNodes = page.getByTestId('circuit-graph').locator('g.node');
-  for (const task of TASKS) {
-    await tasks.selectOption(task);
-    const file = pyCircuit(task);
-    expect(file.nodes.length).toBe(file.k);
-    await expect(graphNodes).toHaveCount(file.k);
-    await expect(page.getByTestId('task-notice')).toHaveCount(0);
-  }
-
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save as model folder' }).click()]);
-  expect(download.suggestedFilename()).toBe('csp_tiny.zip');
-  const names = Object.keys(unzipSync(new Uint8Array(readFileSync((await download.path())!)))).map((n) => n.replace(/^[^/]+\//, '')).sort();
-  expect(names.filter((n) => /^(tasks|circuits)\//.test(n))).toEqual([
-    ...TASKS.map((t) => `circuits/${t}.json`), 'tasks/index.json', ...TASKS.map((t) => `tasks/${t}.json`),
-  ]);
-});
-
-// OpenAI's README names the circuits viz_data.pkl: a release folder holding them under that name opens the same way,
-// single_double_quote's being the released torch.save zip renamed and while_return_true_beeg's a bare pickle.dump
-// (test-fixtures/openai-small/viz-pkl).
-test('a picked release folder with viz_data.pkl files (a zip and a bare pickle) opens with the released circuits', async ({ page }) => {
-  const TASKS = ['single_double_quote', 'while_return_true_beeg'];
-  const dir = test.info().outputPath('released');
-  cpSync(RELEASED_DIR, dir, { recursive: true, filter: (p) => !p.endsWith('viz_data.pt') });
-  const vizDir = (task: string) => join(dir, 'viz/csp_tiny', task, 'prune_v4/k_optim');
-  copyFileSync(join(RELEASED_DIR, 'viz/csp_tiny/single_double_quote/prune_v4/k_optim/viz_data.pt'), join(vizDir('single_double_quote'), 'viz_data.pkl'));
-  copyFileSync(join(ROOT, 'test-fixtures/openai-small/viz-pkl/csp_tiny/while_return_true_beeg/prune_v4/k_optim/viz_data.pkl'), join(vizDir('while_return_true_beeg'), 'viz_data.pkl'));
+/**
+ * Picks a release folder over the shipped dense model: it opens as the release with the released circuits' tasks, and
+ * each task's graph draws exactly the nodes of the Python importer's circuit file, with no notice.
+ */
+async function openReleaseWithCircuits(page: Page, dir: string): Promise<void> {
   await page.goto('/?model=dense-py-2l&backend=wasm');
   const menu = page.getByRole('combobox', { name: 'Shipped model' });
   await expect(menu).toHaveValue('dense-py-2l');
@@ -134,13 +101,41 @@ test('a picked release folder with viz_data.pkl files (a zip and a bare pickle) 
   await expect(menu.locator('option:checked')).toHaveText('csp_tiny (OpenAI circuit-sparsity release) (local)');
   await expect(page.getByTestId('error')).toHaveCount(0);
   const tasks = page.getByRole('combobox', { name: 'Task', exact: true });
-  await expect(tasks.locator('option')).toHaveText(TASKS);
-  for (const task of TASKS) {
+  await expect(tasks.locator('option')).toHaveText(RELEASED_TASKS);
+  const graphNodes = page.getByTestId('circuit-graph').locator('g.node');
+  for (const task of RELEASED_TASKS) {
     await tasks.selectOption(task);
-    const file = JSON.parse(readFileSync(join(ROOT, `test-fixtures/openai-small/converted/circuits/${task}.json`), 'utf8')) as { k: number };
-    await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(file.k);
+    const file = pyCircuit(task);
+    expect(file.nodes.length).toBe(file.k);
+    await expect(graphNodes).toHaveCount(file.k);
     await expect(page.getByTestId('task-notice')).toHaveCount(0);
   }
+}
+
+// The whole release folder picked, with its two viz_data.pt: the worker imports the released circuits as the Python
+// importer does (src/worker/releaseVizImport.test.ts compares the files), and the explorer opens them like shipped
+// ones: each task's graph draws exactly the nodes of its circuit file, and the saved zip holds tasks/ and circuits/.
+test('a picked release folder with viz_data.pt files opens with the released circuits in the graph', async ({ page }) => {
+  await openReleaseWithCircuits(page, RELEASED_DIR);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save as model folder' }).click()]);
+  expect(download.suggestedFilename()).toBe('csp_tiny.zip');
+  const names = Object.keys(unzipSync(new Uint8Array(readFileSync((await download.path())!)))).map((n) => n.replace(/^[^/]+\//, '')).sort();
+  expect(names.filter((n) => /^(tasks|circuits)\//.test(n))).toEqual([
+    ...RELEASED_TASKS.map((t) => `circuits/${t}.json`), 'tasks/index.json', ...RELEASED_TASKS.map((t) => `tasks/${t}.json`),
+  ]);
+});
+
+// OpenAI's README names the circuits viz_data.pkl: a release folder holding them under that name opens the same way,
+// single_double_quote's being the released torch.save zip renamed and while_return_true_beeg's a bare pickle.dump
+// (test-fixtures/openai-small/viz-pkl).
+test('a picked release folder with viz_data.pkl files (a zip and a bare pickle) opens with the released circuits', async ({ page }) => {
+  const dir = test.info().outputPath('released');
+  cpSync(RELEASED_DIR, dir, { recursive: true, filter: (p) => !p.endsWith('viz_data.pt') });
+  const vizDir = (task: string) => join(dir, 'viz/csp_tiny', task, 'prune_v4/k_optim');
+  copyFileSync(join(RELEASED_DIR, 'viz/csp_tiny/single_double_quote/prune_v4/k_optim/viz_data.pt'), join(vizDir('single_double_quote'), 'viz_data.pkl'));
+  copyFileSync(join(ROOT, 'test-fixtures/openai-small/viz-pkl/csp_tiny/while_return_true_beeg/prune_v4/k_optim/viz_data.pkl'), join(vizDir('while_return_true_beeg'), 'viz_data.pkl'));
+  await openReleaseWithCircuits(page, dir);
 });
 
 /** A locator's text once it has not changed for a second (polled every 250 ms, up to 30 s). */

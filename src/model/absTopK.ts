@@ -1,5 +1,6 @@
 import { activeCsrPool } from './csrPool';
-import { absTopKHost, hostTopKOn } from './hostTopK';
+import { absTopKHost } from './absTopKRows';
+import { hostTopKOn } from './hostTopK';
 import { tf } from './tfjs';
 
 /**

@@ -61,7 +61,7 @@ describe('balancedSplit', () => {
   });
 });
 
-describe('CSR worker pool (worker_threads)', () => {
+describe('CSR worker pool (worker_threads): sparse products and AbsTopK', () => {
   let pool: CsrPool;
   let close: () => Promise<void>;
   beforeAll(async () => {
@@ -139,70 +139,59 @@ describe('CSR worker pool (worker_threads)', () => {
     setCsrPool(null);
     pooled.forEach((p, i) => expect(bits(p)).toEqual(bits(alone[i]!)));
   });
-});
 
-describe('AbsTopK on the CSR worker pool', () => {
-  let pool: CsrPool;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    ({ pool, close } = await nodeCsrPool(3));
-    await useBackend('cpu');
-  }, 60_000);
-  afterAll(async () => {
-    setCsrPool(null);
-    await close();
-  });
+  describe('AbsTopK', () => {
+    /** Rows with ties at the threshold, -0, NaN and all-zero rows: every case the selection must agree on. */
+    function awkwardRows(rows: number, width: number, seed: number): Float32Array {
+      const u = mulberry32(seed);
+      return Float32Array.from({ length: rows * width }, (_, j) => {
+        const r = Math.floor(j / width);
+        if (r % 7 === 2) return 0;
+        const v = u();
+        if (v < 0.02) return NaN;
+        if (v < 0.05) return -0;
+        if (v < 0.3) return (r % 2 ? 1 : -1) * 0.5; // many equal magnitudes
+        return u() * 4 - 2;
+      });
+    }
 
-  /** Rows with ties at the threshold, -0, NaN and all-zero rows: every case the selection must agree on. */
-  function awkwardRows(rows: number, width: number, seed: number): Float32Array {
-    const u = mulberry32(seed);
-    return Float32Array.from({ length: rows * width }, (_, j) => {
-      const r = Math.floor(j / width);
-      if (r % 7 === 2) return 0;
-      const v = u();
-      if (v < 0.02) return NaN;
-      if (v < 0.05) return -0;
-      if (v < 0.3) return (r % 2 ? 1 : -1) * 0.5; // many equal magnitudes
-      return u() * 4 - 2;
+    it.each([[1, 5, 2], [3, 8, 3], [13, 64, 8], [100, 2048, 256], [640, 128, 16]])('%d rows of %d, k %d: values and mask equal the one-thread selection bit for bit', (rows, width, k) => {
+      const x = awkwardRows(rows, width, rows * 13 + width);
+      const want = absTopKHost(x, width, k);
+      const got = pool.absTopK(x, width, k);
+      expect(bits(got.values)).toEqual(bits(want.values));
+      expect(Array.from(got.mask)).toEqual(Array.from(want.mask));
+      expect(pool.disabledReason).toBeNull();
     });
-  }
 
-  it.each([[1, 5, 2], [3, 8, 3], [13, 64, 8], [100, 2048, 256], [640, 128, 16]])('%d rows of %d, k %d: values and mask equal the one-thread selection bit for bit', (rows, width, k) => {
-    const x = awkwardRows(rows, width, rows * 13 + width);
-    const want = absTopKHost(x, width, k);
-    const got = pool.absTopK(x, width, k);
-    expect(bits(got.values)).toEqual(bits(want.values));
-    expect(Array.from(got.mask)).toEqual(Array.from(want.mask));
-    expect(pool.disabledReason).toBeNull();
-  });
-
-  it('takes only inputs large enough to pay for the messages, with at least a row per thread', () => {
-    expect(pool.takesTopK(64 * 2048, 2048)).toBe(true);
-    expect(pool.takesTopK(100, 10)).toBe(false);
-    expect(pool.takesTopK(2 * 40_000, 40_000)).toBe(false);
-  });
-
-  it('refuses an input that is not whole rows', () => {
-    expect(() => pool.absTopK(new Float32Array(10), 4, 2)).toThrow(/10 values are not rows of 4/);
-  });
-
-  it('gives the absTopK op, value and gradient, the same through the pool as without it', () => {
-    const x = awkwardRows(64, 1024, 5).map((v) => (Number.isNaN(v) ? 0.25 : v));
-    const dyv = awkwardRows(64, 1024, 6).map((v) => (Number.isNaN(v) ? 1 : v));
-    const run = () => tf.tidy(() => {
-      const t = tf.tensor3d(x, [1, 64, 1024]);
-      const dy = tf.tensor3d(dyv, [1, 64, 1024]);
-      const y = absTopK(t, 128);
-      const dx = tf.grad((v: tf.Tensor) => absTopK(v as tf.Tensor3D, 128))(t, dy);
-      return [y, dx].map((r) => r.dataSync() as Float32Array);
+    it('takes only inputs large enough to pay for the messages, with at least a row per thread', () => {
+      expect(pool.takesTopK(64 * 2048, 2048)).toBe(true);
+      expect(pool.takesTopK(100, 10)).toBe(false);
+      expect(pool.takesTopK(2 * 40_000, 40_000)).toBe(false);
     });
-    setCsrPool(null);
-    const alone = run();
-    setCsrPool(pool);
-    expect(pool.takesTopK(x.length, 1024)).toBe(true);
-    const pooled = run();
-    setCsrPool(null);
-    pooled.forEach((p, i) => expect(bits(p)).toEqual(bits(alone[i]!)));
+
+    it('refuses an input that is not whole rows', () => {
+      expect(() => pool.absTopK(new Float32Array(10), 4, 2)).toThrow(/10 values are not rows of 4/);
+    });
+
+    it('gives the absTopK op, value and gradient, the same through the pool as without it', () => {
+      const x = awkwardRows(64, 1024, 5).map((v) => (Number.isNaN(v) ? 0.25 : v));
+      const dyv = awkwardRows(64, 1024, 6).map((v) => (Number.isNaN(v) ? 1 : v));
+      const run = () => tf.tidy(() => {
+        const t = tf.tensor3d(x, [1, 64, 1024]);
+        const dy = tf.tensor3d(dyv, [1, 64, 1024]);
+        const y = absTopK(t, 128);
+        const dx = tf.grad((v: tf.Tensor) => absTopK(v as tf.Tensor3D, 128))(t, dy);
+        return [y, dx].map((r) => r.dataSync() as Float32Array);
+      });
+      setCsrPool(null);
+      const alone = run();
+      setCsrPool(pool);
+      expect(pool.takesTopK(x.length, 1024)).toBe(true);
+      const pooled = run();
+      setCsrPool(null);
+      pooled.forEach((p, i) => expect(bits(p)).toEqual(bits(alone[i]!)));
+    });
   });
 });
 

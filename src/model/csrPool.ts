@@ -1,13 +1,14 @@
-import { absTopKRows } from './absTopKRows';
+import { absTopKHost, absTopKRows } from './absTopKRows';
 import { backwardPart, forwardPart, planCsr, type CsrPlan } from './csrKernel';
 import { isShared, sharedFloat32, sharedUint8 } from './sharedArrays';
 import type { CompressedLines, SparseMatrix } from './sparseMatrix';
 
 /**
  * The 'csr' kernel on several threads, and host AbsTopK (absTopKRows.ts) on the same threads: a large model's forward
- * pass spends about as long choosing the top |x| of each row as in its sparse products, and rows are independent. The forward pass is synchronous (sparseLinear is a TF.js op), so the caller
- * blocks: it posts one part to each pool worker, computes part 0 itself, then waits with Atomics.wait on a shared
- * counter the workers raise as they finish. x, y and the matrix's arrays are in shared memory (the matrix's were put
+ * pass spends about as long choosing the top |x| of each row as in its sparse products, and rows are independent.
+ * The forward pass is synchronous (sparseLinear is a TF.js op), so the caller blocks: it posts one part to each pool
+ * worker, computes part 0 itself, then waits with Atomics.wait on a shared counter the workers raise as they finish.
+ * x, y and the matrix's arrays are in shared memory (the matrix's were put
  * there at construction, sharedArrays.ts), so nothing big is copied. Parts write disjoint outputs and sum each in the
  * one-thread kernel's order (csrKernel.ts): the result is bit for bit that of SparseMatrix.matmul.
  *
@@ -182,10 +183,7 @@ export class CsrPool {
     const rowSplit = Int32Array.from({ length: this.size + 1 }, (_, p) => Math.round((rows * p) / this.size));
     this.dispatch((part) => ({ op: 'topk', part, rowSplit, width, k, input, values, mask, done: this.done }));
     if (this.disabledReason === null) return { values: values.slice(), mask: mask.slice() };
-    const values1 = new Float32Array(x.length);
-    const mask1 = new Uint8Array(x.length);
-    absTopKRows(x, width, k, 0, rows, values1, mask1);
-    return { values: values1, mask: mask1 };
+    return absTopKHost(x, width, k);
   }
 
   /**

@@ -1,14 +1,10 @@
 /**
- * AbsTopK computed in plain JS, for the backends whose tensors live in host memory (cpu, wasm). TF.js's topk +
- * scatterND build of the keep-mask (absTopK.ts) costs several times as much there, and AbsTopK runs at up to eight
- * locations of every layer at every position: on wasm it was the largest part of a forward pass. The selection is
- * exactly tf.topk's: the k largest |x| of each row, ties going to the lower index.
+ * Where AbsTopK runs in plain JS (absTopKRows.ts): on the backends whose tensors live in host memory (cpu, wasm).
+ * TF.js's topk + scatterND build of the keep-mask (absTopK.ts) costs several times as much there, and AbsTopK runs at
+ * up to eight locations of every layer at every position: on wasm it was the largest part of a forward pass.
  */
 
-import { absTopKHost } from './absTopKRows';
 import { hostResidentBackend } from './hostRows';
-
-export { absTopKHost };
 
 let enabled = true;
 
@@ -20,9 +16,4 @@ export function setHostTopK(on: boolean): void {
 /** Whether AbsTopK runs here: on backends where reading a tensor synchronously is a copy from host memory. */
 export function hostTopKOn(backend: string): boolean {
   return enabled && hostResidentBackend(backend);
-}
-
-/** The keep-mask alone, as float32 (1 kept, 0 dropped). */
-export function absTopKMaskHost(x: Float32Array, width: number, k: number): Float32Array {
-  return Float32Array.from(absTopKHost(x, width, k).mask);
 }
