@@ -22,6 +22,11 @@ test('find a circuit by edges in the browser', async ({ page }) => {
   await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
   await page.getByLabel('Pruning granularity').selectOption('edges');
   if (!MINIMALITY) await page.getByLabel('minimality pass').uncheck();
+  // The size penalty offered is the shipped quote circuit's (pruned by edges at 2e-3); a typed one is what runs.
+  const kCoefField = page.getByLabel('Pruning k_coef');
+  await expect(kCoefField).toHaveValue('0.002');
+  const kCoef = MINIMALITY ? '0.002' : '0.0025';
+  await kCoefField.fill(kCoef);
 
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Find circuit' }).click();
@@ -35,6 +40,7 @@ test('find a circuit by edges in the browser', async ({ page }) => {
   const text = await found.innerText();
   console.log(`browser edge pruning ${MODEL}/${TASK}, ${STEPS} steps${MINIMALITY ? ' and the minimality pass' : ''}: ${seconds.toFixed(1)} s (shown: ${text})`);
   expect(text).toContain('pruned by edges');
+  expect(text).toContain(`k_coef ${kCoef}`);
   const m = /k (\d+) · nodes (\d+) · edges (\d+) · loss ([\d.]+)/.exec(text);
   expect(m, text).not.toBeNull();
   const [k, nodes, edges] = [Number(m![1]), Number(m![2]), Number(m![3])];
@@ -56,4 +62,24 @@ test('find a circuit by edges in the browser', async ({ page }) => {
 test('cancel a running search by edges', async ({ page }) => {
   await page.goto(`/?model=${MODEL}&task=${TASK}&backend=wasm`);
   await cancelPruneKeepsShipped(page, { setUp: () => page.getByLabel('Pruning granularity').selectOption('edges').then(() => {}), cancelTimeout: 60_000 });
+});
+
+test('the size penalty offered follows the shipped circuit of the task and granularity', async ({ page }) => {
+  // set_or_string ships a node circuit found at k_coef 3e-4; by edges there is none, so the edge default (2e-3) shows.
+  await page.goto(`/?model=${MODEL}&task=set_or_string&backend=wasm`);
+  await expect(page.getByRole('combobox', { name: 'Task', exact: true })).toHaveValue('set_or_string');
+  const kCoefField = page.getByLabel('Pruning k_coef');
+  await expect(kCoefField).toHaveValue('0.0003');
+  await page.getByLabel('Pruning granularity').selectOption('edges');
+  await expect(kCoefField).toHaveValue('0.002');
+  // A value that is not a positive number is named, and Find circuit waits for a usable one.
+  await kCoefField.fill('-1');
+  await expect(page.getByTestId('prune-kcoef-problem')).toContainText('k_coef must be a number above 0 (got "-1")');
+  await expect(page.getByRole('button', { name: 'Find circuit' })).toBeDisabled();
+  await kCoefField.fill('1e-4');
+  await expect(page.getByTestId('prune-kcoef-problem')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Find circuit' })).toBeEnabled();
+  // Back to nodes: the typed value belonged to edges, and the node suggestion returns.
+  await page.getByLabel('Pruning granularity').selectOption('nodes');
+  await expect(kCoefField).toHaveValue('0.0003');
 });

@@ -21,6 +21,8 @@ export interface FindCircuitOptions {
   granularity?: CircuitGranularity;
   /** Node pruning only: the layers whose nodes are candidates (every other node kept); null or absent: every layer. */
   layers?: LayerRange | null;
+  /** The size penalty per kept node or edge; absent: the method's default (the page offers suggestedKCoef's). */
+  kCoef?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function findCircuit(steps: number, opts: FindCircuitOptions = {}):
   live.setState({ pruneJob: { task, progress: null }, pruneError: null });
   const req = engine.request('prune', {
     task: taskFile, steps, ablation: ablation === 'mean' && !hasMeans ? 'zero' : ablation, minimality: opts.minimality ?? true, control: opts.control ?? false, granularity: opts.granularity ?? 'nodes',
-    layers: opts.layers ?? null,
+    layers: opts.layers ?? null, ...(opts.kCoef !== undefined ? { kCoef: opts.kCoef } : {}),
   }, (progress) => {
     if (running?.id === req.id) live.setState({ pruneJob: { task, progress } });
   });

@@ -3,6 +3,7 @@ import { DEFAULT_CONTROL_SEED, runControl } from '../circuit/control';
 import { installFastMatMulGrad } from '../circuit/fastMatMulGrad';
 import { DEFAULT_EDGE_PRUNE_CONFIG } from '../circuit/edgePrune';
 import { findCircuit } from '../circuit/findCircuit';
+import { isValidKCoef } from '../circuit/suggestedKCoef';
 import { DEFAULT_PRUNE_CONFIG, type PruneConfig, type PruneProgress } from '../circuit/prune';
 import type { TaskFile } from '../tasks/taskSchema';
 import { buildCustomTask, CustomTaskError } from '../tasks/customTask';
@@ -214,11 +215,12 @@ export class Engine {
    * on at most BROWSER_TEST_PAIRS test pairs). Settings follow `npm run prune`'s defaults, the minimality pass included
    * unless `minimality` is false; `control` also runs the control on randomly flipped labels (control.ts), which
    * doubles the time; `layers` limits node pruning to a layer range (PruneConfig.layers). Node pruning runs on dense
-   * and on sparse-kept weights; edge pruning needs dense ones. Reports progress, cancellable.
+   * and on sparse-kept weights; edge pruning needs dense ones. `kCoef` (the size penalty) defaults to the method's.
+   * Reports progress, cancellable.
    */
   async prune(
     task: TaskFile,
-    opts: { steps: number; ablation: AblationMode; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity; layers?: LayerRange | null },
+    opts: { steps: number; ablation: AblationMode; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity; layers?: LayerRange | null; kCoef?: number },
     onProgress: (p: ProgressOf<'prune'>) => void, signal: AbortSignal,
   ): Promise<PruneResult> {
     const cur = this.requireModel();
@@ -229,11 +231,12 @@ export class Engine {
     if (layers && byEdges) throw new Error('a layer range limits pruning by nodes only; prune by edges over every layer');
     if (layers) checkLayerRange(cur.checkpoint.config, layers);
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new Error(`steps must be a positive whole number (got ${opts.steps})`);
+    if (opts.kCoef !== undefined && !isValidKCoef(opts.kCoef)) throw new Error(`k_coef must be a number above 0 (got ${opts.kCoef})`);
     if (task.train.length === 0) throw new Error(`task ${task.task} has no training pairs`);
     installFastMatMulGrad();
     const t0 = performance.now();
     const cfg: PruneConfig = {
-      ...BROWSER_PRUNE_CONFIG, ...(byEdges ? { kCoef: DEFAULT_EDGE_PRUNE_CONFIG.kCoef } : {}),
+      ...BROWSER_PRUNE_CONFIG, kCoef: opts.kCoef ?? (byEdges ? DEFAULT_EDGE_PRUNE_CONFIG : BROWSER_PRUNE_CONFIG).kCoef,
       steps: opts.steps, maskFill: opts.ablation, minimality: opts.minimality ?? true, layers,
     };
     const evalTask: TaskFile = { ...task, test: task.test.slice(0, BROWSER_TEST_PAIRS) };

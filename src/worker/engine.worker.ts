@@ -63,7 +63,7 @@ async function handle(req: Exclude<EngineRequest, { type: 'cancel' }>, signal: A
     case 'embedTop':
       return engine.embedTop(req.channel, req.k);
     case 'prune':
-      return engine.prune(req.task, { steps: req.steps, ablation: req.ablation, minimality: req.minimality, control: req.control, granularity: req.granularity, layers: req.layers }, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
+      return engine.prune(req.task, { steps: req.steps, ablation: req.ablation, minimality: req.minimality, control: req.control, granularity: req.granularity, layers: req.layers, kCoef: req.kCoef }, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
     case 'importance':
       return engine.importance(req.request, (progress) => post({ id: req.id, type: 'progress', progress }), signal);
     case 'buildTask':

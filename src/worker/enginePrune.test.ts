@@ -48,6 +48,17 @@ describe('engine prune request', () => {
     expect(tf.memory().numTensors).toBe(held);
   }, 60_000);
 
+  it('prunes with the given k_coef, the default otherwise, and names an unusable one', async () => {
+    const never = new AbortController().signal;
+    const given = await engine.prune(task, { steps: 2, ablation: 'mean', minimality: false, kCoef: 7e-4 }, () => {}, never);
+    expect(given.circuit.prune_config?.kCoef).toBe(7e-4);
+    const byDefault = await engine.prune(task, { steps: 2, ablation: 'mean', minimality: false }, () => {}, never);
+    expect(byDefault.circuit.prune_config?.kCoef).toBe(1e-3);
+    for (const bad of [0, -1e-3, Number.NaN, Infinity]) {
+      await expect(engine.prune(task, { steps: 2, ablation: 'mean', kCoef: bad }, () => {}, never)).rejects.toThrow(`k_coef must be a number above 0 (got ${bad})`);
+    }
+  }, 60_000);
+
   it('stops when its AbortSignal fires', async () => {
     const ctrl = new AbortController();
     const progress: ProgressOf<'prune'>[] = [];

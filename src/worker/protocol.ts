@@ -193,7 +193,7 @@ export type EngineRequest =
   | { id: number; type: 'runDetailed'; input: PromptInput; variants: Variant[]; nodes: string[]; attentionLayers: number[]; targets: [number, number] | null; topK: number }
   | { id: number; type: 'evalTask'; prompts: TargetPrompt[]; variants: Variant[] }
   | { id: number; type: 'embedTop'; channel: number; k: number }
-  | { id: number; type: 'prune'; task: TaskFile; ablation: AblationMode; steps: number; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity; layers?: LayerRange | null }
+  | { id: number; type: 'prune'; task: TaskFile; ablation: AblationMode; steps: number; minimality?: boolean; control?: boolean; granularity?: CircuitGranularity; layers?: LayerRange | null; kCoef?: number }
   | { id: number; type: 'importance'; request: ImportanceRequest }
   | { id: number; type: 'buildTask'; spec: CustomTaskSpec }
   | { id: number; type: 'vocab' }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { circuitGranularity, type CircuitGranularity } from '../../circuit/circuitSchema';
+import { isValidKCoef, suggestedKCoef } from '../../circuit/suggestedKCoef';
 import { formatLayerRange, parseLayerRange, type LayerRange } from '../../model/layerRange';
 import { useAppStore } from '../../state/appStore';
 import { useExplorerStore } from '../../state/explorerStore';
@@ -43,17 +44,24 @@ export function FindCircuit() {
   const [granularity, setGranularity] = useState<CircuitGranularity>('nodes');
   // The typed range belongs to the model it was typed for; another model starts from its own default.
   const [typedLayers, setTypedLayers] = useState<{ model: string; text: string } | null>(null);
+  // Likewise a typed k_coef belongs to its model, task and granularity; otherwise the suggestion is shown.
+  const [typedKCoef, setTypedKCoef] = useState<{ key: string; text: string } | null>(null);
   if (!taskFile || !model) return null;
   const layersText = typedLayers?.model === model.id ? typedLayers.text : defaultLayersText(model);
   const byEdges = granularity === 'edges';
   const range = readLayers(layersText, model.nLayer);
-  const blocked = byEdges ? model.edgePruneUnsupported : range.problem;
+  const suggestion = suggestedKCoef(shipped, granularity);
+  const kCoefKey = `${model.id}/${taskFile.task}/${granularity}`;
+  const kCoefText = typedKCoef?.key === kCoefKey ? typedKCoef.text : String(suggestion.kCoef);
+  const kCoef = Number(kCoefText);
+  const kCoefProblem = kCoefText.trim() !== '' && isValidKCoef(kCoef) ? null : `k_coef must be a number above 0 (got "${kCoefText}")`;
+  const blocked = (byEdges ? model.edgePruneUnsupported : range.problem) ?? kCoefProblem;
   const showingFound = !!found && circuit === found.circuit;
   const p = job?.progress;
   return (
     <div className="find-circuit" data-testid="find-circuit">
       <div className="row">
-        <button type="button" onClick={() => void findCircuit(steps, { minimality, control, granularity, layers: byEdges ? null : range.layers })}
+        <button type="button" onClick={() => void findCircuit(steps, { minimality, control, granularity, layers: byEdges ? null : range.layers, kCoef })}
           disabled={!!job || !(steps >= 1) || !!blocked}
           title={blocked ?? `prune ${model.id} on the ${taskFile.train.length} training pairs of ${taskFile.task}, here in the browser`}>
           Find circuit
@@ -76,6 +84,11 @@ export function FindCircuit() {
           <input type="text" aria-label="Pruning layers" value={byEdges ? 'all' : layersText} disabled={!!job || byEdges} style={{ width: '4em' }}
             onChange={(e) => setTypedLayers({ model: model.id, text: e.target.value })} />
         </label>
+        <label className="small" title={`Size penalty per kept ${byEdges ? 'edge' : 'node'} (objective: task loss + k_coef × kept); suggested: ${suggestion.kCoef} (${suggestion.source === 'shipped circuit' ? "this task's shipped circuit" : 'the default'})`}>
+          k_coef{' '}
+          <input type="text" inputMode="decimal" aria-label="Pruning k_coef" value={kCoefText} disabled={!!job} style={{ width: '4.5em' }}
+            onChange={(e) => setTypedKCoef({ key: kCoefKey, text: e.target.value })} />
+        </label>
         <label className="small" title="After the bisection, drop each kept node (weakest mask first) whose removal keeps the circuit at the target">
           <input type="checkbox" checked={minimality} disabled={!!job} onChange={(e) => setMinimality(e.target.checked)} /> minimality pass
         </label>
@@ -91,11 +104,12 @@ export function FindCircuit() {
         </div>
       )}
       {!byEdges && range.problem && <p className="notice small" data-testid="prune-layers-problem">{range.problem}</p>}
+      {kCoefProblem && <p className="notice small" data-testid="prune-kcoef-problem">{kCoefProblem}</p>}
       {error && <p className="notice small" data-testid="prune-error">Find circuit: {error}</p>}
       {showingFound && (
         <p className="small" data-testid="found-circuit">
           <strong>Circuit found in this browser</strong>: k {found.circuit.k} · nodes {found.circuit.nodes.length} · edges {found.circuit.edge_count} ·
-          loss {found.circuit.circuit_loss.toFixed(3)} (test) · {found.circuit.prune_config?.steps as number} steps in {found.seconds.toFixed(1)} s
+          loss {found.circuit.circuit_loss.toFixed(3)} (test) · {found.circuit.prune_config?.steps as number} steps, k_coef {String(found.circuit.prune_config?.kCoef)} in {found.seconds.toFixed(1)} s
           {circuitGranularity(found.circuit) === 'edges' && ' · pruned by edges'}
           {found.circuit.layers && ` · layers ${formatLayerRange(found.circuit.layers)} only (other layers kept)`}
           {found.circuit.reached_target === false && ' · target loss not reached (try more steps)'}{' '}
