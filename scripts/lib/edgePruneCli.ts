@@ -26,6 +26,8 @@ export async function pruneByEdges(o: {
   out?: string;
   /** --control: also edge-prune the same prompts with labels flipped by this seed (control.ts). */
   controlSeed?: number | null;
+  /** The command line that ran this, recorded in each file's prune_config. */
+  command?: string;
 }): Promise<void> {
   for (const id of o.ids) {
     const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
@@ -55,7 +57,7 @@ export async function pruneByEdges(o: {
         const controlSeconds = control ? (performance.now() - tc) / 1000 : undefined;
         const dir = o.out ? join(o.out, id) : join(modelDir(id), 'circuits');
         mkdirSync(dir, { recursive: true });
-        const written = circuitFileSchema.parse({ ...file, ...(control ? { control } : {}), prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds } });
+        const written = circuitFileSchema.parse({ ...file, ...(control ? { control } : {}), prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds, ...(o.command ? { command: o.command } : {}) } });
         writeFileSync(join(dir, `${name}.json`), JSON.stringify(written) + '\n');
         bar.done(
           `${written.edge_count} of ${written.total_edges} edges (bisection ${outcome.bisectK}, minimality removed ${outcome.minimalityRemoved ?? 'off'}), ` +

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { npmCommandLine } from './commandLine';
 import { join } from 'node:path';
 import { buildCircuitFile, circuitNodeIds } from '../../src/circuit/circuitFile';
 import { circuitFileSchema, type CircuitFile } from '../../src/circuit/circuitSchema';
@@ -224,6 +225,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const outArg = args.values.get('out')?.at(-1);
+  const command = npmCommandLine('prune', argv);
   const granularity = args.values.get('granularity')?.at(-1) ?? 'nodes';
   if (granularity !== 'nodes' && granularity !== 'edges') throw new Error(`--granularity must be nodes or edges, got "${granularity}"`);
   // --weights sparse: linear weights kept as CSR, as the page holds a model too large for dense ones (node pruning only).
@@ -235,7 +237,7 @@ export async function main(argv: string[]): Promise<void> {
     if (representation === 'sparse') throw new Error('--granularity edges needs dense weights: not with --weights sparse');
     if (layersArg !== 'all') throw new Error('--layers limits node pruning only: not with --granularity edges');
     const config = { ...cfg, kCoef: numberArg(args, 'k-coef', DEFAULT_EDGE_PRUNE_CONFIG.kCoef) };
-    await pruneByEdges({ ids, taskNamesOf: (id) => taskNames(id, args), config, backend, testPairs, out: outArg, controlSeed });
+    await pruneByEdges({ ids, taskNamesOf: (id) => taskNames(id, args), config, backend, testPairs, out: outArg, controlSeed, command });
     return;
   }
 
@@ -278,7 +280,7 @@ export async function main(argv: string[]): Promise<void> {
         mkdirSync(out, { recursive: true });
         const written = circuitFileSchema.parse({
           ...file, ...(control ? { control } : {}),
-          prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds, ...sweepRecord },
+          prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds, ...sweepRecord, command },
         });
         writeFileSync(join(out, `${name}.json`), JSON.stringify(written) + '\n');
         bar.done(pruneSummaryLine(written, { prune: outcome.seconds, eval: evalSeconds, control: controlSeconds }));
