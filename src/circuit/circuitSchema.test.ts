@@ -25,6 +25,16 @@ describe('circuit file schema', () => {
     }
   });
 
+  it('every shipped circuit file carries its control on random labels, and no control reached the target', () => {
+    for (const { name, path } of shipped) {
+      const file = circuitFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+      expect(file.control, `${name} has no control`).toBeDefined();
+      expect(file.control!.label_rule, name).toMatch(/^random flip/);
+      expect(file.control!.granularity ?? 'nodes', `${name}: control pruned like the circuit`).toBe(circuitGranularity(file));
+      expect(file.control!.reached_target, `${name}: control reached the target`).toBe(false);
+    }
+  });
+
   it('round-trips the granularity, minimality and control fields, and refuses bad ones', () => {
     const raw = JSON.parse(readFileSync(shipped[0]!.path, 'utf8'));
     const control = {
