@@ -22,7 +22,8 @@ test('find a circuit by edges in the browser', async ({ page }) => {
   await expect(page.getByTestId('circuit-graph').locator('g.node').first()).toBeVisible();
   await page.getByLabel('Pruning granularity').selectOption('edges');
   if (!MINIMALITY) await page.getByLabel('minimality pass').uncheck();
-  // The size penalty offered is the shipped quote circuit's (pruned by edges at 2e-3); a typed one is what runs.
+  // The size penalty offered is the shipped quote circuit's (pruned by edges at 2e-3); a typed one is what runs. The
+  // whole-method run keeps the offered value, so that its wall time is the CLI default's.
   const kCoefField = page.getByLabel('Pruning k_coef');
   await expect(kCoefField).toHaveValue('0.002');
   const kCoef = MINIMALITY ? '0.002' : '0.0025';
@@ -82,4 +83,12 @@ test('the size penalty offered follows the shipped circuit of the task and granu
   // Back to nodes: the typed value belonged to edges, and the node suggestion returns.
   await page.getByLabel('Pruning granularity').selectOption('nodes');
   await expect(kCoefField).toHaveValue('0.0003');
+
+  // The dense twin ships a node circuit for this task: by edges it is offered the dense-model default, 1e-4.
+  await page.getByRole('combobox', { name: 'Shipped model' }).selectOption('dense-py-2l');
+  await expect(page.getByTestId('model-info')).toContainText('dense-py-2l', { timeout: 120_000 });
+  await expect(page.getByRole('combobox', { name: 'Task', exact: true })).toHaveValue('set_or_string');
+  await expect(kCoefField).toHaveValue('0.001');
+  await page.getByLabel('Pruning granularity').selectOption('edges');
+  await expect(kCoefField).toHaveValue('0.0001');
 });

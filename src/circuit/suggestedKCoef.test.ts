@@ -1,21 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EDGE_PRUNE_CONFIG } from './edgePrune';
 import { DEFAULT_PRUNE_CONFIG } from './prune';
-import { isValidKCoef, suggestedKCoef } from './suggestedKCoef';
+import { DENSE_EDGE_K_COEF, isValidKCoef, suggestedKCoef } from './suggestedKCoef';
+
+const sparse = { nonzero: 58_000, total: 928_000 };
+const dense = { nonzero: 928_000, total: 928_000 };
 
 describe('suggestedKCoef', () => {
   it("takes the shipped circuit's k_coef when it was pruned at the same granularity", () => {
-    expect(suggestedKCoef({ granularity: 'edges', prune_config: { kCoef: 1e-4 } }, 'edges')).toEqual({ kCoef: 1e-4, source: 'shipped circuit' });
+    expect(suggestedKCoef({ granularity: 'edges', prune_config: { kCoef: 1e-4 } }, 'edges', sparse)).toEqual({ kCoef: 1e-4, source: 'shipped circuit' });
     // A file without granularity is a node circuit.
-    expect(suggestedKCoef({ prune_config: { kCoef: 3e-4 } }, 'nodes')).toEqual({ kCoef: 3e-4, source: 'shipped circuit' });
+    expect(suggestedKCoef({ prune_config: { kCoef: 3e-4 } }, 'nodes', dense)).toEqual({ kCoef: 3e-4, source: 'shipped circuit' });
   });
 
-  it('falls back to the default of the method otherwise', () => {
-    expect(suggestedKCoef({ prune_config: { kCoef: 3e-4 } }, 'edges')).toEqual({ kCoef: DEFAULT_EDGE_PRUNE_CONFIG.kCoef, source: 'default' });
-    expect(suggestedKCoef({ granularity: 'edges', prune_config: { kCoef: 1e-4 } }, 'nodes')).toEqual({ kCoef: DEFAULT_PRUNE_CONFIG.kCoef, source: 'default' });
-    expect(suggestedKCoef(null, 'nodes').kCoef).toBe(DEFAULT_PRUNE_CONFIG.kCoef);
+  it("falls back to the method's default, for edges on a dense model the dense one", () => {
+    expect(suggestedKCoef({ prune_config: { kCoef: 3e-4 } }, 'edges', sparse)).toEqual({ kCoef: DEFAULT_EDGE_PRUNE_CONFIG.kCoef, source: 'default' });
+    expect(suggestedKCoef({ prune_config: { kCoef: 3e-4 } }, 'edges', dense)).toEqual({ kCoef: DENSE_EDGE_K_COEF, source: 'dense-model default' });
+    expect(suggestedKCoef({ granularity: 'edges', prune_config: { kCoef: 1e-4 } }, 'nodes', dense)).toEqual({ kCoef: DEFAULT_PRUNE_CONFIG.kCoef, source: 'default' });
+    expect(suggestedKCoef(null, 'nodes', sparse).kCoef).toBe(DEFAULT_PRUNE_CONFIG.kCoef);
+    expect(suggestedKCoef(null, 'edges', { nonzero: 0, total: 0 }).kCoef).toBe(DEFAULT_EDGE_PRUNE_CONFIG.kCoef);
     for (const bad of [0, -1e-3, Number.NaN, Infinity, '1e-3', undefined]) {
-      expect(suggestedKCoef({ granularity: 'edges', prune_config: { kCoef: bad } }, 'edges').source).toBe('default');
+      expect(suggestedKCoef({ granularity: 'edges', prune_config: { kCoef: bad } }, 'edges', sparse).source).toBe('default');
     }
   });
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { circuitFileSchema } from '../circuit/circuitSchema';
+import { DEFAULT_PRUNE_CONFIG } from '../circuit/prune';
 import { randomTask } from '../circuit/testing/randomTask';
 import { testFolder } from '../model/testing/testFolder';
 import { useBackend } from '../model/testing/nodeBackends';
@@ -53,7 +54,7 @@ describe('engine prune request', () => {
     const given = await engine.prune(task, { steps: 2, ablation: 'mean', minimality: false, kCoef: 7e-4 }, () => {}, never);
     expect(given.circuit.prune_config?.kCoef).toBe(7e-4);
     const byDefault = await engine.prune(task, { steps: 2, ablation: 'mean', minimality: false }, () => {}, never);
-    expect(byDefault.circuit.prune_config?.kCoef).toBe(1e-3);
+    expect(byDefault.circuit.prune_config?.kCoef).toBe(DEFAULT_PRUNE_CONFIG.kCoef);
     for (const bad of [0, -1e-3, Number.NaN, Infinity]) {
       await expect(engine.prune(task, { steps: 2, ablation: 'mean', kCoef: bad }, () => {}, never)).rejects.toThrow(`k_coef must be a number above 0 (got ${bad})`);
     }

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { circuitGranularity, type CircuitGranularity } from '../../circuit/circuitSchema';
-import { isValidKCoef, suggestedKCoef } from '../../circuit/suggestedKCoef';
+import { isValidKCoef, suggestedKCoef, type KCoefSource } from '../../circuit/suggestedKCoef';
 import { formatLayerRange, parseLayerRange, type LayerRange } from '../../model/layerRange';
 import { useAppStore } from '../../state/appStore';
 import { useExplorerStore } from '../../state/explorerStore';
@@ -28,7 +28,14 @@ function readLayers(text: string, nLayer: number): { layers: LayerRange | null; 
   }
 }
 
-/** Runs node pruning for the current task in the engine worker, with progress and cancel; labels a found circuit. */
+const SOURCE_TEXT: Record<KCoefSource, string> = {
+  'shipped circuit': "this task's shipped circuit, pruned the same way",
+  default: 'the default',
+  'dense-model default': 'the default for edges on a dense model',
+};
+
+/** Runs pruning (by nodes or by edges) for the current task in the engine worker, with progress and cancel; labels a
+ *  found circuit. A typed k_coef belongs to its model, task and granularity: any other shows its own suggestion. */
 export function FindCircuit() {
   const task = useExplorerStore((s) => s.task);
   const taskFile = useLiveStore((s) => s.taskFile);
@@ -50,11 +57,12 @@ export function FindCircuit() {
   const layersText = typedLayers?.model === model.id ? typedLayers.text : defaultLayersText(model);
   const byEdges = granularity === 'edges';
   const range = readLayers(layersText, model.nLayer);
-  const suggestion = suggestedKCoef(shipped, granularity);
+  const suggestion = suggestedKCoef(shipped, granularity, { nonzero: model.nonzeroWeights, total: model.totalWeights });
   const kCoefKey = `${model.id}/${taskFile.task}/${granularity}`;
   const kCoefText = typedKCoef?.key === kCoefKey ? typedKCoef.text : String(suggestion.kCoef);
   const kCoef = Number(kCoefText);
-  const kCoefProblem = kCoefText.trim() !== '' && isValidKCoef(kCoef) ? null : `k_coef must be a number above 0 (got "${kCoefText}")`;
+  // Number('') is 0, so an empty field is refused like any other value that is not above 0.
+  const kCoefProblem = isValidKCoef(kCoef) ? null : `k_coef must be a number above 0 (got "${kCoefText}")`;
   const blocked = (byEdges ? model.edgePruneUnsupported : range.problem) ?? kCoefProblem;
   const showingFound = !!found && circuit === found.circuit;
   const p = job?.progress;
@@ -84,7 +92,7 @@ export function FindCircuit() {
           <input type="text" aria-label="Pruning layers" value={byEdges ? 'all' : layersText} disabled={!!job || byEdges} style={{ width: '4em' }}
             onChange={(e) => setTypedLayers({ model: model.id, text: e.target.value })} />
         </label>
-        <label className="small" title={`Size penalty per kept ${byEdges ? 'edge' : 'node'} (objective: task loss + k_coef × kept); suggested: ${suggestion.kCoef} (${suggestion.source === 'shipped circuit' ? "this task's shipped circuit" : 'the default'})`}>
+        <label className="small" title={`Size penalty per kept ${byEdges ? 'edge' : 'node'} (objective: task loss + k_coef × kept); suggested: ${suggestion.kCoef} (${SOURCE_TEXT[suggestion.source]})`}>
           k_coef{' '}
           <input type="text" inputMode="decimal" aria-label="Pruning k_coef" value={kCoefText} disabled={!!job} style={{ width: '4.5em' }}
             onChange={(e) => setTypedKCoef({ key: kCoefKey, text: e.target.value })} />
@@ -109,7 +117,7 @@ export function FindCircuit() {
       {showingFound && (
         <p className="small" data-testid="found-circuit">
           <strong>Circuit found in this browser</strong>: k {found.circuit.k} · nodes {found.circuit.nodes.length} · edges {found.circuit.edge_count} ·
-          loss {found.circuit.circuit_loss.toFixed(3)} (test) · {found.circuit.prune_config?.steps as number} steps, k_coef {String(found.circuit.prune_config?.kCoef)} in {found.seconds.toFixed(1)} s
+          loss {found.circuit.circuit_loss.toFixed(3)} (test) · {found.circuit.prune_config?.steps as number} steps at k_coef {String(found.circuit.prune_config?.kCoef)}, {found.seconds.toFixed(1)} s
           {circuitGranularity(found.circuit) === 'edges' && ' · pruned by edges'}
           {found.circuit.layers && ` · layers ${formatLayerRange(found.circuit.layers)} only (other layers kept)`}
           {found.circuit.reached_target === false && ' · target loss not reached (try more steps)'}{' '}
