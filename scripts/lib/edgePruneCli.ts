@@ -57,7 +57,7 @@ export async function pruneByEdges(o: {
         const controlSeconds = control ? (performance.now() - tc) / 1000 : undefined;
         const dir = o.out ? join(o.out, id) : join(modelDir(id), 'circuits');
         mkdirSync(dir, { recursive: true });
-        const written = circuitFileSchema.parse({ ...file, ...(control ? { control } : {}), prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds, ...(o.command ? { command: o.command } : {}) } });
+        const written = circuitFileSchema.parse({ ...file, ...(control ? { control } : {}), prune_config: { ...file.prune_config, eval_seconds: evalSeconds, minimality_seconds: outcome.minimalitySeconds, command: o.command } });
         writeFileSync(join(dir, `${name}.json`), JSON.stringify(written) + '\n');
         bar.done(
           `${written.edge_count} of ${written.total_edges} edges (bisection ${outcome.bisectK}, minimality removed ${outcome.minimalityRemoved ?? 'off'}), ` +

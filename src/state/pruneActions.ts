@@ -39,7 +39,7 @@ export async function findCircuit(steps: number, opts: FindCircuitOptions = {}):
   live.setState({ pruneJob: { task, progress: null }, pruneError: null });
   const req = engine.request('prune', {
     task: taskFile, steps, ablation: ablation === 'mean' && !hasMeans ? 'zero' : ablation, minimality: opts.minimality ?? true, control: opts.control ?? false, granularity: opts.granularity ?? 'nodes',
-    layers: opts.layers ?? null, ...(opts.kCoef !== undefined ? { kCoef: opts.kCoef } : {}),
+    layers: opts.layers ?? null, kCoef: opts.kCoef,
   }, (progress) => {
     if (running?.id === req.id) live.setState({ pruneJob: { task, progress } });
   });
