@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { ablatableEdges, clickEdge } from './fixtures/graphEdges';
+import { LARGE_CIRCUIT } from '../scripts/lib/largeCircuit.mjs';
 
 /**
  * A circuit graph that scales (edges on a canvas) and the sparse-vs-dense compare view (docs/explorer.md, *Graph* and
@@ -16,12 +17,10 @@ const circuitOf = async (page: Page, model: string) => (await (await page.reques
 
 test.use({ viewport: { width: 1500, height: 950 }, serviceWorkers: 'block' });
 
-/** The dense twin's node-pruned quote circuit (66,934 edges), shipped before its edge-pruned one replaced it: kept as
- *  the largest real circuit there is to draw, and served in place of the shipped file for the first test. */
-const LARGE_CIRCUIT = 'test-fixtures/large-circuit/dense-py-2l-single_double_quote.nodes.json';
-
 test('a node-pruned dense circuit of 67k edges draws every edge, an edge clicked on the canvas is ablated, and an export holds them all', async ({ page }) => {
-  const body = readFileSync(LARGE_CIRCUIT, 'utf8');
+  // The largest real circuit (scripts/lib/largeCircuit.mjs), served in place of the shipped file.
+  expect([LARGE_CIRCUIT.model, LARGE_CIRCUIT.task]).toEqual([DENSE, TASK]);
+  const body = readFileSync(LARGE_CIRCUIT.path, 'utf8');
   const circuit = JSON.parse(body) as Circuit;
   expect(circuit.edges.length).toBeGreaterThan(60_000);
   await page.route(`**/models/${DENSE}/circuits/${TASK}.json`, (r) => r.fulfill({ contentType: 'application/json', body }));

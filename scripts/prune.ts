@@ -17,7 +17,8 @@
  *                    the nodes of those layers (final_resid when the range ends at the last layer), every other node
  *                    is kept (the file's `layers`); both for node pruning only
  *                    [--granularity edges]  prunes edges instead of nodes (docs/circuits.md, "Pruning by edges"): one
- *                    mask per candidate edge, k_coef per edge (default 2e-3); not with --sweep-k-coef
+ *                    mask per candidate edge, k_coef per edge (default 2e-3, 1e-4 on a dense model: more than half
+ *                    of its weights nonzero); not with --sweep-k-coef
  *   npm run prune -- --control-only --model <id> --task <task> ... | --all [--control-seed 1]
  *                    adds the control to circuit files made without one, with each file's own settings (prune_config,
  *                    granularity); files that have a control are left alone

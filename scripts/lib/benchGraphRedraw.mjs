@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { median } from './benchPage.mjs';
-
-/** The largest real circuit there is: the dense twin's node-pruned quote circuit (66,934 edges), which its edge-pruned
- *  one replaced as the shipped file; served in place of the shipped circuit of the model and task timed. */
-export const LARGE_CIRCUIT = 'test-fixtures/large-circuit/dense-py-2l-single_double_quote.nodes.json';
+import { LARGE_CIRCUIT } from './largeCircuit.mjs';
 
 // "graph_redraw": the circuit graph's canvas after a zoom, in the real page, on the dense twin's node-pruned quote
 // circuit (~67,000 edges). Each run dispatches one wheel step on the graph (d3's zoom redraws in the next animation frame) and reads one
@@ -14,7 +11,7 @@ export const LARGE_CIRCUIT = 'test-fixtures/large-circuit/dense-py-2l-single_dou
 
 export async function graphRedraw(browser, base, { model = 'dense-py-2l', task = 'single_double_quote', runs = 10 }) {
   // The large circuit belongs to the default model and task; any other is timed on its own shipped circuit.
-  const circuitFile = model === 'dense-py-2l' && task === 'single_double_quote' ? LARGE_CIRCUIT : null;
+  const circuitFile = model === LARGE_CIRCUIT.model && task === LARGE_CIRCUIT.task ? LARGE_CIRCUIT.path : null;
   // Service workers off, so that the route below answers the page's request for the circuit.
   const context = await browser.newContext({ viewport: { width: 1500, height: 950 }, serviceWorkers: 'block' });
   const page = await context.newPage();

@@ -5,9 +5,11 @@ import { runControl } from '../../src/circuit/control';
 import { pruneTaskByEdges } from '../../src/circuit/edgePrune';
 import { buildEdgeCircuitFile } from '../../src/circuit/edgePruneFile';
 import { findCircuit } from '../../src/circuit/findCircuit';
+import { defaultKCoef } from '../../src/circuit/suggestedKCoef';
 import type { PruneConfig, PruneProgress } from '../../src/circuit/prune';
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
+import { countMatrixWeights } from '../../src/model/weightCounts';
 import { fmt } from './format';
 import { folderFiles, modelDir, readTask } from './models';
 import { ProgressBar } from './progressBar';
@@ -19,7 +21,10 @@ import { ProgressBar } from './progressBar';
 export async function pruneByEdges(o: {
   ids: string[];
   taskNamesOf: (id: string) => string[];
+  /** Settings; their kCoef is replaced by `kCoef`, or by the model's default (defaultKCoef) when that is absent. */
   config: PruneConfig;
+  /** --k-coef, when given. */
+  kCoef?: number;
   backend: string;
   testPairs: number;
   /** Folder to write into (a subfolder per model); default the model's circuits/ folder. */
@@ -32,6 +37,9 @@ export async function pruneByEdges(o: {
   for (const id of o.ids) {
     const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
     const model = new SparseGpt(checkpoint);
+    const fallback = defaultKCoef('edges', countMatrixWeights(checkpoint));
+    const config: PruneConfig = { ...o.config, kCoef: o.kCoef ?? fallback.kCoef };
+    if (o.kCoef === undefined) process.stdout.write(`${id}: k_coef ${config.kCoef} (${fallback.source})\n`);
     try {
       for (const name of o.taskNamesOf(id)) {
         const task = readTask(id, name, o.testPairs);
@@ -40,17 +48,17 @@ export async function pruneByEdges(o: {
           onProgress: (p: PruneProgress) =>
             bar.update(p.done, p.total, `${p.phase}${p.loss !== undefined ? ` loss ${fmt(p.loss)}` : ''}${p.kept !== undefined ? ` edges ${p.kept}` : ''}`),
         };
-        const outcome = await pruneTaskByEdges(model, task, o.config, hooks);
+        const outcome = await pruneTaskByEdges(model, task, config, hooks);
         bar.update(0, 1, 'evaluating on test pairs');
         const t0 = performance.now();
-        const file = await buildEdgeCircuitFile(model, task, outcome, { modelId: id, backend: o.backend, config: o.config }, hooks);
+        const file = await buildEdgeCircuitFile(model, task, outcome, { modelId: id, backend: o.backend, config }, hooks);
         const evalSeconds = (performance.now() - t0) / 1000;
         // The control: the same edge pruning on the same prompts with randomly flipped labels (control.ts).
         const tc = performance.now();
         const control = o.controlSeed == null ? undefined : await runControl(task, o.controlSeed, async (flipped) => {
           const controlBar = new ProgressBar(`${id}/${name} edges control`);
           const controlHooks = { onProgress: (p: PruneProgress) => controlBar.update(p.done, p.total, `${p.phase}${p.kept !== undefined ? ` edges ${p.kept}` : ''}`) };
-          const f = await findCircuit('edges', model, flipped, { modelId: id, backend: o.backend, config: o.config }, controlHooks);
+          const f = await findCircuit('edges', model, flipped, { modelId: id, backend: o.backend, config }, controlHooks);
           controlBar.done(`${f.edge_count} edges, test loss ${fmt(f.circuit_loss)}, ${f.reached_target ? 'target reached' : 'target not reached'} on the flipped labels`);
           return f;
         });

@@ -9,7 +9,6 @@ import { pickSweepRun, type SweepRun } from '../../src/circuit/sweep';
 import { DEFAULT_CONTROL_SEED, runControl } from '../../src/circuit/control';
 import { findCircuit } from '../../src/circuit/findCircuit';
 import { pruneSummaryLine } from './pruneSummary';
-import { DEFAULT_EDGE_PRUNE_CONFIG } from '../../src/circuit/edgePrune';
 import { pruneByEdges } from './edgePruneCli';
 import { addControls } from './controlOnly';
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
@@ -236,8 +235,9 @@ export async function main(argv: string[]): Promise<void> {
     if (sweep) throw new Error('--granularity edges does not take --sweep-k-coef');
     if (representation === 'sparse') throw new Error('--granularity edges needs dense weights: not with --weights sparse');
     if (layersArg !== 'all') throw new Error('--layers limits node pruning only: not with --granularity edges');
-    const config = { ...cfg, kCoef: numberArg(args, 'k-coef', DEFAULT_EDGE_PRUNE_CONFIG.kCoef) };
-    await pruneByEdges({ ids, taskNamesOf: (id) => taskNames(id, args), config, backend, testPairs, out: outArg, controlSeed, command });
+    // Without --k-coef each model gets the method's default for it (defaultKCoef: lower on a dense model).
+    const kCoef = args.values.has('k-coef') ? numberArg(args, 'k-coef', Number.NaN) : undefined;
+    await pruneByEdges({ ids, taskNamesOf: (id) => taskNames(id, args), config: cfg, kCoef, backend, testPairs, out: outArg, controlSeed, command });
     return;
   }
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EDGE_PRUNE_CONFIG } from './edgePrune';
 import { DEFAULT_PRUNE_CONFIG } from './prune';
-import { DENSE_EDGE_K_COEF, isValidKCoef, suggestedKCoef } from './suggestedKCoef';
+import { defaultKCoef, DENSE_EDGE_K_COEF, isValidKCoef, suggestedKCoef } from './suggestedKCoef';
+import { countMatrixWeights } from '../model/weightCounts';
+import { randomCheckpoint } from '../model/testing/randomCheckpoint';
 
 const sparse = { nonzero: 58_000, total: 928_000 };
 const dense = { nonzero: 928_000, total: 928_000 };
@@ -22,6 +24,15 @@ describe('suggestedKCoef', () => {
     for (const bad of [0, -1e-3, Number.NaN, Infinity, '1e-3', undefined]) {
       expect(suggestedKCoef({ granularity: 'edges', prune_config: { kCoef: bad } }, 'edges', sparse).source).toBe('default');
     }
+  });
+
+  it("defaultKCoef: the method's k_coef for a model, told dense or sparse by its counted weights", () => {
+    const config = { vocabSize: 40, dModel: 16, nHead: 2, dHead: 4, nLayer: 1 };
+    const sparseCkpt = randomCheckpoint({ config, seed: 1, density: 0.25 });
+    const denseCkpt = randomCheckpoint({ config, seed: 1, density: 1 });
+    expect(defaultKCoef('edges', countMatrixWeights(sparseCkpt))).toEqual({ kCoef: DEFAULT_EDGE_PRUNE_CONFIG.kCoef, source: 'default' });
+    expect(defaultKCoef('edges', countMatrixWeights(denseCkpt))).toEqual({ kCoef: DENSE_EDGE_K_COEF, source: 'dense-model default' });
+    expect(defaultKCoef('nodes', countMatrixWeights(denseCkpt))).toEqual({ kCoef: DEFAULT_PRUNE_CONFIG.kCoef, source: 'default' });
   });
 
   it('accepts only finite positive numbers', () => {

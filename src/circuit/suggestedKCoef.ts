@@ -2,6 +2,7 @@ import type { CircuitFile, CircuitGranularity } from './circuitSchema';
 import { circuitGranularity } from './circuitSchema';
 import { DEFAULT_EDGE_PRUNE_CONFIG } from './edgePrune';
 import { DEFAULT_PRUNE_CONFIG } from './prune';
+import type { WeightCounts } from '../model/weightCounts';
 
 /** Where a suggested k_coef came from, for the page to say so. */
 export type KCoefSource = 'shipped circuit' | 'default' | 'dense-model default';
@@ -17,20 +18,27 @@ export const DENSE_EDGE_K_COEF = 1e-4;
 const DENSE_FRACTION = 0.5;
 
 /**
+ * The method's own size penalty for a model, the one pruning uses when none is given (page, worker and
+ * `npm run prune` alike): 1e-3 per node, 2e-3 per edge, and DENSE_EDGE_K_COEF per edge on a dense model.
+ */
+export function defaultKCoef(granularity: CircuitGranularity, weights: WeightCounts): { kCoef: number; source: Exclude<KCoefSource, 'shipped circuit'> } {
+  if (granularity === 'nodes') return { kCoef: DEFAULT_PRUNE_CONFIG.kCoef, source: 'default' };
+  if (weights.total > 0 && weights.nonzero / weights.total > DENSE_FRACTION) return { kCoef: DENSE_EDGE_K_COEF, source: 'dense-model default' };
+  return { kCoef: DEFAULT_EDGE_PRUNE_CONFIG.kCoef, source: 'default' };
+}
+
+/**
  * The size penalty to offer for pruning a task: the shipped circuit's own k_coef when it was pruned at the same
- * granularity (k_coef is model-dependent), else the method's default, which for edges on a dense model is
- * DENSE_EDGE_K_COEF.
+ * granularity (k_coef is model-dependent), else the method's default (defaultKCoef).
  */
 export function suggestedKCoef(
   shipped: Pick<CircuitFile, 'granularity' | 'prune_config'> | null | undefined,
   granularity: CircuitGranularity,
-  weights: { nonzero: number; total: number },
+  weights: WeightCounts,
 ): { kCoef: number; source: KCoefSource } {
   const fromFile = shipped && circuitGranularity(shipped) === granularity ? shipped.prune_config?.kCoef : undefined;
   if (isValidKCoef(fromFile)) return { kCoef: fromFile, source: 'shipped circuit' };
-  if (granularity === 'nodes') return { kCoef: DEFAULT_PRUNE_CONFIG.kCoef, source: 'default' };
-  if (weights.total > 0 && weights.nonzero / weights.total > DENSE_FRACTION) return { kCoef: DENSE_EDGE_K_COEF, source: 'dense-model default' };
-  return { kCoef: DEFAULT_EDGE_PRUNE_CONFIG.kCoef, source: 'default' };
+  return defaultKCoef(granularity, weights);
 }
 
 /** A usable size penalty: a finite number above zero. */

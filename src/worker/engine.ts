@@ -1,9 +1,8 @@
 import { circuitFileSchema, type CircuitGranularity } from '../circuit/circuitSchema';
 import { DEFAULT_CONTROL_SEED, runControl } from '../circuit/control';
 import { installFastMatMulGrad } from '../circuit/fastMatMulGrad';
-import { DEFAULT_EDGE_PRUNE_CONFIG } from '../circuit/edgePrune';
 import { findCircuit } from '../circuit/findCircuit';
-import { isValidKCoef } from '../circuit/suggestedKCoef';
+import { defaultKCoef, isValidKCoef } from '../circuit/suggestedKCoef';
 import { DEFAULT_PRUNE_CONFIG, type PruneConfig, type PruneProgress } from '../circuit/prune';
 import type { TaskFile } from '../tasks/taskSchema';
 import { buildCustomTask, CustomTaskError } from '../tasks/customTask';
@@ -16,6 +15,7 @@ import type { CsrPoolSupport } from '../model/csrPool';
 import { checkLayerRange, type LayerRange } from '../model/layerRange';
 import type { MemoryPlan } from '../model/memoryEstimate';
 import { defaultSparseKernel } from '../model/sparseLinear';
+import { countMatrixWeights, type WeightCounts } from '../model/weightCounts';
 import type { LoadedCheckpoint } from '../model/weights';
 import type { BpeTokenizer } from '../tokenizer/bpe';
 import { loadFromSource } from './loadFromSource';
@@ -51,6 +51,8 @@ interface LoadedModel {
   card: unknown;
   warnings: string[];
   memory: MemoryPlan;
+  /** Nonzero and total matrix entries, counted once at load (the summary and pruning defaults use them). */
+  weights: WeightCounts;
 }
 
 /**
@@ -110,7 +112,7 @@ export class Engine {
     const previous = this.current;
     this.current = {
       id: loaded.id, model, checkpoint: loaded.checkpoint, tokenizer: loaded.tokenizer, card: loaded.card, warnings: loaded.warnings,
-      memory: loaded.memory,
+      memory: loaded.memory, weights: countMatrixWeights(loaded.checkpoint),
     };
     this.evaluator?.dispose();
     this.evaluator = null;
@@ -124,17 +126,7 @@ export class Engine {
   summary(): ModelSummary {
     const cur = this.requireModel();
     const c = cur.checkpoint.config;
-    let nonzero = 0;
-    let total = 0;
-    for (const t of cur.checkpoint.tensors.values()) {
-      if (t.shape.length < 2) continue;
-      total += t.data.length;
-      for (let i = 0; i < t.data.length; i++) if (t.data[i] !== 0) nonzero++;
-    }
-    for (const m of cur.checkpoint.sparse?.values() ?? []) {
-      total += m.rows * m.cols;
-      nonzero += m.countNonzero();
-    }
+    const { nonzero, total } = cur.weights;
     return {
       id: cur.id, nLayer: c.nLayer, dModel: c.dModel, dMlp: c.dMlp, nHead: c.nHead, dHead: c.dHead,
       vocabSize: c.vocabSize, blockSize: c.blockSize, nonzeroWeights: nonzero, totalWeights: total,
@@ -236,7 +228,7 @@ export class Engine {
     installFastMatMulGrad();
     const t0 = performance.now();
     const cfg: PruneConfig = {
-      ...BROWSER_PRUNE_CONFIG, kCoef: opts.kCoef ?? (byEdges ? DEFAULT_EDGE_PRUNE_CONFIG : BROWSER_PRUNE_CONFIG).kCoef,
+      ...BROWSER_PRUNE_CONFIG, kCoef: opts.kCoef ?? defaultKCoef(byEdges ? 'edges' : 'nodes', cur.weights).kCoef,
       steps: opts.steps, maskFill: opts.ablation, minimality: opts.minimality ?? true, layers,
     };
     const evalTask: TaskFile = { ...task, test: task.test.slice(0, BROWSER_TEST_PAIRS) };

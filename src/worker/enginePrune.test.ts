@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { circuitFileSchema } from '../circuit/circuitSchema';
+import { DEFAULT_EDGE_PRUNE_CONFIG } from '../circuit/edgePrune';
 import { DEFAULT_PRUNE_CONFIG } from '../circuit/prune';
+import { DENSE_EDGE_K_COEF } from '../circuit/suggestedKCoef';
 import { randomTask } from '../circuit/testing/randomTask';
 import { testFolder } from '../model/testing/testFolder';
 import { useBackend } from '../model/testing/nodeBackends';
@@ -58,6 +60,18 @@ describe('engine prune request', () => {
     for (const bad of [0, -1e-3, Number.NaN, Infinity]) {
       await expect(engine.prune(task, { steps: 2, ablation: 'mean', kCoef: bad }, () => {}, never)).rejects.toThrow(`k_coef must be a number above 0 (got ${bad})`);
     }
+  }, 60_000);
+
+  it("edge pruning defaults to the method's k_coef for the model: lower on a dense one", async () => {
+    const never = new AbortController().signal;
+    const sparseRun = await engine.prune(task, { steps: 2, ablation: 'mean', minimality: false, granularity: 'edges' }, () => {}, never);
+    expect(sparseRun.circuit.prune_config?.kCoef).toBe(DEFAULT_EDGE_PRUNE_CONFIG.kCoef);
+    const denseEngine = new Engine();
+    const dense = await denseEngine.load({ kind: 'files', files: asFiles(testFolder({ config, seed: 3, density: 1 }).files) }, () => {}, never);
+    expect(dense.nonzeroWeights / dense.totalWeights).toBeGreaterThan(0.5);
+    const denseRun = await denseEngine.prune(task, { steps: 2, ablation: 'mean', minimality: false, granularity: 'edges' }, () => {}, never);
+    expect(denseRun.circuit.prune_config?.kCoef).toBe(DENSE_EDGE_K_COEF);
+    expect(DENSE_EDGE_K_COEF).not.toBe(DEFAULT_EDGE_PRUNE_CONFIG.kCoef);
   }, 60_000);
 
   it('stops when its AbortSignal fires', async () => {

@@ -20,8 +20,8 @@ export interface TestFolder {
   files: Record<string, Uint8Array>;
 }
 
-export function testFolder(opts: { config?: Partial<ModelConfig>; seed?: number; sparse?: boolean } = {}): TestFolder {
-  const ckpt = randomCheckpoint({ config: { vocabSize: FIXTURE_VOCAB_SIZE, ...opts.config }, seed: opts.seed ?? 1, density: 0.25 });
+export function testFolder(opts: { config?: Partial<ModelConfig>; seed?: number; sparse?: boolean; density?: number } = {}): TestFolder {
+  const ckpt = randomCheckpoint({ config: { vocabSize: FIXTURE_VOCAB_SIZE, ...opts.config }, seed: opts.seed ?? 1, density: opts.density ?? 0.25 });
   const enc = new TextEncoder();
   const files: Record<string, Uint8Array> = {
     ...checkpointToFolderFiles(ckpt, { sparse: opts.sparse ?? true }),

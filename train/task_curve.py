@@ -1,0 +1,81 @@
+"""Validation loss and each task's full-model test accuracy over a model's whole training, every stage of it.
+
+train.py --tasks-dir logs each task's accuracy on the test pairs at every evaluation; this follows a run's chain of
+--init-from stages (stages.py) and prints one row per evaluation, tokens counted from the first stage, so that one
+table shows what more tokens bought each task:
+
+    python train/task_curve.py --run train/runs/<run> [--every 4] [--threshold 0.9]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from stages import _records  # noqa: E402
+
+
+def _stage_dirs(run_dir: str) -> list[str]:
+    """Run folders oldest first, following each train_args.json's init_from."""
+    chain, seen = [], set()
+    while run_dir and os.path.abspath(run_dir) not in seen:
+        seen.add(os.path.abspath(run_dir))
+        chain.append(run_dir)
+        with open(os.path.join(run_dir, "train_args.json")) as fh:
+            init = json.load(fh).get("init_from")
+        run_dir = os.path.dirname(init) if init else None
+    return chain[::-1]
+
+
+def training_curve(run_dir: str) -> list[dict]:
+    """One row per evaluation that logged task accuracy: {run, tokens (cumulative), l0_frac, val_loss,
+    task_accuracy}. l0_frac is the fraction of weights kept at that step: the trainer anneals it down to its target,
+    and the loss rises while it does."""
+    rows = []
+    for d in _stage_dirs(run_dir):
+        with open(os.path.join(d, "train_args.json")) as fh:
+            init_tokens = int(json.load(fh).get("init_tokens", 0))
+        for r in _records(d):
+            if "task_accuracy" in r:
+                rows.append({"run": os.path.basename(os.path.normpath(d)), "tokens": init_tokens + r["tokens"],
+                             "l0_frac": r.get("l0_frac"), "val_loss": r["val_loss"],
+                             "task_accuracy": r["task_accuracy"]})
+    return rows
+
+
+def markdown(rows: list[dict], threshold: float = 0.9) -> str:
+    tasks = sorted({t for r in rows for t in r["task_accuracy"]})
+    head = ["tokens", "stage", "weights kept", "val loss", f"tasks >= {threshold:g}", *tasks]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        acc = r["task_accuracy"]
+        done = sum(1 for t in tasks if acc.get(t, 0) >= threshold)
+        kept = f"1/{1 / r['l0_frac']:.0f}" if r.get("l0_frac") else ""
+        tokens = f"{r['tokens'] / 1e6:.1f}M" if r["tokens"] >= 100_000 else f"{r['tokens']:,}"
+        cells = [tokens, r["run"], kept, f"{r['val_loss']:.3f}", str(done),
+                 *(f"{acc[t]:.2f}" if t in acc else "" for t in tasks)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--run", required=True, help="the last stage's run folder")
+    p.add_argument("--every", type=int, default=1, help="print every n-th evaluation (the last always)")
+    p.add_argument("--threshold", type=float, default=0.9, help="accuracy that counts as doing the task")
+    a = p.parse_args(argv)
+    if a.every < 1:
+        p.error("--every must be at least 1")
+    rows = training_curve(a.run)
+    if not rows:
+        raise SystemExit(f"{a.run}: no evaluation with task accuracy (train with --tasks-dir)")
+    kept = [r for i, r in enumerate(rows) if i % a.every == 0 or i == len(rows) - 1]
+    print(markdown(kept, a.threshold))
+
+
+if __name__ == "__main__":
+    main()

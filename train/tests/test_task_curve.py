@@ -1,0 +1,39 @@
+import json
+import os
+
+from conftest import TINY
+import train as trainer
+from task_curve import main, markdown, training_curve
+
+
+def _tasks_dir(tmp_path):
+    """One task of two test pairs over the tiny vocabulary."""
+    d = tmp_path / "tasks"
+    d.mkdir()
+    side = lambda toks, c, a: {"tokens": toks, "correct": c, "alternative": a}  # noqa: E731
+    pairs = [{"a": side([1, 2, 3], 4, 5), "b": side([1, 2, 6], 5, 4)}, {"a": side([7, 8], 9, 10), "b": side([7, 11], 10, 9)}]
+    (d / "tiny_task.json").write_text(json.dumps({"task": "tiny_task", "train": pairs, "test": pairs}))
+    return d
+
+
+def test_curve_follows_stages_with_cumulative_tokens(tiny_data, tmp_path, capsys):
+    tasks = str(_tasks_dir(tmp_path))
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--data", str(tiny_data), *TINY, "--total-tokens", str(10 * 64), "--tasks-dir", tasks]
+    trainer.train(trainer.parse_args(["--out", str(first), *common]))
+    trainer.train(trainer.parse_args(["--out", str(second), *common, "--init-from", os.path.join(first, "ckpt.pt"),
+                                      "--anneal-start", "0", "--anneal-end", "0"]))
+    rows = training_curve(str(second))
+    # eval every 5 steps of 10, in each of two stages; tokens count on from the first stage
+    assert [r["run"] for r in rows] == ["first", "first", "second", "second"]
+    assert [r["tokens"] for r in rows] == [320, 640, 960, 1280]
+    assert all(set(r["task_accuracy"]) == {"tiny_task"} and 0 <= r["task_accuracy"]["tiny_task"] <= 1 for r in rows)
+    table = markdown(rows, threshold=0.0).splitlines()
+    assert len(table) == 2 + len(rows) and table[0].split(" | ")[-1] == "tiny_task |"
+    # with threshold 0 every task counts as done
+    assert all(line.split(" | ")[4] == "1" for line in table[2:])
+    capsys.readouterr()  # the trainer's own output
+    main(["--run", str(second), "--every", "3"])
+    printed = capsys.readouterr().out.splitlines()
+    # every third evaluation and the last: rows 0 and 3
+    assert [line.split(" | ")[0] for line in printed[2:]] == ["| 320", "| 1,280"]
