@@ -7,7 +7,7 @@ import json
 import os
 
 
-def _records(run_dir: str) -> list[dict]:
+def records(run_dir: str) -> list[dict]:
     path = os.path.join(run_dir, "metrics.jsonl")
     if not os.path.exists(path):
         return []
@@ -35,7 +35,7 @@ def wall_seconds(records: list[dict]) -> float | None:
 def stage_of(run_dir: str) -> dict:
     with open(os.path.join(run_dir, "train_args.json")) as fh:
         targs = json.load(fh)
-    recs = _records(run_dir)
+    recs = records(run_dir)
     evals = [r for r in recs if "val_loss" in r]
     last = recs[-1] if recs else {}
     wall = wall_seconds(recs)
@@ -57,13 +57,18 @@ def stage_of(run_dir: str) -> dict:
     return stage
 
 
-def training_stages(run_dir: str) -> list[dict]:
-    """Stages oldest first, following each run's --init-from back to the first."""
+def stage_dirs(run_dir: str) -> list[str]:
+    """A run's folder and those of the runs it continues, oldest first, following each --init-from back."""
     chain, seen = [], set()
     while run_dir and os.path.abspath(run_dir) not in seen:
         seen.add(os.path.abspath(run_dir))
-        chain.append(stage_of(run_dir))
+        chain.append(run_dir)
         with open(os.path.join(run_dir, "train_args.json")) as fh:
             init = json.load(fh).get("init_from")
         run_dir = os.path.dirname(init) if init else None
     return chain[::-1]
+
+
+def training_stages(run_dir: str) -> list[dict]:
+    """Stages oldest first, following each run's --init-from back to the first."""
+    return [stage_of(d) for d in stage_dirs(run_dir)]

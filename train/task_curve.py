@@ -16,19 +16,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from stages import _records  # noqa: E402
-
-
-def _stage_dirs(run_dir: str) -> list[str]:
-    """Run folders oldest first, following each train_args.json's init_from."""
-    chain, seen = [], set()
-    while run_dir and os.path.abspath(run_dir) not in seen:
-        seen.add(os.path.abspath(run_dir))
-        chain.append(run_dir)
-        with open(os.path.join(run_dir, "train_args.json")) as fh:
-            init = json.load(fh).get("init_from")
-        run_dir = os.path.dirname(init) if init else None
-    return chain[::-1]
+from stages import records, stage_dirs  # noqa: E402
 
 
 def training_curve(run_dir: str) -> list[dict]:
@@ -36,10 +24,10 @@ def training_curve(run_dir: str) -> list[dict]:
     task_accuracy}. l0_frac is the fraction of weights kept at that step: the trainer anneals it down to its target,
     and the loss rises while it does."""
     rows = []
-    for d in _stage_dirs(run_dir):
+    for d in stage_dirs(run_dir):
         with open(os.path.join(d, "train_args.json")) as fh:
             init_tokens = int(json.load(fh).get("init_tokens", 0))
-        for r in _records(d):
+        for r in records(d):
             if "task_accuracy" in r:
                 rows.append({"run": os.path.basename(os.path.normpath(d)), "tokens": init_tokens + r["tokens"],
                              "l0_frac": r.get("l0_frac"), "val_loss": r["val_loss"],
