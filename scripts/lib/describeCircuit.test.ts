@@ -26,4 +26,10 @@ describe('describeCircuit', () => {
     expect(text).toContain('  0.attn.v:17 (head 2)\n    <- 0.attn.act_in:2 -0.50\n    -> 0.attn.resid_delta:5 0.25');
     expect(text).not.toContain('1.attn.act_in:5');
   });
+
+  it('counts the nodes in its first line, also for an edge circuit, whose k counts edges', () => {
+    expect(describeCircuit(circuit, { config: { dHead: 8 } }).split('\n')[0]).toContain('m / t, pruned by nodes: 3 nodes, 3 edges');
+    const byEdges = { ...circuit, granularity: 'edges', k: 2, edge_count: 2, edges: circuit.edges.slice(0, 2) } as CircuitFile;
+    expect(describeCircuit(byEdges, { config: { dHead: 8 } }).split('\n')[0]).toContain('m / t, pruned by edges: 3 nodes, 2 edges');
+  });
 });

@@ -5,7 +5,7 @@
  *
  *   npm run prune -- --describe --model <id> --task <task> [--edges 4]
  */
-import type { CircuitFile } from '../../src/circuit/circuitSchema';
+import { circuitGranularity, type CircuitFile } from '../../src/circuit/circuitSchema';
 import { controlText, minimalityText, missedTargetText } from '../../src/circuit/outcomeText';
 import type { ModelConfig } from '../../src/model/config';
 import { siteSpec, tryParseNodeId } from '../../src/model/registry';
@@ -48,7 +48,8 @@ export function describeCircuit(c: CircuitFile, ctx: DescribeContext): string {
   const per = ctx.edgesPerNode ?? 4;
   const dHead = ctx.config.dHead;
   const lines: string[] = [
-    `${c.model} / ${c.task}: k ${c.k} nodes, ${c.edge_count} edges (${JSON.stringify(c.edge_counts ?? {})}), ` +
+    // k counts what was pruned (nodes or edges), so the header counts the nodes themselves.
+    `${c.model} / ${c.task}, pruned by ${circuitGranularity(c)}: ${c.nodes.length} nodes, ${c.edge_count} edges (${JSON.stringify(c.edge_counts ?? {})}), ` +
       `test loss ${c.circuit_loss.toFixed(3)} acc ${c.circuit_accuracy.toFixed(2)} ` +
       `(full model ${c.full_model_loss.toFixed(3)} / ${c.full_model_accuracy.toFixed(2)}, circuit ablated acc ${c.ablated_accuracy.toFixed(2)})`,
   ];
