@@ -7,7 +7,7 @@ import json
 import os
 
 
-def records(run_dir: str) -> list[dict]:
+def read_records(run_dir: str) -> list[dict]:
     path = os.path.join(run_dir, "metrics.jsonl")
     if not os.path.exists(path):
         return []
@@ -35,7 +35,7 @@ def wall_seconds(records: list[dict]) -> float | None:
 def stage_of(run_dir: str) -> dict:
     with open(os.path.join(run_dir, "train_args.json")) as fh:
         targs = json.load(fh)
-    recs = records(run_dir)
+    recs = read_records(run_dir)
     evals = [r for r in recs if "val_loss" in r]
     last = recs[-1] if recs else {}
     wall = wall_seconds(recs)

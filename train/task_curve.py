@@ -16,7 +16,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from stages import records, stage_dirs  # noqa: E402
+from stages import read_records, stage_dirs  # noqa: E402
 
 
 def training_curve(run_dir: str) -> list[dict]:
@@ -27,7 +27,7 @@ def training_curve(run_dir: str) -> list[dict]:
     for d in stage_dirs(run_dir):
         with open(os.path.join(d, "train_args.json")) as fh:
             init_tokens = int(json.load(fh).get("init_tokens", 0))
-        for r in records(d):
+        for r in read_records(d):
             if "task_accuracy" in r:
                 rows.append({"run": os.path.basename(os.path.normpath(d)), "tokens": init_tokens + r["tokens"],
                              "l0_frac": r.get("l0_frac"), "val_loss": r["val_loss"],
