@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 
 from corpus import DATA, MANIFEST, load_files  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
-from stages import training_stages  # noqa: E402
+from stages import read_train_args, training_stages  # noqa: E402
 from model_folder import (FORMAT, make_readable, param_counts, round_trip_diff, sha256_file, update_index,  # noqa: E402
                           write_json, write_model)
 from reference_runs import GOLDEN_PROMPTS, compute_means, golden, tokenizer_golden, val_loss  # noqa: E402
@@ -40,9 +40,7 @@ def load_run(run_dir: str) -> tuple[GPT, dict, dict]:
     model = GPT(cfg)
     model.load_state_dict(ck["model"])
     model.eval()
-    with open(os.path.join(run_dir, "train_args.json")) as fh:
-        targs = json.load(fh)
-    return model, ck, targs
+    return model, ck, read_train_args(run_dir)
 
 
 def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=False, tok_dir=None,

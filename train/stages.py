@@ -7,6 +7,12 @@ import json
 import os
 
 
+def read_train_args(run_dir: str) -> dict:
+    """The run's train_args.json: its command, --init-from, world size, tasks folder and token counts."""
+    with open(os.path.join(run_dir, "train_args.json")) as fh:
+        return json.load(fh)
+
+
 def read_records(run_dir: str) -> list[dict]:
     path = os.path.join(run_dir, "metrics.jsonl")
     if not os.path.exists(path):
@@ -33,8 +39,7 @@ def wall_seconds(records: list[dict]) -> float | None:
 
 
 def stage_of(run_dir: str) -> dict:
-    with open(os.path.join(run_dir, "train_args.json")) as fh:
-        targs = json.load(fh)
+    targs = read_train_args(run_dir)
     recs = read_records(run_dir)
     evals = [r for r in recs if "val_loss" in r]
     last = recs[-1] if recs else {}
@@ -63,8 +68,7 @@ def stage_dirs(run_dir: str) -> list[str]:
     while run_dir and os.path.abspath(run_dir) not in seen:
         seen.add(os.path.abspath(run_dir))
         chain.append(run_dir)
-        with open(os.path.join(run_dir, "train_args.json")) as fh:
-            init = json.load(fh).get("init_from")
+        init = read_train_args(run_dir).get("init_from")
         run_dir = os.path.dirname(init) if init else None
     return chain[::-1]
 

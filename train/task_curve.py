@@ -9,14 +9,13 @@ table shows what more tokens bought each task:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from stages import read_records, stage_dirs  # noqa: E402
+from stages import read_records, read_train_args, stage_dirs  # noqa: E402
 
 
 def training_curve(run_dir: str) -> list[dict]:
@@ -25,8 +24,7 @@ def training_curve(run_dir: str) -> list[dict]:
     and the loss rises while it does."""
     rows = []
     for d in stage_dirs(run_dir):
-        with open(os.path.join(d, "train_args.json")) as fh:
-            init_tokens = int(json.load(fh).get("init_tokens", 0))
+        init_tokens = int(read_train_args(d).get("init_tokens", 0))
         for r in read_records(d):
             if "task_accuracy" in r:
                 rows.append({"run": os.path.basename(os.path.normpath(d)), "tokens": init_tokens + r["tokens"],
