@@ -17,7 +17,8 @@ if [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]
 fi
 
 # Every pin of requirements.txt must be the same in the lock, or the two installs would differ.
-pins() { grep -v -E '^\s*(#|$)' "$1" | tr 'A-Z_' 'a-z-' | sort; }
+entries() { grep -v -E '^\s*(#|$)' "$1"; }   # a requirements file's lines without comments and blanks
+pins() { entries "$1" | tr 'A-Z_' 'a-z-' | sort; }
 drift=$(comm -23 <(pins "$REQ") <(pins "$LOCK"))
 if [ -n "$drift" ]; then
   echo "setup-python: $LOCK lacks these pins of $REQ (re-make it with pip freeze): $drift" >&2
@@ -47,7 +48,7 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check --no-cache-d
 
 if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
   echo "setup-python: installing $LOCK into .venv ($free free; PyPI's torch and its CUDA libraries are about 4.5 GB)"
-  mapfile -t all < <(grep -v -E '^\s*(#|$)' "$LOCK")
+  mapfile -t all < <(entries "$LOCK")
   small=(); large=()
   for p in "${all[@]}"; do
     case "$p" in torch==*|nvidia-*|cuda-*) large+=("$p") ;; *) small+=("$p") ;; esac
