@@ -137,19 +137,24 @@ def param_counts(model: GPT) -> dict:
 
 
 def update_index(models_dir: str, entry: dict, default: bool = False) -> None:
-    """Add or replace entry (by id) in models_dir/index.json; the default model first, then by id."""
+    """Add or replace entry (by id) in models_dir/index.json. The index's order is the page's model list, so a
+    re-exported model keeps its place and a new one goes last; the default model is moved first."""
     path = os.path.join(models_dir, "index.json")
     idx = {"models": []}
     if os.path.exists(path):
         with open(path) as fh:
             idx = json.load(fh)
-    models = [m for m in idx.get("models", []) if m.get("id") != entry["id"]]
+    models = list(idx.get("models", []))
     if default:
         for m in models:
             m.pop("default", None)
         entry = dict(entry, default=True)
-    models.append(entry)
-    models.sort(key=lambda m: (not m.get("default", False), m["id"]))
+    ids = [m.get("id") for m in models]
+    if entry["id"] in ids:
+        models[ids.index(entry["id"])] = entry
+    else:
+        models.append(entry)
+    models.sort(key=lambda m: not m.get("default", False))  # stable: only the default moves
     idx["models"] = models
     with open(path, "w") as fh:
         json.dump(idx, fh, indent=2)

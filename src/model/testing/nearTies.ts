@@ -49,6 +49,8 @@ export interface TieAwareDiff {
   rawDiff: number;
   /** The first near-tie that explains rows of this entry differing by more than the tolerance. */
   explainedBy?: string;
+  /** The tolerance the entry was held to (its own, else the options'). */
+  tol: number;
 }
 
 export interface TieOptions {
@@ -103,7 +105,7 @@ export function compareTrace(entries: readonly TraceEntry[], opts: TieOptions = 
     const tieTol = opts.tieTol ?? tol;
     const { got, want, width } = e;
     if (!got || !want || got.length !== want.length || width <= 0 || got.length % width !== 0) {
-      diffs.push({ label: e.label, diff: Number.NaN, rawDiff: Number.NaN });
+      diffs.push({ label: e.label, diff: Number.NaN, rawDiff: Number.NaN, tol });
       continue;
     }
     const pos = e.positionOfRow ?? ((r: number) => r);
@@ -140,7 +142,7 @@ export function compareTrace(entries: readonly TraceEntry[], opts: TieOptions = 
       nearTies.push(found);
       explainedBy ??= found.message;
     }
-    diffs.push({ label: e.label, diff, rawDiff, ...(explainedBy ? { explainedBy } : {}) });
+    diffs.push({ label: e.label, diff, rawDiff, tol, ...(explainedBy ? { explainedBy } : {}) });
     for (const t of ownTies) if (!upstreamTie || t.position < upstreamTie.position) upstreamTie = t;
   }
   return { diffs, nearTies };
