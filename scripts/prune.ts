@@ -28,9 +28,10 @@
  *   npm run prune -- --merge-sweep --model <target> --from <id> [--from <id> ...] --task <task> ... | --all
  *                    finishes a sweep whose runs were made by separate processes (one folder each): the same pick as
  *                    --sweep-k-coef; with one --from, copies the circuit files under the target's name
- *   npm run prune -- --compare --sparse <id> --dense <id> [--dense-from <dir> --dense-label <label>] [--write-docs]
+ *   npm run prune -- --compare --sparse <id> --dense <id> [--dense-from <dir>] [--sparse-from <dir>] [--dense-label <label>] [--write-docs]
  *                    --dense-from reads the dense model's circuits from <dir>/<dense>/<task>.json (as --out writes
- *                    them) instead of the shipped ones; the docs section is then keyed <dense>:<label>
+ *                    them) instead of the shipped ones, --sparse-from the sparse model's from <dir>/<sparse>/; the
+ *                    docs section is then keyed <dense>:<label>
  *   npm run prune -- --describe --model <id> --task <task> [--edges 4]
  *                    the circuit in words: nodes by site (with heads), what they respond to, strongest edges
  *                    per-task and geometric-mean edge ratios of the two models' circuits

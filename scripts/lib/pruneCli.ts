@@ -30,7 +30,7 @@ import { BpeTokenizer } from '../../src/tokenizer/bpe';
 import { computeImportance, targetPrompts } from '../../src/worker/importance';
 import { TaskEvaluator } from '../../src/worker/stagedTaskEval';
 
-const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity', 'method', 'weights', 'layers', 'dense-from', 'dense-label'];
+const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity', 'method', 'weights', 'layers', 'dense-from', 'dense-label', 'sparse-from'];
 const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'merge-sweep', 'help', 'no-minimality', 'control', 'control-only', 'methods'];
 
 function pruneConfig(args: ParsedArgs): PruneConfig {
@@ -181,14 +181,20 @@ export async function main(argv: string[]): Promise<void> {
     const sparse = args.values.get('sparse')?.at(-1);
     const dense = args.values.get('dense')?.at(-1);
     if (!sparse || !dense) throw new Error('--compare needs --sparse <id> and --dense <id>');
-    // --dense-from <dir>: the dense model's circuits from a folder as --out writes it (e.g. edge-pruned runs), not
-    // the shipped ones; its docs section is keyed <dense>:<--dense-label>.
+    // --dense-from / --sparse-from <dir>: that model's circuits from a folder as --out writes it (e.g. edge-pruned
+    // runs, or the same method on both sides), not the shipped ones; the docs section is keyed <dense>:<--dense-label>.
     const denseFrom = args.values.get('dense-from')?.at(-1);
+    const sparseFrom = args.values.get('sparse-from')?.at(-1);
     const label = args.values.get('dense-label')?.at(-1);
-    if (denseFrom && args.flags.has('write-docs') && !label) throw new Error('--dense-from with --write-docs needs --dense-label <label> (its section in docs/circuits.md)');
-    const table = denseFrom ? compareCircuitSets(sparse, dense, readShippedCircuits(sparse), readOutCircuits(denseFrom, dense)) : compareCircuits(sparse, dense);
+    const fromFolders = denseFrom !== undefined || sparseFrom !== undefined;
+    if (fromFolders && args.flags.has('write-docs') && !label) throw new Error('--dense-from or --sparse-from with --write-docs needs --dense-label <label> (its section in docs/circuits.md)');
+    const table = fromFolders
+      ? compareCircuitSets(sparse, dense,
+        sparseFrom ? readOutCircuits(sparseFrom, sparse) : readShippedCircuits(sparse),
+        denseFrom ? readOutCircuits(denseFrom, dense) : readShippedCircuits(dense))
+      : compareCircuits(sparse, dense);
     process.stdout.write(table.markdown + '\n');
-    if (args.flags.has('write-docs')) writeResultsToDocs(table.markdown, denseFrom ? `${dense}:${label}` : dense);
+    if (args.flags.has('write-docs')) writeResultsToDocs(table.markdown, fromFolders ? `${dense}:${label}` : dense);
     return;
   }
   const ids = args.values.get('model') ?? [];
