@@ -66,8 +66,10 @@ def test_committed_viz_pickles_hold_the_released_circuits(task):
 
 
 def test_pkl_files_import_exactly_as_the_pt(tmp_path):
-    """A torch.save zip named viz_data.pkl and a bare pickle each give the committed task and circuit files, byte
-    for byte once the source path and its sha256 are swapped for the .pt's."""
+    """A torch.save zip named viz_data.pkl and a bare pickle each give the task and circuit files that the .pt gives
+    on the same machine, byte for byte once the source path and its sha256 are swapped for the .pt's. (Against the
+    committed converted files, made on another machine, floats agree only to rounding: the importer's losses are
+    float32 sums whose last bits depend on the CPU's kernels; test_openai_import.py checks those with a tolerance.)"""
     model, enc = released_model(), load_tiktoken(os.path.join(RELEASED, "tinypython"))
     means, _ = means_from_baseline(os.path.join(VIZ_DIR, "mean_baseline_pretrain.pt"), model.cfg)
     zipped = tmp_path / "viz" / of.SMALL_NAME / "single_double_quote" / "prune_v4" / "k_optim" / "viz_data.pkl"
@@ -76,16 +78,18 @@ def test_pkl_files_import_exactly_as_the_pt(tmp_path):
     sources = {"single_double_quote": str(zipped), "while_return_true_beeg": of.viz_pickle_path(FIX, "while_return_true_beeg")}
     items = parse_viz_args(list(sources.values()))
     assert items == list(sources.items())  # the task comes from the path, as for viz_data.pt
-    out = str(tmp_path / "out")
+    out, out_pt = str(tmp_path / "out"), str(tmp_path / "out_pt")
     os.makedirs(out)
+    os.makedirs(out_pt)
     for task, path in items:
         oi.import_viz(model, enc, means, path, task, "openai-small", out)
+        oi.import_viz(model, enc, means, viz_path(task), task, "openai-small", out_pt)
         for kind in ("tasks", "circuits"):
             with open(os.path.join(out, kind, f"{task}.json")) as fh:
                 got = fh.read()
             got = got.replace(rel_path(path), rel_path(viz_path(task))).replace(sha256_file(path), sha256_file(viz_path(task)))
-            with open(os.path.join(FIX, "converted", kind, f"{task}.json")) as fh:
-                assert json.loads(got) == json.load(fh), (task, kind)
+            with open(os.path.join(out_pt, kind, f"{task}.json")) as fh:
+                assert got == fh.read(), (task, kind)
 
 
 @pytest.mark.parametrize("protocol", [2, 3, 4, 5])
