@@ -35,10 +35,6 @@ export interface Comparison {
   ratios: { task: string; all: number; weight: number; capable: boolean }[];
 }
 
-export function compareCircuits(sparseId: string, denseId: string): Comparison {
-  return compareCircuitSets(sparseId, denseId, readShippedCircuits(sparseId), readShippedCircuits(denseId));
-}
-
 /** The comparison of two models' circuits, task by task (tasks pruned on both). */
 export function compareCircuitSets(sparseId: string, denseId: string, sparse: Map<string, CircuitFile>, dense: Map<string, CircuitFile>): Comparison {
   const tasks = [...sparse.keys()].filter((t) => dense.has(t)).sort();

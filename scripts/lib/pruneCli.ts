@@ -16,7 +16,7 @@ import { SparseGpt } from '../../src/model/forward';
 import { useBackend } from '../../src/model/testing/nodeBackends';
 import { tf } from '../../src/model/tfjs';
 import { numberArg, parseArgs, type ParsedArgs } from './args';
-import { compareCircuits, compareCircuitSets, readOutCircuits, readShippedCircuits, writeResultsToDocs } from './compare';
+import { compareCircuitSets, readOutCircuits, readShippedCircuits, writeResultsToDocs } from './compare';
 import { fmt } from './format';
 import { folderFiles, modelDir, readTask, ROOT } from './models';
 import { methodTable, readMethodRuns, replaceMethodsSection } from './methodTable';
@@ -188,11 +188,9 @@ export async function main(argv: string[]): Promise<void> {
     const label = args.values.get('dense-label')?.at(-1);
     const fromFolders = denseFrom !== undefined || sparseFrom !== undefined;
     if (fromFolders && args.flags.has('write-docs') && !label) throw new Error('--dense-from or --sparse-from with --write-docs needs --dense-label <label> (its section in docs/circuits.md)');
-    const table = fromFolders
-      ? compareCircuitSets(sparse, dense,
-        sparseFrom ? readOutCircuits(sparseFrom, sparse) : readShippedCircuits(sparse),
-        denseFrom ? readOutCircuits(denseFrom, dense) : readShippedCircuits(dense))
-      : compareCircuits(sparse, dense);
+    const table = compareCircuitSets(sparse, dense,
+      sparseFrom ? readOutCircuits(sparseFrom, sparse) : readShippedCircuits(sparse),
+      denseFrom ? readOutCircuits(denseFrom, dense) : readShippedCircuits(dense));
     process.stdout.write(table.markdown + '\n');
     if (args.flags.has('write-docs')) writeResultsToDocs(table.markdown, fromFolders ? `${dense}:${label}` : dense);
     return;
