@@ -4,7 +4,7 @@ import type { EngineClient } from '../worker/engineClient';
 import type { EngineMemoryOptions, LoadProgress, ModelSource } from '../worker/protocol';
 import { isPromptLengthError } from '../worker/promptLimit';
 import type { PathedFile } from '../model/checkpoint/sources';
-import { useAppStore, type ModelIndexEntry, type ModelOrigin } from './appStore';
+import { useAppStore, type AppState, type ModelIndexEntry, type ModelOrigin } from './appStore';
 import { folderReader, localLoad, modelDisplayName } from './modelFolder';
 
 const indexSchema = z.object({
@@ -72,7 +72,7 @@ export async function runAsLoad<R, O>(
     return await then(await req.result);
   } catch (e) {
     const err = e as Error;
-    set({ error: err.name === 'AbortError' ? `${verb === 'load' ? 'loading' : 'converting'} ${label} was cancelled` : `could not ${verb} ${label}: ${err.message}` });
+    set({ error: err.name === 'AbortError' ? `${verb === 'load' ? 'loading' : 'converting'} ${label} was cancelled` : `could not ${verb} ${label}: ${err.message}`, errorFrom: 'load' });
     return null;
   } finally {
     if (get().loading?.requestId === req.id) set({ loading: null });
@@ -86,7 +86,7 @@ export async function runAsLoad<R, O>(
 export async function loadModel(source: ModelSource, label: string, from: ModelOrigin['kind'] = 'url'): Promise<boolean> {
   const loaded = await runAsLoad(label, label, 'load', (e, onProgress) => e.request('load', { source }, onProgress), async (model) => {
     const folder = folderReader(source);
-    set({ model, modelFolder: folder, modelFrom: { kind: from, name: modelDisplayName(model.card, folder.name, model.id) }, error: null });
+    set({ model, modelFolder: folder, modelFrom: { kind: from, name: modelDisplayName(model.card, folder.name, model.id) }, error: null, errorFrom: null });
     await predict();
     return true;
   });
@@ -111,14 +111,23 @@ export async function predict(): Promise<void> {
   try {
     const prediction = await engine.request('predict', { prompt, topK: 10, interventions: [] }).result;
     // A newer prompt may have been typed meanwhile; only the latest answer is shown.
-    if (get().prompt === prompt) set({ prediction, error: null, promptProblem: null });
+    if (get().prompt === prompt) set({ prediction, promptProblem: null, ...clearPredictError() });
   } catch (e) {
     const message = (e as Error).message;
     // A prompt over a length limit is said at the prompt (its text stays as typed); other problems in the error line.
-    if (get().prompt === prompt) set(isPromptLengthError(message) ? { prediction: null, promptProblem: message, error: null } : { prediction: null, error: message, promptProblem: null });
+    if (get().prompt === prompt) {
+      set(isPromptLengthError(message)
+        ? { prediction: null, promptProblem: message, ...clearPredictError() }
+        : { prediction: null, error: message, errorFrom: 'predict', promptProblem: null });
+    }
   } finally {
     set({ predicting: false });
   }
+}
+
+/** Clears the error line only when a prediction wrote it (a failed load's message stays until the next load). */
+function clearPredictError(): Partial<AppState> {
+  return get().errorFrom === 'predict' ? { error: null, errorFrom: null } : {};
 }
 
 export function setPrompt(prompt: string): void {

@@ -33,6 +33,11 @@ export interface AppState {
   loading: { label: string; progress: LoadProgress | null; requestId: number } | null;
   /** Last load / predict problem, shown until the next success; never clears the loaded model. */
   error: string | null;
+  /**
+   * Which job set `error`. A prediction's answer clears only a prediction's error: the prompt is re-run after every
+   * model change, and that answer must not erase the message of a folder load that failed meanwhile.
+   */
+  errorFrom: 'load' | 'predict' | null;
   prompt: string;
   /** Why the prompt was not run (longer than the model's context or its memory plan covers), shown at the prompt. */
   promptProblem: string | null;
@@ -49,6 +54,7 @@ export const useAppStore = create<AppState>(() => ({
   modelFrom: null,
   loading: null,
   error: null,
+  errorFrom: null,
   prompt: 'def greet(name):\n    print("Hello, ',
   promptProblem: null,
   prediction: null,

@@ -59,7 +59,7 @@ export async function boot(): Promise<void> {
     models = await fetchModelIndex();
   } catch (e) {
     if (!link.model) {
-      useAppStore.setState({ error: (e as Error).message });
+      useAppStore.setState({ error: (e as Error).message, errorFrom: 'load' });
       return;
     }
   }

@@ -29,7 +29,7 @@ export function ModelBar() {
     const roots = dropRoots(e.dataTransfer);
     collectDropped(roots).then(
       (files) => (files.length ? openLocalFiles(files, 'dropped') : undefined),
-      (err: Error) => useAppStore.setState({ error: `could not read the dropped files: ${err.message}` }),
+      (err: Error) => useAppStore.setState({ error: `could not read the dropped files: ${err.message}`, errorFrom: 'load' }),
     );
   };
   // A local model is never shown under a shipped model's entry, even when its card reuses the shipped id.
