@@ -25,7 +25,8 @@ test('dropped release files convert in the browser, match the golden logits, sav
   const menu = page.getByRole('combobox', { name: 'Shipped model' });
   await expect(menu).toHaveValue('dense-py-2l');
   await expect(page.getByTestId('prediction').first()).toBeVisible();
-  // The first task has opened and run (it sets the prompt to its first pair), so the prompt typed next stays.
+  // The page has run its first detailed pass. The prompt typed next stays even if the first task is still being read:
+  // a prompt typed after the model loaded wins over the task's first pair (explorerActions.ts, loadTasks).
   await expect(page.getByTestId('target-logits')).toHaveAttribute('data-for', /./);
   // A prompt within the fixture model's 64-token context.
   await page.getByLabel('Prompt text').fill('def f(x):\n    return "a');

@@ -86,7 +86,7 @@ export async function runAsLoad<R, O>(
 export async function loadModel(source: ModelSource, label: string, from: ModelOrigin['kind'] = 'url'): Promise<boolean> {
   const loaded = await runAsLoad(label, label, 'load', (e, onProgress) => e.request('load', { source }, onProgress), async (model) => {
     const folder = folderReader(source);
-    set({ model, modelFolder: folder, modelFrom: { kind: from, name: modelDisplayName(model.card, folder.name, model.id) }, error: null, errorFrom: null });
+    set({ model, modelFolder: folder, modelFrom: { kind: from, name: modelDisplayName(model.card, folder.name, model.id) }, prediction: null, error: null, errorFrom: null });
     await predict();
     return true;
   });

@@ -31,12 +31,13 @@ export interface TaskRestore {
  * (`from` 'switch') the one on screen when another model was loaded.
  */
 export async function loadTasks(wanted: string | null, restore?: TaskRestore, from: 'link' | 'switch' = 'link'): Promise<void> {
-  const { modelFolder, model } = useAppStore.getState();
+  const { modelFolder, model, prompt } = useAppStore.getState();
   // A task of the previous model still being read must not open on this one (its token ids may not even exist here).
   ++taskRequest;
+  // Nothing the previous model computed stays on screen against this one.
   live.setState({
     tasks: [], taskFile: null, circuit: null, shippedCircuit: null, found: {}, pruneError: null, taskNotice: null, reference: {},
-    current: null, currentKey: null, evalError: null, evalProgress: null,
+    current: null, currentKey: null, evalError: null, evalProgress: null, detailed: null, detailedFor: null, detailedError: null,
   });
   if (!modelFolder) return;
   const stillThisModel = () => useAppStore.getState().modelFolder === modelFolder;
@@ -58,7 +59,8 @@ export async function loadTasks(wanted: string | null, restore?: TaskRestore, fr
       });
     }
     // A free prompt is restored on any task; a pair only on the task it belongs to.
-    if (pick) await selectTask(pick, pick === wanted || restore?.pair === null ? restore : undefined);
+    // A prompt typed while the task list was read wins over the first pair, as one typed while the task loads does.
+    if (pick) await selectTask(pick, pick === wanted || restore?.pair === null ? restore : undefined, prompt);
   } catch (e) {
     if (stillThisModel()) live.setState({ taskNotice: (e as Error).message });
   }
@@ -77,13 +79,15 @@ async function taskAndCircuit(base: FolderSource, task: string): Promise<[TaskFi
   return Promise.all([fetchTask(base, task), fetchCircuit(base, task)]);
 }
 
-/** Opens a task: its file and circuit, then the restored selection or its first pair (node and position reset). */
-export async function selectTask(task: string, restore?: TaskRestore): Promise<void> {
+/**
+ * Opens a task: its file and circuit, then the restored selection or its first pair (node and position reset), unless
+ * the prompt was edited after `promptAtStart` was read.
+ */
+export async function selectTask(task: string, restore?: TaskRestore, promptAtStart = useAppStore.getState().prompt): Promise<void> {
   const base = useAppStore.getState().modelFolder;
   if (!base) return;
   const request = ++taskRequest;
-  // A prompt typed while the task was loading wins over the task's first pair.
-  const promptAtStart = useAppStore.getState().prompt;
+  // A prompt typed while the task was loading (since `promptAtStart`) wins over the task's first pair.
   try {
     const [taskFile, shipped] = await taskAndCircuit(base, task);
     // A later pick or another model superseded this one.

@@ -85,7 +85,8 @@ function runDetailed(engine: EngineClient): void {
   const layer = ex.node ? parseSite(parseNodeId(ex.node).site).layer : null;
   const rest = { input: currentInput(), nodes, attentionLayers: layer === null ? [] : [layer], targets: currentPromptTargets()?.ids ?? null, topK: 10 };
   if ('text' in rest.input && rest.input.text.length === 0) return;
-  const base = JSON.stringify([useAppStore.getState().model?.id, rest]);
+  // Keyed by the loaded model object, not its id: a folder picked again after its weights were edited keeps its id.
+  const base = JSON.stringify([objectIdentity(useAppStore.getState().model), rest]);
   if (base !== variantCache.base) Object.assign(variantCache, { base, byList: new Map() });
   const listKey = (v: Variant) => JSON.stringify(v.interventions);
   const need = variants.filter((v, i) => !variantCache.byList.has(listKey(v)) && variants.findIndex((w) => listKey(w) === listKey(v)) === i);
@@ -139,12 +140,14 @@ export function taskPrompts(task: TaskFile): TargetPrompt[] {
   return task.test.flatMap((p) => [p.a, p.b]).map((q) => ({ tokens: q.tokens, correct: q.correct, alternative: q.alternative }));
 }
 
-// A number per task file object: a task reopened or redefined under the same name is a new file.
-const taskIds = new WeakMap<TaskFile, number>();
-let taskCount = 0;
-function taskIdentity(t: TaskFile): number {
-  let id = taskIds.get(t);
-  if (id === undefined) taskIds.set(t, (id = ++taskCount));
+// A number per object: a task reopened or redefined under the same name is a new file, a model loaded again (the same
+// folder re-picked, say) a new model.
+const objectIds = new WeakMap<object, number>();
+let objectCount = 0;
+function objectIdentity(o: object | null): number {
+  if (!o) return 0;
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, (id = ++objectCount));
   return id;
 }
 
@@ -187,7 +190,7 @@ function runEval(engine: EngineClient): void {
   }
   // The task file and the rows' content, not only their labels: another task or circuit asks for the same labels
   // ("full|mean"...), and must not be answered by the evaluation still running for the previous one.
-  const key = JSON.stringify([useAppStore.getState().model?.id, taskIdentity(taskFile), missing.map((v) => [refKey(v), v.interventions, v.calibration ?? null]), needCurrent ? currentKey : null]);
+  const key = JSON.stringify([objectIdentity(useAppStore.getState().model), objectIdentity(taskFile), missing.map((v) => [refKey(v), v.interventions, v.calibration ?? null]), needCurrent ? currentKey : null]);
   if (key === evalSlot.key) return;
   if (evalSlot.id !== null) engine.cancel(evalSlot.id);
   const variants = needCurrent ? [...missing, current] : missing;

@@ -26,7 +26,7 @@ export function TaskPanel() {
       <h2>Task</h2>
       <label>
         Task{' '}
-        <select aria-label="Task" value={task ?? ''} onChange={(e) => void selectTask(e.target.value)} disabled={!all.length}>
+        <select aria-label="Task" value={task ?? ''} onChange={(e) => { if (e.target.value !== task) void selectTask(e.target.value); }} disabled={!all.length}>
           {!task && <option value="">(none)</option>}
           {all.map((t) => <option key={t} value={t}>{taskLabel(t)}</option>)}
         </select>
