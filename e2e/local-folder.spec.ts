@@ -33,7 +33,7 @@ test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 test('a picked model folder loads with its tasks, circuits and snippets', async ({ page }) => {
   // Console errors and failed requests fail the test by themselves (fixtures/test.ts).
   const fromServer: string[] = [];
-  // The page and its engine worker; the service worker precaches the default model (sparse-py-2l) on its own.
+  // The page and its engine worker; the service worker precaches the default model on its own.
   page.context().on('request', (r) => { if (r.url().includes('/models/sparse-py-2l/') && !r.serviceWorker()) fromServer.push(r.url()); });
 
   await page.goto('/?model=dense-py-2l&backend=wasm');
@@ -74,14 +74,14 @@ test('a picked model folder loads with its tasks, circuits and snippets', async 
 });
 
 test('a picked model folder without tasks shows no task of the previous model', async ({ page }) => {
-  // The OpenAI-shaped fixture (vocabulary 288) without tasks/ and circuits/, opened after the default model (whose
-  // quote task has token ids past 288): nothing of the previous task may open, stay on screen or be evaluated on it.
+  // The OpenAI-shaped fixture (vocabulary 288) without tasks/ and circuits/, opened after sparse-py-2l (whose quote
+  // task has token ids past 288): nothing of the previous task may open, stay on screen or be evaluated on it.
   cpSync(join(ROOT, 'test-fixtures/openai-small/converted'), join(dir, 'no-tasks', 'openai-small'), {
     recursive: true,
     filter: (p) => !/[/\\](tasks|circuits)$/.test(p) && !p.endsWith('golden.safetensors'),
   });
   const taskUrl = '**/models/sparse-py-2l/tasks/single_double_quote.json';
-  // 1. The default model's first task file is held back until the other model has loaded: a task still on its way
+  // 1. sparse-py-2l's first task file is held back until the other model has loaded: a task still on its way
   // when the model changed must not open on the new model.
   let release!: () => void;
   const held = new Promise<void>((r) => { release = r; });
@@ -92,7 +92,7 @@ test('a picked model folder without tasks shows no task of the previous model', 
     await held;
     await route.continue();
   });
-  await page.goto('/?backend=wasm');
+  await page.goto('/?model=sparse-py-2l&backend=wasm');
   const tasks = page.getByRole('combobox', { name: 'Task', exact: true });
   await expect(tasks.locator('option[value="single_double_quote"]')).toHaveCount(1);
   await expect.poll(() => heldRequest !== null).toBe(true);
@@ -119,7 +119,7 @@ test('a picked model folder without tasks shows no task of the previous model', 
   };
   await noTaskPanel();
 
-  // 2. Back to the default model, its quote task open and being evaluated, then the folder again: the task panel says
+  // 2. Back to sparse-py-2l, its quote task open and being evaluated, then the folder again: the task panel says
   // the folder lists no tasks (not that the quote task is missing), and the evaluation of that task is dropped.
   await page.getByRole('combobox', { name: 'Shipped model' }).selectOption('sparse-py-2l');
   await expect(tasks).toHaveValue('single_double_quote');
@@ -127,6 +127,6 @@ test('a picked model folder without tasks shows no task of the previous model', 
   await expect(page.getByTestId('pair-0a')).toBeVisible();
   await picker.setInputFiles(join(dir, 'no-tasks'));
   await noTaskPanel();
-  // What the default model computed for the prompt is not shown against the new one.
+  // What sparse-py-2l computed for the prompt is not shown against the new one.
   await expect(page.getByTestId('target-logits').locator('[data-variant="circuit"]')).toHaveCount(0);
 });

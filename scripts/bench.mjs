@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench: builds the app, serves it, runs bench.html in Debian's headless Chromium (with WebGPU enabled)
-// and prints the JSON report. Options: --backends cpu,wasm,webgl,webgpu  --runs N  --model <id>
+// and prints the JSON report. Options: --backends cpu,wasm,webgl,webgpu  --runs N  --model <id> (default sparse-py-2l)
 // Large models (a separate entry, "large_model", one result list per model): for each of --large-model (default
 // _bridges2,_yolo2: the csp_bridges2- and csp_yolo2-shaped random models, scripts/make-bridges2-model.py --shape ...)
 // whose folder exists, each weight representation (--large-options sparse:csr,sparse:densify,dense) is loaded on wasm in
@@ -31,7 +31,10 @@ const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
 const flag = (name) => args.includes(`--${name}`);
 const query = new URLSearchParams({ backends: opt('backends', 'cpu,wasm,webgl,webgpu'), runs: opt('runs', '10') });
-if (opt('model')) query.set('model', opt('model'));
+// One model for every small-model entry, so that a click's time and the full re-evaluation it is divided by are of the
+// same model: sparse-py-2l, the model the recorded figures (README, docs/explorer.md) were measured on.
+const benchModel = opt('model', 'sparse-py-2l');
+query.set('model', benchModel);
 if (opt('importance-task')) query.set('importanceTask', opt('importance-task'));
 
 process.stderr.write('bench: building…\n');
@@ -138,12 +141,12 @@ try {
       const clicks = [];
       for (const backend of opt('click-backends', 'wasm').split(',')) {
         process.stderr.write(`bench: explorer click -> bars on ${backend}\n`);
-        clicks.push(await clickToBars(browser, base, { model: opt('model', 'sparse-py-2l'), backend, runs: Number(opt('runs', '10')) }));
+        clicks.push(await clickToBars(browser, base, { model: benchModel, backend, runs: Number(opt('runs', '10')) }));
       }
       const metrics = [];
       for (const backend of opt('click-backends', 'wasm').split(',')) {
         process.stderr.write(`bench: explorer click -> task metrics on ${backend}\n`);
-        const m = await clickToMetrics(browser, base, { model: opt('model', 'sparse-py-2l'), backend, runs: Number(opt('runs', '10')) });
+        const m = await clickToMetrics(browser, base, { model: benchModel, backend, runs: Number(opt('runs', '10')) });
         // The full re-evaluation of the same task and edges, on the bench page's wasm run above (same browser, same run).
         const engine = report.results?.find((r) => r.backend === 'wasm')?.task_metrics;
         const full = engine?.full_reevaluation_ms_median;
