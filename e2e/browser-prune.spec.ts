@@ -3,7 +3,7 @@ import { expect, test } from './fixtures/test';
 
 /**
  * "Find circuit": node pruning of the loaded model on the current task's training pairs, run in the engine worker.
- * On the shipped default model and its quote task, with few steps (?pruneSteps=): progress shows, the page stays
+ * On sparse-py-2l and its quote task, with few steps (?pruneSteps=): progress shows, the page stays
  * responsive, the found circuit replaces the shipped one (labelled, with its k / nodes / edges / loss) until the
  * user goes back; and a run can be cancelled.
  */

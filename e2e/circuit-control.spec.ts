@@ -4,7 +4,7 @@ import { expect, test } from './fixtures/test';
 /**
  * How a pruning run came out, on the page: a circuit that missed its target says so in words, the minimality pass's
  * removals and the control on random labels are shown beside the circuit's metrics. The circuit files are the shipped
- * quote circuit of the default model with those fields set (served in place of the shipped file), then a circuit
+ * quote circuit of sparse-py-2l with those fields set (served in place of the shipped file), then a circuit
  * found in this browser with the control switched on.
  */
 const MODEL = 'sparse-py-2l';

@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 
 /**
- * "Define task": the user's own quote task on the shipped default model. Bad input is refused with messages that name
+ * "Define task": the user's own quote task on sparse-py-2l. Bad input is refused with messages that name
  * the input at fault; a good one joins the task picker as "custom: quotes", is split into train/test, evaluated (full
  * model metrics), survives a reload through the link, and Find circuit (few steps) prunes on it and shows the found
  * circuit's metrics, the circuit row calibrated like the file's own calibrated test loss.

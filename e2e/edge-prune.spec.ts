@@ -3,7 +3,7 @@ import { expect, test } from './fixtures/test';
 
 /**
  * "Find circuit" by edges (docs/circuits.md, "Pruning by edges"): edge pruning of the loaded model on the current
- * task's training pairs, in the engine worker, with progress and Cancel. On the shipped default model's quote task
+ * task's training pairs, in the engine worker, with progress and Cancel. On sparse-py-2l's quote task
  * with 20 steps and no minimality pass (its cost grows with the kept edges, which a few steps leave many of): the
  * found circuit is labelled as pruned by edges, the graph draws its nodes and only its kept edges, and "restrict to
  * circuit" runs it as the runtime's edge circuit, so the page's circuit loss is the file's (computed the same way).
