@@ -27,4 +27,13 @@ describe('methodTable', () => {
     expect(t.markdown).toContain('| edges | 15.81 | 0.25 |');
     expect(t.markdown).toContain('| a | **edges** |');
   });
+
+  it('adds the geometric mean of each task\'s best circuit, whichever method made it', () => {
+    // On b the node circuit is the smaller one: the best-per-task mean is below both methods' own.
+    const mixed = { label: 'edges', files: new Map([['a', circuit('a', 25)], ['b', circuit('b', 60)]]) };
+    const t = methodTable('m', [nodes, mixed]);
+    expect(t.bestGeomean).toBeCloseTo(Math.sqrt(25 * 40), 9);
+    expect(t.markdown).toContain('| best of the 2 per task | 31.62 | 0.50 |');
+    expect(methodTable('m', [nodes]).markdown).not.toContain('best of the');
+  });
 });
