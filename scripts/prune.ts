@@ -19,9 +19,10 @@
  *                    [--granularity edges]  prunes edges instead of nodes (docs/circuits.md, "Pruning by edges"): one
  *                    mask per candidate edge, k_coef per edge (default 2e-3, 1e-4 on a dense model: more than half
  *                    of its weights nonzero); not with --sweep-k-coef
- *   npm run prune -- --control-only --model <id> --task <task> ... | --all [--control-seed 1]
+ *   npm run prune -- --control-only --model <id> --task <task> ... | --all [--control-seed 1] [--in <dir>]
  *                    adds the control to circuit files made without one, with each file's own settings (prune_config,
- *                    granularity); files that have a control are left alone
+ *                    granularity); files that have a control are left alone; --in <dir> reads and writes
+ *                    <dir>/<id>/<task>.json (as --out writes them) instead of the model's shipped circuits
  *   npm run prune -- --methods --model <id> --method <label>=<dir> [--method ...] [--write-docs]
  *                    one model's circuits by several methods (each folder as --out writes it): a row per task and
  *                    method, the best circuit per task, geometric-mean edges (docs/circuits.md, "Node or edge pruning")

@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRUNE_CONFIG } from '../../src/circuit/prune';
-import { configOfCircuitFile } from './controlOnly';
+import { configOfCircuitFile, controlledFilePath } from './controlOnly';
+import { modelDir } from './models';
 
 describe('configOfCircuitFile', () => {
   it('takes every setting the file stores and ignores what is not a setting', () => {
@@ -16,5 +18,12 @@ describe('configOfCircuitFile', () => {
 
   it('refuses a setting of the wrong type by name', () => {
     expect(() => configOfCircuitFile({ prune_config: { kCoef: '1e-3' } })).toThrow(/prune_config\.kCoef/);
+  });
+});
+
+describe('controlledFilePath', () => {
+  it('is the shipped circuit file, or the one under --in <dir> as --out lays it out', () => {
+    expect(controlledFilePath('m', 'quote')).toBe(join(modelDir('m'), 'circuits', 'quote.json'));
+    expect(controlledFilePath('m', 'quote', '/tmp/runs')).toBe('/tmp/runs/m/quote.json');
   });
 });

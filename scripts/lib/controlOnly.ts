@@ -31,13 +31,25 @@ export function configOfCircuitFile(file: Pick<CircuitFile, 'prune_config'>): Pr
   return cfg as unknown as PruneConfig;
 }
 
-export async function addControls(o: { ids: string[]; taskNamesOf: (id: string) => string[]; backend: string; seed: number }): Promise<void> {
+/** The circuit file --control-only reads and rewrites: the shipped one, or <dir>/<id>/<task>.json with --in <dir>. */
+export function controlledFilePath(id: string, task: string, dir?: string): string {
+  return dir ? join(dir, id, `${task}.json`) : join(modelDir(id), 'circuits', `${task}.json`);
+}
+
+export async function addControls(o: {
+  ids: string[];
+  taskNamesOf: (id: string) => string[];
+  backend: string;
+  seed: number;
+  /** --in <dir>: the files <dir>/<id>/<task>.json (as --out writes them) instead of the model's shipped ones. */
+  dir?: string;
+}): Promise<void> {
   for (const id of o.ids) {
     const { checkpoint } = await loadModelFolder(mapSource(folderFiles(id), id));
     const model = new SparseGpt(checkpoint);
     try {
       for (const name of o.taskNamesOf(id)) {
-        const path = join(modelDir(id), 'circuits', `${name}.json`);
+        const path = controlledFilePath(id, name, o.dir);
         const file = circuitFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
         if (file.control) {
           process.stdout.write(`${id}/${name}: already has its control (${file.control.reached_target ? 'target reached' : 'target not reached'}), left as it is\n`);

@@ -30,7 +30,7 @@ import { BpeTokenizer } from '../../src/tokenizer/bpe';
 import { computeImportance, targetPrompts } from '../../src/worker/importance';
 import { TaskEvaluator } from '../../src/worker/stagedTaskEval';
 
-const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity', 'method', 'weights', 'layers', 'dense-from', 'dense-label', 'sparse-from'];
+const VALUED = ['edges', 'model', 'task', 'backend', 'steps', 'batch-pairs', 'lr', 'k-coef', 'target-loss', 'ablation', 'seed', 'test-pairs', 'sparse', 'dense', 'temperature', 'warmup-frac', 'validation-fraction', 'selection-z', 'sweep-k-coef', 'from', 'control-seed', 'out', 'granularity', 'method', 'weights', 'layers', 'dense-from', 'dense-label', 'sparse-from', 'in'];
 const BOOLEAN = ['all', 'compare', 'describe', 'importance', 'write-docs', 'merge-sweep', 'help', 'no-minimality', 'control', 'control-only', 'methods'];
 
 function pruneConfig(args: ParsedArgs): PruneConfig {
@@ -224,7 +224,7 @@ export async function main(argv: string[]): Promise<void> {
   const testPairs = numberArg(args, 'test-pairs', 100);
   const controlSeed = args.flags.has('control') ? numberArg(args, 'control-seed', DEFAULT_CONTROL_SEED) : null;
   if (args.flags.has('control-only')) {
-    await addControls({ ids, taskNamesOf: (id) => taskNames(id, args), backend, seed: numberArg(args, 'control-seed', DEFAULT_CONTROL_SEED) });
+    await addControls({ ids, taskNamesOf: (id) => taskNames(id, args), backend, seed: numberArg(args, 'control-seed', DEFAULT_CONTROL_SEED), dir: args.values.get('in')?.at(-1) });
     return;
   }
   const outArg = args.values.get('out')?.at(-1);
