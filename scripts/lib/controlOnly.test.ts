@@ -23,7 +23,7 @@ describe('configOfCircuitFile', () => {
 
 describe('controlledFilePath', () => {
   it('is the shipped circuit file, or the one under --in <dir> as --out lays it out', () => {
-    expect(controlledFilePath('m', 'quote')).toBe(join(modelDir('m'), 'circuits', 'quote.json'));
+    expect(controlledFilePath('sparse-py-2l', 'quote')).toBe(join(modelDir('sparse-py-2l'), 'circuits', 'quote.json'));
     expect(controlledFilePath('m', 'quote', '/tmp/runs')).toBe('/tmp/runs/m/quote.json');
   });
 });
