@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRUNE_CONFIG } from '../../src/circuit/prune';
-import { configOfCircuitFile, controlledFilePath } from './controlOnly';
-import { modelDir } from './models';
+import { configOfCircuitFile } from './controlOnly';
 
 describe('configOfCircuitFile', () => {
   it('takes every setting the file stores and ignores what is not a setting', () => {
@@ -18,12 +16,5 @@ describe('configOfCircuitFile', () => {
 
   it('refuses a setting of the wrong type by name', () => {
     expect(() => configOfCircuitFile({ prune_config: { kCoef: '1e-3' } })).toThrow(/prune_config\.kCoef/);
-  });
-});
-
-describe('controlledFilePath', () => {
-  it('is the shipped circuit file, or the one under --in <dir> as --out lays it out', () => {
-    expect(controlledFilePath('sparse-py-2l', 'quote')).toBe(join(modelDir('sparse-py-2l'), 'circuits', 'quote.json'));
-    expect(controlledFilePath('m', 'quote', '/tmp/runs')).toBe('/tmp/runs/m/quote.json');
   });
 });

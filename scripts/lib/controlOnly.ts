@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { circuitFileSchema, circuitGranularity, type CircuitFile } from '../../src/circuit/circuitSchema';
 import { runControl } from '../../src/circuit/control';
 import { findCircuit } from '../../src/circuit/findCircuit';
@@ -7,7 +6,7 @@ import { DEFAULT_PRUNE_CONFIG, type PruneConfig, type PruneProgress } from '../.
 import { loadModelFolder, mapSource } from '../../src/model/checkpoint';
 import { SparseGpt } from '../../src/model/forward';
 import { fmt } from './format';
-import { folderFiles, modelDir, readTask } from './models';
+import { circuitFilePath, folderFiles, readTask } from './models';
 import { ProgressBar } from './progressBar';
 
 /**
@@ -31,11 +30,6 @@ export function configOfCircuitFile(file: Pick<CircuitFile, 'prune_config'>): Pr
   return cfg as unknown as PruneConfig;
 }
 
-/** The circuit file --control-only reads and rewrites: the shipped one, or <dir>/<id>/<task>.json with --in <dir>. */
-export function controlledFilePath(id: string, task: string, dir?: string): string {
-  return dir ? join(dir, id, `${task}.json`) : join(modelDir(id), 'circuits', `${task}.json`);
-}
-
 export async function addControls(o: {
   ids: string[];
   taskNamesOf: (id: string) => string[];
@@ -49,7 +43,7 @@ export async function addControls(o: {
     const model = new SparseGpt(checkpoint);
     try {
       for (const name of o.taskNamesOf(id)) {
-        const path = controlledFilePath(id, name, o.dir);
+        const path = circuitFilePath(id, name, o.dir);
         const file = circuitFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
         if (file.control) {
           process.stdout.write(`${id}/${name}: already has its control (${file.control.reached_target ? 'target reached' : 'target not reached'}), left as it is\n`);

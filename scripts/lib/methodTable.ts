@@ -5,7 +5,7 @@
  * the best circuit's over the same tasks.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { circuitFilePath } from './models';
 import { circuitFileSchema, circuitGranularity, type CircuitFile } from '../../src/circuit/circuitSchema';
 
 export interface MethodRuns {
@@ -81,7 +81,7 @@ export function methodTable(modelId: string, methods: readonly MethodRuns[]): { 
 export function readMethodRuns(label: string, dir: string, modelId: string, tasks: readonly string[]): MethodRuns {
   const files = new Map<string, CircuitFile>();
   for (const t of tasks) {
-    const p = join(dir, modelId, `${t}.json`);
+    const p = circuitFilePath(modelId, t, dir);
     if (existsSync(p)) files.set(t, circuitFileSchema.parse(JSON.parse(readFileSync(p, 'utf8'))));
   }
   return { label, files };

@@ -39,6 +39,14 @@ export function folderFiles(id: string): Map<string, Uint8Array> {
 }
 
 /**
+ * A circuit file's path: the shipped public/models/<id>/circuits/<task>.json, or <dir>/<id>/<task>.json when `dir` is
+ * a run folder as `npm run prune -- --out <dir>` lays it out.
+ */
+export function circuitFilePath(id: string, task: string, dir?: string): string {
+  return dir ? join(dir, id, `${task}.json`) : join(modelDir(id), 'circuits', `${task}.json`);
+}
+
+/**
  * A model's task file (tasks/<task>.json, written by npm run make-tasks), validated, with its test pairs cut to the
  * first `testPairs` when given.
  */

@@ -18,7 +18,7 @@ import { tf } from '../../src/model/tfjs';
 import { numberArg, parseArgs, type ParsedArgs } from './args';
 import { compareCircuitSets, readOutCircuits, readShippedCircuits, writeResultsToDocs } from './compare';
 import { fmt } from './format';
-import { folderFiles, modelDir, readTask, ROOT } from './models';
+import { circuitFilePath, folderFiles, modelDir, readTask, ROOT } from './models';
 import { methodTable, readMethodRuns, replaceMethodsSection } from './methodTable';
 import { ProgressBar } from './progressBar';
 import { describeCircuit } from './describeCircuit';
@@ -69,7 +69,7 @@ function taskNames(id: string, args: ParsedArgs): string[] {
 
 /** A shipped circuit file, or null when the task has none. */
 function readCircuit(id: string, task: string): CircuitFile | null {
-  const path = join(modelDir(id), 'circuits', `${task}.json`);
+  const path = circuitFilePath(id, task);
   return existsSync(path) ? circuitFileSchema.parse(JSON.parse(readFileSync(path, 'utf8'))) : null;
 }
 
