@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CircuitFile } from '../../src/circuit/circuitSchema';
-import { compareCircuitSets, readOutCircuits } from './compare';
+import { ablationCaption, compareCircuitSets, readOutCircuits } from './compare';
 
 const circuit = (task: string, edges: number, weight: number, reached = true): CircuitFile => ({
   task, model: 'm', ablation: 'mean', k: 10, nodes: [], edges: [], edge_count: edges, target_loss: 0.15,
@@ -19,6 +19,15 @@ describe('compareCircuitSets', () => {
     const cmp = compareCircuitSets('s', 'd', sparse, dense);
     expect(cmp.ratios.map((r) => [r.task, r.all, r.weight, r.capable])).toEqual([['a', 4, 4, true], ['b', 16, 16, true]]);
     expect(cmp.markdown).toContain('**geometric mean** (2 tasks) | **8.00** | **8.00**');
+    expect(cmp.markdown).toContain('ablation: mean;');
+  });
+
+  it('says which side used which ablation when the modes differ, and marks zero-ablation rows', () => {
+    const zero = { ...circuit('a', 10, 5), ablation: 'zero' as const };
+    const cmp = compareCircuitSets('s', 'd', new Map([['a', zero], ['b', circuit('b', 100, 50)]]), new Map([['a', circuit('a', 40, 20)], ['b', circuit('b', 1600, 800)]]));
+    expect(cmp.markdown).toContain('ablation (tasks per mode): sparse mean on 1, zero on 1; dense mean on 2;');
+    expect(cmp.markdown).toContain('| a | sparse | nodes, zero ablation |');
+    expect(ablationCaption([zero], [zero])).toBe('ablation: zero');
   });
 });
 

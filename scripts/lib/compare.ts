@@ -35,13 +35,23 @@ export interface Comparison {
   ratios: { task: string; all: number; weight: number; capable: boolean }[];
 }
 
+/** "ablation: mean", or which side used which mode when they differ (a zero-ablation circuit is marked in its row). */
+export function ablationCaption(sparse: readonly CircuitFile[], dense: readonly CircuitFile[]): string {
+  const modes = (cs: readonly CircuitFile[]) => [...new Set(cs.map((c) => c.ablation))].sort();
+  const all = modes([...sparse, ...dense]);
+  if (all.length === 1) return `ablation: ${all[0]}`;
+  const side = (name: string, cs: readonly CircuitFile[]) =>
+    `${name} ${modes(cs).map((m) => `${m} on ${cs.filter((c) => c.ablation === m).length}`).join(', ')}`;
+  return `ablation (tasks per mode): ${side('sparse', sparse)}; ${side('dense', dense)}`;
+}
+
 /** The comparison of two models' circuits, task by task (tasks pruned on both). */
 export function compareCircuitSets(sparseId: string, denseId: string, sparse: Map<string, CircuitFile>, dense: Map<string, CircuitFile>): Comparison {
   const tasks = [...sparse.keys()].filter((t) => dense.has(t)).sort();
   const rows: string[] = [];
   const ratios: Comparison['ratios'] = [];
   const line = (m: string, c: CircuitFile) =>
-    `| ${c.task} | ${m} | ${circuitGranularity(c)} | ${c.nodes.length} / ${c.total_nodes ?? '?'} | ${c.edge_count} | ${c.edge_counts?.weight ?? '?'} | ${f3(c.full_model_loss)} / ${f2(c.full_model_accuracy)} | ` +
+    `| ${c.task} | ${m} | ${circuitGranularity(c)}${c.ablation === 'zero' ? ', zero ablation' : ''} | ${c.nodes.length} / ${c.total_nodes ?? '?'} | ${c.edge_count} | ${c.edge_counts?.weight ?? '?'} | ${f3(c.full_model_loss)} / ${f2(c.full_model_accuracy)} | ` +
     `${f3(c.circuit_loss)} / ${f2(c.circuit_accuracy)} | ${f3(c.ablated_loss)} / ${f2(c.ablated_accuracy)} | ${c.reached_target === false ? 'no' : 'yes'} | ${Math.round(c.prune_seconds)} |`;
   for (const t of tasks) {
     const s = sparse.get(t)!;
@@ -59,7 +69,7 @@ export function compareCircuitSets(sparseId: string, denseId: string, sparse: Ma
   }
   const first = sparse.get(tasks[0] ?? '');
   const md = [
-    `Models: sparse \`${sparseId}\`, dense \`${denseId}\`; ablation: mean; target loss ${first?.target_loss ?? 0.15} on the held-back training pairs` +
+    `Models: sparse \`${sparseId}\`, dense \`${denseId}\`; ${ablationCaption(tasks.map((t) => sparse.get(t)!), tasks.map((t) => dense.get(t)!))}; target loss ${first?.target_loss ?? 0.15} on the held-back training pairs` +
       (typeof first?.prune_config?.selectionZ === 'number' ? ` (mean + ${first.prune_config.selectionZ} standard error).` : '.'),
     'Losses and accuracies are on the held-out test pairs (loss / accuracy).',
     '',

@@ -36,4 +36,22 @@ describe('methodTable', () => {
     expect(t.markdown).toContain('| best of the 2 per task | 31.62 | 0.50 |');
     expect(methodTable('m', [nodes]).markdown).not.toContain('best of the');
   });
+
+  it('compares the best circuit with the first method on every task where both exist, even when a third method missed', () => {
+    // The third method misses b, so b leaves the common set but stays in the comparison with the first method.
+    const byEdges = (c: CircuitFile): CircuitFile => ({ ...c, granularity: 'edges' });
+    const edgesE = { label: 'edges', files: new Map([...edges.files].map(([k, c]) => [k, byEdges(c)])) };
+    const third = { label: 'zero', files: new Map([['a', byEdges(circuit('a', 20))], ['b', byEdges(circuit('b', 5, false))]]) };
+    // A second node method that alone reaches c: c is not a node-against-edge comparison, so it stays out.
+    const nodes2 = { label: 'nodes2', files: new Map([['a', circuit('a', 90)], ['b', circuit('b', 40)], ['c', circuit('c', 8)]]) };
+    const t = methodTable('m', [nodes, nodes2, edgesE, third]);
+    expect(t.tasks).toEqual(['a']);
+    expect(t.againstFirst.tasks).toEqual(['a', 'b']);
+    expect(t.againstFirst.first).toBeCloseTo(Math.sqrt(100 * 40), 9);
+    expect(t.againstFirst.best).toBeCloseTo(Math.sqrt(20 * 10), 9);
+    expect(t.markdown).toContain('Over the 2 tasks where nodes and at least one method pruning by edges reached the target (a, b)');
+    expect(t.markdown).toContain('0.22 of nodes.');
+    // With the same task sets the sentence would repeat the table, so it is left out.
+    expect(methodTable('m', [nodes, edgesE]).markdown).not.toContain('at least one method pruning by');
+  });
 });

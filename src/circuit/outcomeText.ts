@@ -22,6 +22,16 @@ export function minimalityText(c: Pick<CircuitFile, 'minimality_removed' | 'node
   return `minimality pass removed ${c.minimality_removed} of ${before} ${edges ? 'edges' : 'nodes'}`;
 }
 
+/**
+ * Null for mean ablation (the paper's, and the page's default); for a circuit pruned with zero ablation, what that
+ * changes: everything outside it is 0 rather than its pretraining mean, so its numbers hold in zero mode only.
+ */
+export function ablationText(c: Pick<CircuitFile, 'ablation'>): string | null {
+  if (c.ablation !== 'zero') return null;
+  return 'pruned with zero ablation: everything outside the circuit is set to 0, not to its mean over pretraining text, ' +
+    'so its loss and accuracy hold in zero mode, which the page switches to when it opens the circuit';
+}
+
 /** "control with random labels: target not reached, loss 0.720, accuracy 52%, 35 nodes, 40 edges". */
 export function controlText(c: CircuitControl): string {
   return `control with random labels: ${c.reached_target ? 'target reached' : 'target not reached'}, loss ${f3(c.circuit_loss)}, ` +

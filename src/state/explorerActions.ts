@@ -24,6 +24,8 @@ let taskRequest = 0;
 export interface TaskRestore {
   pair: number | null;
   side: PairSide;
+  /** The link named an ablation mode: it wins over the mode the task's circuit was pruned with. */
+  keepMode?: boolean;
 }
 
 /**
@@ -97,6 +99,11 @@ export async function selectTask(task: string, restore?: TaskRestore, promptAtSt
       taskFile, circuit, shippedCircuit: shipped, pruneError: null, reference: {}, current: null, currentKey: null,
       taskNotice: circuit ? null : noCircuitNotice(task),
     });
+    // Study a circuit under the ablation it was pruned with, unless the user has already ablated something or the
+    // link chose a mode.
+    if (circuit && !restore?.keepMode && ex.getState().iv.present.length === 0 && (circuit.ablation === 'zero' || useAppStore.getState().model?.hasMeans)) {
+      ex.setState({ mode: circuit.ablation });
+    }
     if (restore) {
       ex.setState({ task }); // the link's settings (edge threshold...) were applied before the task loaded
       if (restore.pair === null) ex.setState({ pair: null });
@@ -104,10 +111,6 @@ export async function selectTask(task: string, restore?: TaskRestore, promptAtSt
       return;
     }
     ex.setState({ task, node: null, pos: null, edgeThreshold: null, core: null });
-    // Study a circuit under the ablation it was pruned with, unless the user has already ablated something.
-    if (circuit && ex.getState().iv.present.length === 0 && (circuit.ablation === 'zero' || useAppStore.getState().model?.hasMeans)) {
-      ex.setState({ mode: circuit.ablation });
-    }
     if (useAppStore.getState().prompt !== promptAtStart) ex.setState({ pair: null });
     else selectPair(0, 'a');
   } catch (e) {

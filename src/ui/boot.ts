@@ -27,8 +27,10 @@ export async function boot(): Promise<void> {
   // A link that names a task restores its selection: its pair, or its free prompt, or else the first pair. A link with
   // a free prompt and no task keeps that prompt on whichever task opens first.
   const freePrompt = link.prompt !== undefined && link.pair === undefined;
-  const restore = link.task !== undefined ? { pair: link.pair ?? (freePrompt ? null : 0), side: link.side ?? 'a' }
-    : freePrompt ? { pair: null, side: 'a' as const } : undefined;
+  // A link's mode wins over the mode the task's circuit was pruned with.
+  const keepMode = link.mode !== undefined;
+  const restore = link.task !== undefined ? { pair: link.pair ?? (freePrompt ? null : 0), side: link.side ?? 'a', keepMode }
+    : freePrompt ? { pair: null, side: 'a' as const, keepMode } : undefined;
   let first = true;
   useAppStore.subscribe((s, p) => {
     if (s.model === p.model || !s.model) return;
