@@ -35,3 +35,23 @@ test('the wide sparse model loads, draws its quote circuit and reproduces the ci
   await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(chanceTask.nodes.length, { timeout: 120_000 });
   await expect(page.getByTestId('circuit-missed-target')).toContainText('target not reached');
 });
+
+// A shipped circuit pruned with zero ablation (the smaller circuit on some tasks, docs/circuits.md): opening it switches
+// the page to zero mode, says so, and the page's restriction to it gives the loss its file records.
+const ZERO_TASK = 'while_return_true';
+const zeroCircuit = JSON.parse(readFileSync(`public/models/${MODEL}/circuits/${ZERO_TASK}.json`, 'utf8')) as {
+  nodes: unknown[]; edges: unknown[]; circuit_loss: number; ablation: string;
+};
+
+test('a circuit pruned with zero ablation opens in zero mode and reproduces its file\'s circuit loss', async ({ page }) => {
+  test.setTimeout(300_000);
+  expect(zeroCircuit.ablation).toBe('zero');
+  await page.goto(`/?model=${MODEL}&task=${ZERO_TASK}&backend=wasm`);
+  await expect(page.getByTestId('circuit-graph').locator('g.node')).toHaveCount(zeroCircuit.nodes.length, { timeout: 180_000 });
+  await expect(page.getByRole('region', { name: 'Circuit graph' }).locator('h2')).toContainText(`${zeroCircuit.nodes.length} nodes · ${zeroCircuit.edges.length} edges`);
+  await expect(page.locator('input[name=mode][type=radio]:checked')).toHaveCount(1);
+  await expect(page.locator('label', { has: page.locator('input[name=mode]:checked') })).toHaveText('zero');
+  await expect(page.getByTestId('circuit-ablation')).toContainText('pruned with zero ablation');
+  const circuitRow = page.locator('[data-testid=task-metrics] [data-variant=circuit]');
+  await expect.poll(async () => Number(await circuitRow.getAttribute('data-uncalibrated-loss')), { timeout: 180_000 }).toBeCloseTo(zeroCircuit.circuit_loss, 3);
+});
