@@ -85,7 +85,11 @@ def parse_args(argv=None):
                          "the tokens chosen uniformly; upweights rare constructs without synthetic text")
     ap.add_argument("--focus-tasks", default=None,
                     help="a tasks/ folder: focus on every task's two target tokens, each equally often (balanced focus)")
-    ap.add_argument("--focus-frac", type=float, default=0.25, help="share of each batch drawn by --focus-tokens")
+    ap.add_argument("--focus-constructs", action="store_true",
+                    help="focus on the places where training code makes one of the tasks' decisions (construct_focus.py), "
+                         "each task form equally often")
+    ap.add_argument("--focus-frac", type=float, default=0.25,
+                    help="share of each batch drawn by --focus-tokens / --focus-tasks / --focus-constructs")
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer"), help="folder with encoder.json + vocab.bpe")
     ap.add_argument("--device", default=None)
     ap.add_argument("--no-progress", action="store_true")
@@ -166,6 +170,12 @@ def train(args):
     if args.focus_tasks:
         focus_ids += task_target_tokens(args.focus_tasks)
     focus = focus_positions(train_tok, sorted(set(focus_ids))) if focus_ids else None
+    if args.focus_constructs:
+        from construct_focus import construct_positions
+        from tokenizer_train import load_tiktoken
+        places = construct_positions(train_tok, load_tiktoken(args.tokenizer), cfg.vocab_size,
+                                     log=print if master else (lambda _msg: None))
+        focus = (focus or []) + places
 
     step, acc = 0, {"loss": 0.0, "n": 0}
     ckpt_path = os.path.join(args.out, "ckpt.pt")

@@ -24,12 +24,13 @@ export function minimalityText(c: Pick<CircuitFile, 'minimality_removed' | 'node
 
 /**
  * Null for mean ablation (the paper's, and the page's default); for a circuit pruned with zero ablation, what that
- * changes: everything outside it is 0 rather than its pretraining mean, so its numbers hold in zero mode only.
+ * changes: everything outside it is 0 rather than its pretraining mean, so its numbers hold in zero mode only. (The
+ * page opens such a circuit in zero mode unless a link names another mode, so the text does not promise a switch.)
  */
 export function ablationText(c: Pick<CircuitFile, 'ablation'>): string | null {
   if (c.ablation !== 'zero') return null;
   return 'pruned with zero ablation: everything outside the circuit is set to 0, not to its mean over pretraining text, ' +
-    'so its loss and accuracy hold in zero mode, which the page switches to when it opens the circuit';
+    'so its loss and accuracy are those of zero mode';
 }
 
 /** "control with random labels: target not reached, loss 0.720, accuracy 52%, 35 nodes, 40 edges". */

@@ -1,0 +1,119 @@
+"""Task constructs in the training stream: the token positions where real training code makes one of the tasks'
+decisions, for placing focus windows on them (``train.py --focus-constructs``).
+
+``--focus-tasks`` places windows on every occurrence of a task's target token. For punctuation tasks that is close to
+the construct (``]]\\n`` mostly ends a depth-2 list), but for tokens like ``" else"``, ``" in"`` or ``".add"`` almost
+every occurrence is some other construct (``else:``, ``x in y``, ``s.add`` far from ``s = set()``), so the decision
+the task asks about stays as rare in the batches as in the text. Here each task's two forms are regular expressions
+over the decoded training text, written from the task definitions in ``src/tasks/`` (statement, literal and template
+tasks): a match ends exactly where the task's prompt would end, and the position counts only if the next token is
+the form's target token. Nothing is synthesised; every window is real training-split code.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+NAME = r"[A-Za-z_]\w*"
+DOTTED = r"[A-Za-z_][\w.]*"
+IND = r"^[ \t]*"
+
+
+@dataclass(frozen=True)
+class Form:
+    task: str
+    target: str  # the token that follows the decision
+    pattern: str  # matched with re.M over the decoded text; the match ends at the decision
+    # For set_or_string: the name the match captured must have been initialised this way within `init_window` chars.
+    init: str | None = None
+    init_window: int = 600
+
+
+# Each task's two forms, in the order of the task's `targets` (form 0, form 1).
+FORMS: tuple[Form, ...] = (
+    Form("while_return_true", ":\n", IND + r"while True(?=:\n)"),
+    Form("while_return_true", "\n", IND + r"return True(?=\n)"),
+    Form("if_ternary", " else", IND + DOTTED + r" = [^#\n]+? if [^#:\n]+?\w(?= else\b)"),
+    Form("if_ternary", ":\n", IND + r"if [^#:\n]+?\w(?=:\n)"),
+    Form("if_equals", " ==", IND + r"(?:el)?if " + DOTTED + r"(?= == )"),
+    Form("if_equals", " =", IND + DOTTED + r"(?= = )"),
+    Form("with_as", " as", IND + r"with " + DOTTED + r"(?:\([^()#\n]*\))?(?= as \w+:)"),
+    Form("with_as", " in", IND + r"for \w+(?:, \w+)*(?= in )"),
+    Form("def_or_call", "):\n", IND + r"def \w+\([^()#:'\"\n]*(?=\):\n)"),
+    Form("def_or_call", ")\n", IND + DOTTED + r"\([^()#:'\"=\n]*(?=\)\n)"),
+    Form("from_import", " import", IND + r"from " + DOTTED + r"(?= import )"),
+    Form("from_import", "\n", IND + r"import " + DOTTED + r"(?=\n)"),
+    Form("enumerate_range", " en", IND + r"for \w+, \w+ in(?= enumerate\()"),
+    Form("enumerate_range", " range", IND + r"for \w+ in(?= range\()"),
+    Form("single_double_quote", '"', r"(?:^|(?<=[^\"'\w\\]))\"[^\"'\\\n]{1,40}(?=\")"),
+    Form("single_double_quote", "'", r"(?:^|(?<=[^\"'\w\\]))'[^\"'\\\n]{1,40}(?=')"),
+    Form("fstring_brace", "}", r"\bf\"[^\"{}\\\n]*\{" + DOTTED + r"(?=\})"),
+    Form("fstring_brace", '")\n', r"\"[^\"{}\\\n]*(?=\"\)\n)"),
+    Form("bracket_brace", "]\n", IND + DOTTED + r" = \[[^\[\]{}:#'\"\n]*\w(?=\]\n)"),
+    Form("bracket_brace", "}\n", IND + DOTTED + r" = \{[^\[\]{}:#'\"\n]*\w(?=\}\n)"),
+    Form("tuple_list", ")\n", IND + DOTTED + r" = \([^\[\](){}:#'\"\n]*,[^\[\](){}:#'\"\n]*\w(?=\)\n)"),
+    Form("tuple_list", "]\n", IND + DOTTED + r" = \[[^\[\](){}:#'\"\n]*,[^\[\](){}:#'\"\n]*\w(?=\]\n)"),
+    Form("bracket_counting", "]]\n", IND + DOTTED + r" ?= ?\[\[[^\n#'\"]*?(?=\]\]\n)"),
+    Form("bracket_counting", "]\n", IND + DOTTED + r" ?= ?\[[^\[\]\n#'\"]*(?=\]\n)"),
+    Form("set_or_string", ".add", IND + r"(" + NAME + r")(?=\.add\()", init=r"= set\(\)"),
+    Form("set_or_string", " +=", IND + r"(" + NAME + r")(?= \+= )", init=r"= (?:\"\"|'')"),
+)
+
+
+def token_table(enc, vocab_size: int) -> list[bytes]:
+    """Each token id's bytes; ids the encoding cannot decode alone (the end-of-text token) read as a newline."""
+    out = []
+    for i in range(vocab_size):
+        try:
+            out.append(enc.decode_single_token_bytes(i))
+        except KeyError:
+            out.append(b"\n")
+    return out
+
+
+def decode_stream(tokens: np.ndarray, table: list[bytes]) -> tuple[str, np.ndarray]:
+    """The stream as text (latin-1, so one character per byte) and each token's starting character offset."""
+    lengths = np.array([len(b) for b in table], dtype=np.int64)[np.asarray(tokens, dtype=np.int64)]
+    starts = np.zeros(len(tokens), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    text = b"".join(table[t] for t in np.asarray(tokens).tolist()).decode("latin-1")
+    return text, starts
+
+
+def form_positions(form: Form, text: str, starts: np.ndarray, tokens: np.ndarray, target_id: int) -> np.ndarray:
+    """Stream indices of the tokens that follow a match of `form` and are its target token."""
+    ends = []
+    init = re.compile(form.init) if form.init else None
+    for m in re.finditer(form.pattern, text, flags=re.M):
+        if init is not None:
+            name = m.group(1)
+            before = text[max(0, m.start() - form.init_window):m.start()]
+            if not re.search(r"(?:^|[^\w.])" + re.escape(name) + r" " + init.pattern, before):
+                continue
+        ends.append(m.end())
+    if not ends:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    idx = np.searchsorted(starts, ends)
+    ok = idx < len(starts)
+    idx, ends = idx[ok], ends[ok]
+    ok = (starts[idx] == ends) & (np.asarray(tokens)[idx] == target_id)
+    return np.unique(idx[ok])
+
+
+def construct_positions(tokens: np.ndarray, enc, vocab_size: int, log=print) -> list[np.ndarray]:
+    """One array of stream positions per task form (empty forms dropped), for `get_batch`'s uniform choice:
+    every task form is then equally often the focus of a window."""
+    text, starts = decode_stream(tokens, token_table(enc, vocab_size))
+    out = []
+    for form in FORMS:
+        ids = enc.encode_ordinary(form.target)
+        if len(ids) != 1:
+            raise ValueError(f"{form.task}: target {form.target!r} is {len(ids)} tokens, not one")
+        pos = form_positions(form, text, starts, tokens, ids[0])
+        log(f"construct focus: {form.task} {form.target!r}: {len(pos):,} places")
+        if len(pos):
+            out.append(pos)
+    return out

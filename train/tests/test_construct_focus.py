@@ -1,0 +1,115 @@
+"""Construct focus finds the tasks' decisions in real code, at the token that makes them, and nothing else."""
+import os
+
+import numpy as np
+import pytest
+
+from construct_focus import FORMS, construct_positions, decode_stream, form_positions, token_table
+from tokenizer_train import load_tiktoken
+
+TOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tokenizer")
+
+# Every form once, plus look-alikes that are not the construct (marked "no").
+CODE = '''import os
+from collections import Counter
+seen = set()
+for item, value in enumerate(rows):
+    if item == value:
+        seen.add(item)
+    elif item:
+        label = "x" if item else "y"
+for i in range(10):
+    pass
+out = set()
+text = ""
+with open(path) as fh:
+    text += fh.read()
+def helper(a, b):
+    print(f"value {a}")
+    helper(a, b)
+    print("done")
+pair = (1, 2)
+items = [1, 2]
+nested = [[1, 2], [3]]
+flags = {a, b}
+while True:
+    return True
+other.add(x)
+else:
+'''
+
+
+@pytest.fixture(scope="module")
+def stream():
+    enc = load_tiktoken(TOK)
+    ids = np.array(enc.encode_ordinary(CODE) + [enc.eot_token], dtype=np.uint16)
+    return enc, ids
+
+
+def prompts(enc, tokens, positions):
+    """The line each found place ends, as text up to the decision, and the target token."""
+    text, starts = decode_stream(tokens, token_table(enc, 2048))
+    out = []
+    for p in positions:
+        line_start = text.rfind("\n", 0, starts[p]) + 1
+        out.append((text[line_start:starts[p]], enc.decode([int(tokens[p])])))
+    return out
+
+
+def found(enc, tokens, task, target):
+    form = next(f for f in FORMS if f.task == task and f.target == target)
+    text, starts = decode_stream(tokens, token_table(enc, 2048))
+    return prompts(enc, tokens, form_positions(form, text, starts, tokens, enc.encode_ordinary(target)[0]))
+
+
+def test_decoded_offsets_point_at_each_token(stream):
+    enc, tokens = stream
+    text, starts = decode_stream(tokens, token_table(enc, 2048))
+    assert text.startswith("import os\nfrom collections")
+    for i in (0, 5, len(tokens) - 2):
+        piece = enc.decode_single_token_bytes(int(tokens[i])).decode("latin-1")
+        assert text[starts[i]:starts[i] + len(piece)] == piece
+
+
+@pytest.mark.parametrize("task,target,expected", [
+    ("enumerate_range", " en", [("for item, value in", " en")]),
+    ("enumerate_range", " range", [("for i in", " range")]),
+    ("if_equals", " ==", [("    if item", " ==")]),
+    ("from_import", " import", [("from collections", " import")]),
+    ("from_import", "\n", [("import os", "\n")]),
+    ("with_as", " as", [("with open(path)", " as")]),
+    ("def_or_call", "):\n", [("def helper(a, b", "):\n")]),
+    # every one-line call statement is the call form, methods included
+    ("def_or_call", ")\n", [("        seen.add(item", ")\n"), ("    helper(a, b", ")\n"), ("other.add(x", ")\n")]),
+    ("if_ternary", " else", [('        label = "x" if item', " else")]),
+    ("fstring_brace", "}", [('    print(f"value {a', "}")]),
+    ("tuple_list", ")\n", [("pair = (1, 2", ")\n")]),
+    ("bracket_counting", "]]\n", [("nested = [[1, 2], [3", "]]\n")]),
+    ("bracket_brace", "}\n", [("flags = {a, b", "}\n")]),
+    ("while_return_true", ":\n", [("while True", ":\n")]),
+    ("while_return_true", "\n", [("    return True", "\n")]),
+])
+def test_each_form_is_found_where_its_prompt_would_end(stream, task, target, expected):
+    enc, tokens = stream
+    assert found(enc, tokens, task, target) == expected
+
+
+def test_set_or_string_needs_the_initialisation_nearby(stream):
+    enc, tokens = stream
+    # seen.add follows "seen = set()"; other.add has no such line, so it is not the construct.
+    assert found(enc, tokens, "set_or_string", ".add") == [("        seen", ".add")]
+    assert found(enc, tokens, "set_or_string", " +=") == [("    text", " +=")]
+
+
+def test_else_of_an_if_statement_is_not_a_ternary(stream):
+    enc, tokens = stream
+    assert all("label" in line for line, _ in found(enc, tokens, "if_ternary", " else"))
+
+
+def test_construct_positions_hold_only_target_tokens(stream):
+    enc, tokens = stream
+    places = construct_positions(tokens, enc, 2048, log=lambda _m: None)
+    targets = {enc.encode_ordinary(f.target)[0] for f in FORMS}
+    assert len(places) >= 20  # nearly every form occurs in CODE
+    for p in places:
+        assert set(tokens[p].tolist()) <= targets
