@@ -33,6 +33,12 @@ def sparsified_params(model) -> List[Tuple[str, torch.nn.Parameter]]:
     return out
 
 
+# The token embedding and unembedding: --embed-l0 gives them their own kept fraction, as the paper's recipe does
+# (e.g. 1/16 for these against 1/64 for the matrices), since at one fraction for all a narrow model keeps only a
+# handful of weights per token row.
+EMBEDDINGS = ("transformer.wte.weight", "lm_head.weight")
+
+
 def neuron_axis(name: str):
     for rx, axis in _NEURONWISE:
         if rx.search(name):
@@ -62,11 +68,12 @@ def topk_mask(w: torch.Tensor, k: int, axis=None, min_per_neuron: int = 4) -> to
 
 
 @torch.no_grad()
-def project_(model, frac: float, min_per_neuron: int = 4):
-    """Zero all but the top int(frac*numel) |w| in every sparsified tensor (in place). Returns {name: k}."""
+def project_(model, frac: float, min_per_neuron: int = 4, embed_frac: float | None = None):
+    """Zero all but the top int(frac*numel) |w| in every sparsified tensor (in place); the token embedding and
+    unembedding keep int(embed_frac*numel) instead when embed_frac is given. Returns {name: k}."""
     ks = {}
     for name, p in sparsified_params(model):
-        k = int(frac * p.numel())
+        k = int((embed_frac if embed_frac is not None and name in EMBEDDINGS else frac) * p.numel())
         if min_per_neuron and neuron_axis(name):
             # never ask for fewer than the forced minimum
             rows = p.shape[0] if neuron_axis(name) == "row" else p.shape[1]

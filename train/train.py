@@ -52,6 +52,9 @@ def parse_args(argv=None):
     ap.add_argument("--afrac", type=float, default=0.25)
     ap.add_argument("--afrac-loctypes", default=ALL_LOCS)
     ap.add_argument("--l0", type=float, default=1 / 16, help="target kept fraction of every sparsified tensor")
+    ap.add_argument("--embed-l0", type=float, default=None,
+                    help="target kept fraction of the token embedding and unembedding (default: --l0), annealed "
+                         "on the same schedule")
     ap.add_argument("--min-per-neuron", type=int, default=4)
     ap.add_argument("--dense", action="store_true", help="dense twin: no weight or activation sparsity")
     ap.add_argument("--activation", default="gelu", choices=["gelu", "relu"])
@@ -241,6 +244,8 @@ def train(args):
     t0, tok0 = time.time(), 0
     while step < total_steps:
         frac = l0_frac(step, total_steps, target, args.anneal_start, args.anneal_end)
+        embed_frac = (None if args.dense or args.embed_l0 is None
+                      else l0_frac(step, total_steps, args.embed_l0, args.anneal_start, args.anneal_end))
         lr = lr_at(step, total_steps, args.lr, args.warmup_frac) * math.sqrt(target / frac)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -252,7 +257,7 @@ def train(args):
         opt.step()
         with torch.no_grad():
             if not args.dense:
-                project_(model, frac, args.min_per_neuron)
+                project_(model, frac, args.min_per_neuron, embed_frac)
             for p in decay:
                 p.mul_(1 - args.weight_decay * lr)
         step += 1

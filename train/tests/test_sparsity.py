@@ -37,6 +37,17 @@ def test_exact_nonzero_count_every_projection():
                 assert ks[name] == max(int(frac * p.numel()), p.shape[0] * 4)
 
 
+def test_embeddings_keep_their_own_fraction():
+    m = tiny_model()
+    ks = project_(m, 0.05, min_per_neuron=0, embed_frac=0.25)
+    for name, p in sparsified_params(m):
+        want = int((0.25 if name in ("transformer.wte.weight", "lm_head.weight") else 0.05) * p.numel())
+        assert ks[name] == max(want, 1), name
+        if p.dim() == 2:  # biases start at zero, so they hold fewer nonzeros than they may keep
+            assert int((p != 0).sum()) == ks[name], name
+    assert project_(tiny_model(), 0.05, min_per_neuron=0) == project_(tiny_model(), 0.05, min_per_neuron=0, embed_frac=None)
+
+
 def test_min_per_neuron():
     m = tiny_model()
     with torch.no_grad():
