@@ -9,7 +9,7 @@ from tokenizer_train import load_tiktoken
 
 TOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tokenizer")
 
-# Every form once, plus look-alikes that are not the construct (marked "no").
+# Every form at least once, plus look-alikes that are not the construct (other.add without an initialisation, else:).
 CODE = '''import os
 from collections import Counter
 seen = set()
@@ -46,20 +46,15 @@ def stream():
     return enc, ids
 
 
-def prompts(enc, tokens, positions):
-    """The line each found place ends, as text up to the decision, and the target token."""
+def found(enc, tokens, task, target):
+    """Each place the form finds: its line as text up to the decision, and the target token there."""
+    form = next(f for f in FORMS if f.task == task and f.target == target)
     text, starts = decode_stream(tokens, token_table(enc, 2048))
     out = []
-    for p in positions:
+    for p in form_positions(form, text, starts, tokens, enc.encode_ordinary(target)[0]):
         line_start = text.rfind("\n", 0, starts[p]) + 1
         out.append((text[line_start:starts[p]], enc.decode([int(tokens[p])])))
     return out
-
-
-def found(enc, tokens, task, target):
-    form = next(f for f in FORMS if f.task == task and f.target == target)
-    text, starts = decode_stream(tokens, token_table(enc, 2048))
-    return prompts(enc, tokens, form_positions(form, text, starts, tokens, enc.encode_ordinary(target)[0]))
 
 
 def test_decoded_offsets_point_at_each_token(stream):
