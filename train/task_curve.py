@@ -19,18 +19,30 @@ from stages import read_records, read_train_args, stage_dirs  # noqa: E402
 
 
 def training_curve(run_dir: str) -> list[dict]:
-    """One row per evaluation that logged task accuracy: {run, tokens (cumulative), l0_frac, val_loss,
+    """One row per evaluation that logged task accuracy: {run, tokens (cumulative), l0_frac, embed_frac, val_loss,
     task_accuracy}. l0_frac is the fraction of weights kept at that step: the trainer anneals it down to its target,
     and the loss rises while it does."""
     rows = []
     for d in stage_dirs(run_dir):
-        init_tokens = int(read_train_args(d).get("init_tokens", 0))
+        args = read_train_args(d)
+        init_tokens = int(args.get("init_tokens", 0))
         for r in read_records(d):
             if "task_accuracy" in r:
                 rows.append({"run": os.path.basename(os.path.normpath(d)), "tokens": init_tokens + r["tokens"],
-                             "l0_frac": r.get("l0_frac"), "val_loss": r["val_loss"],
-                             "task_accuracy": r["task_accuracy"]})
+                             "l0_frac": r.get("l0_frac"), "embed_frac": embed_frac(args, r.get("l0_frac")),
+                             "val_loss": r["val_loss"], "task_accuracy": r["task_accuracy"]})
     return rows
+
+
+def embed_frac(args: dict, l0_frac: float | None) -> float | None:
+    """The token embedding's and unembedding's kept fraction at a logged step of a run with --embed-l0 (None
+    without). The log has only the matrices' fraction; both anneal from dense with the same schedule, so the
+    embeddings are as far along their way to --embed-l0 as the matrices are to --l0."""
+    target, embed_target = args.get("l0"), args.get("embed_l0")
+    if embed_target is None or l0_frac is None or args.get("dense") or not target or target >= 1:
+        return None
+    along = (1.0 - l0_frac) / (1.0 - target)
+    return 1.0 + (embed_target - 1.0) * along
 
 
 def markdown(rows: list[dict], threshold: float = 0.9) -> str:
@@ -41,6 +53,8 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
         acc = r["task_accuracy"]
         done = sum(1 for t in tasks if acc.get(t, 0) >= threshold)
         kept = f"1/{1 / r['l0_frac']:.0f}" if r.get("l0_frac") else ""
+        if kept and r.get("embed_frac"):
+            kept += f", embeddings 1/{1 / r['embed_frac']:.0f}"
         tokens = f"{r['tokens'] / 1e6:.1f}M" if r["tokens"] >= 100_000 else f"{r['tokens']:,}"
         cells = [tokens, r["run"], kept, f"{r['val_loss']:.3f}", str(done),
                  *(f"{acc[t]:.2f}" if t in acc else "" for t in tasks)]

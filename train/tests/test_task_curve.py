@@ -3,7 +3,7 @@ import os
 
 from conftest import TINY
 import train as trainer
-from task_curve import main, markdown, training_curve
+from task_curve import embed_frac, main, markdown, training_curve
 
 
 def _tasks_dir(tmp_path):
@@ -37,3 +37,28 @@ def test_curve_follows_stages_with_cumulative_tokens(tiny_data, tmp_path, capsys
     printed = capsys.readouterr().out.splitlines()
     # every third evaluation and the last: rows 0 and 3
     assert [line.split(" | ")[0] for line in printed[2:]] == ["| 320", "| 1,280"]
+
+
+def test_embed_fraction_follows_the_matrices_along_their_anneal():
+    args = {"l0": 1 / 32, "embed_l0": 1 / 8}
+    assert embed_frac(args, 1.0) == 1.0  # dense before the anneal starts
+    assert abs(embed_frac(args, 1 / 32) - 1 / 8) < 1e-12  # both at their targets
+    halfway = 1 + (1 / 32 - 1) / 2
+    assert abs(embed_frac(args, halfway) - (1 + (1 / 8 - 1) / 2)) < 1e-12
+    # no split, or a dense run: nothing to show
+    assert embed_frac({"l0": 1 / 32, "embed_l0": None}, 1 / 32) is None
+    assert embed_frac({"l0": 1 / 32, "embed_l0": 1 / 8, "dense": True}, 1.0) is None
+
+
+def test_curve_shows_the_embedding_fraction_of_a_split_run(tiny_data, tmp_path, capsys):
+    tasks = str(_tasks_dir(tmp_path))
+    out = tmp_path / "split"
+    trainer.train(trainer.parse_args(["--out", str(out), "--data", str(tiny_data), *TINY, "--total-tokens",
+                                      str(10 * 64), "--tasks-dir", tasks, "--l0", "0.25", "--embed-l0", "0.5",
+                                      "--anneal-start", "0", "--anneal-end", "0"]))
+    rows = training_curve(str(out))
+    assert [(r["l0_frac"], r["embed_frac"]) for r in rows] == [(0.25, 0.5), (0.25, 0.5)]
+    capsys.readouterr()
+    main(["--run", str(out)])
+    cells = [line.split(" | ")[2] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert cells == ["1/4, embeddings 1/2", "1/4, embeddings 1/2"]
