@@ -34,6 +34,7 @@ from model import GPT, GPTConfig, Hooks  # noqa: E402
 from sparsity import l0_frac, lr_at, project_, sparsified_params  # noqa: E402
 from batches import eval_batches, focus_positions, get_batch, resolve_focus_tokens, task_target_tokens  # noqa: E402,F401
 from step_state import rescale_grads_, rng_state, set_rng_state  # noqa: E402
+from resume_args import update_on_resume  # noqa: E402
 
 ALL_LOCS = "attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_q,attn_k,attn_v"
 
@@ -182,7 +183,18 @@ def train(args):
 
     step, acc = 0, {"loss": 0.0, "n": 0}
     ckpt_path = os.path.join(args.out, "ckpt.pt")
+    # The launch as it really was: thread count and, for several processes, the torchrun launcher.
+    launcher = f"torchrun --standalone --nproc_per_node {world} " if world > 1 else "python "
+    script = os.path.relpath(os.path.abspath(__file__), os.path.dirname(HERE))
+    command = (f"OMP_NUM_THREADS={torch.get_num_threads()} " + launcher
+               + " ".join(shlex.quote(a) for a in [script, *args.argv]))
     if os.path.exists(ckpt_path):
+        record = os.path.join(args.out, "train_args.json")
+        if os.path.exists(record):
+            # every process checks (so all refuse together); only the first writes
+            changed = update_on_resume(record, vars(args), command, write=master)
+            if changed and master:
+                print(f"resuming with --stop-after {args.stop_after}: the run's record now says so", flush=True)
         ck = torch.load(ckpt_path, map_location=device, weights_only=True)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
@@ -211,11 +223,6 @@ def train(args):
         if master:
             with open(os.path.join(args.out, "config.json"), "w") as fh:
                 json.dump(cfg.to_dict(), fh, indent=2)
-            # The launch as it really was: thread count and, for several processes, the torchrun launcher.
-            launcher = f"torchrun --standalone --nproc_per_node {world} " if world > 1 else "python "
-            script = os.path.relpath(os.path.abspath(__file__), os.path.dirname(HERE))
-            command = (f"OMP_NUM_THREADS={torch.get_num_threads()} " + launcher
-                       + " ".join(shlex.quote(a) for a in [script, *args.argv]))
             with open(os.path.join(args.out, "train_args.json"), "w") as fh:
                 json.dump(dict(vars(args), total_steps=total_steps, tokens_per_step=tokens_per_step, world=world,
                                init_tokens=init_tokens, command=command, commands=init_commands + [command]),

@@ -20,7 +20,9 @@ def make_data(tmp_path):
     """Corpus-shaped data folder from this package's own sources (files_*.jsonl + tokens_*.bin)."""
     enc = load_tiktoken(TOK)
     texts = [open(p, encoding="utf-8").read() for p in sorted(glob.glob(os.path.join(TRAIN, "*.py")))]
-    texts.append("x = [1, 2]\ny = [[1, 2], [3, 4]]\nz = ['a', \"b\"]\nw = [[5]]\n")
+    # first, so that the quick checks (the first 20 held-out files) see its depth-2 brackets however many sources
+    # the package has
+    texts.insert(0, "x = [1, 2]\ny = [[1, 2], [3, 4]]\nz = ['a', \"b\"]\nw = [[5]]\n")
     data = tmp_path / "data"
     data.mkdir()
     for split in ("train", "val", "heldout"):

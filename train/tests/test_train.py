@@ -105,3 +105,23 @@ def test_continuation_counts_earlier_tokens_and_chains_commands(tiny_data, tmp_p
     # no anneal: the target sparsity holds from the first step
     from sparsity import l0_frac
     assert l0_frac(0, 5, 0.25, 0, 0) == 0.25
+
+
+def test_resume_records_the_new_stop_and_refuses_other_arguments(tiny_data, tmp_path):
+    import json
+    import pytest
+    out = tmp_path / "r"
+    total = ["--total-tokens", str(20 * 64), "--ckpt-every", "5"]
+    run(out, tiny_data, *total, "--stop-after", "5")
+    record = json.loads((out / "train_args.json").read_text())
+    assert record["stop_after"] == 5 and "--stop-after 5" in record["command"]
+    # another learning rate would train the rest unlike the record says: refused, nothing trained
+    with pytest.raises(SystemExit, match=r"--lr 0\.01 -> 0\.02"):
+        run(out, tiny_data, *total, "--lr", "0.02")
+    assert load(out)["step"] == 5
+    # going on to the end: the record's command is the one that reproduces the checkpoint now
+    run(out, tiny_data, *total)
+    record = json.loads((out / "train_args.json").read_text())
+    assert load(out)["step"] == 20
+    assert record["stop_after"] is None and "--stop-after" not in record["command"]
+    assert record["commands"] == [record["command"]] and "--stop-after" not in " ".join(record["argv"])
