@@ -14,12 +14,15 @@ import os
 # arguments that may differ between sittings of one run
 SITTING_ONLY = {"stop_after", "no_progress", "out", "data", "tokenizer", "tasks_dir", "focus_tasks", "device",
                 "threads", "argv"}
-# what train.py adds to the arguments when it writes the record
-DERIVED = {"total_steps", "tokens_per_step", "world", "init_tokens", "command", "commands"}
+# what train.py adds to the arguments when it writes the record (the process count, "world", is compared: each
+# rank draws its own batches, so another count trains on other data)
+DERIVED = {"total_steps", "tokens_per_step", "init_tokens", "command", "commands"}
+# how a compared argument is named in the refusal, where it is not a flag of train.py
+NAMES = {"world": "processes"}
 
 
 def update_on_resume(path: str, args: dict, command: str, write: bool = True) -> list[str]:
-    """Check a resuming sitting's arguments against the run's record at ``path`` and bring the record's stop point
+    """Check a resuming sitting's arguments (with ``world``, its process count) against the run's record at ``path`` and bring the record's stop point
     and command up to date (when ``write``: one process of several writes). Raises SystemExit naming the arguments
     that differ; returns the ones that changed."""
     with open(path) as fh:
@@ -27,7 +30,7 @@ def update_on_resume(path: str, args: dict, command: str, write: bool = True) ->
     differ = sorted(k for k, v in args.items()
                     if k not in SITTING_ONLY | DERIVED and k in record and record[k] != v)
     if differ:
-        said = ", ".join(f"--{k.replace('_', '-')} {record[k]!r} -> {args[k]!r}" for k in differ)
+        said = ", ".join(f"{NAMES.get(k, '--' + k.replace('_', '-'))} {record[k]!r} -> {args[k]!r}" for k in differ)
         raise SystemExit(f"{os.path.dirname(path) or '.'}: cannot resume with other training arguments than the "
                          f"run was started with ({said}); start a new --out, or an --init-from stage")
     changed = [] if record.get("stop_after") == args.get("stop_after") else ["stop_after"]

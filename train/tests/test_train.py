@@ -119,6 +119,10 @@ def test_resume_records_the_new_stop_and_refuses_other_arguments(tiny_data, tmp_
     with pytest.raises(SystemExit, match=r"--lr 0\.01 -> 0\.02"):
         run(out, tiny_data, *total, "--lr", "0.02")
     assert load(out)["step"] == 5
+    # so would another process count (each rank draws its own batches)
+    from resume_args import update_on_resume
+    with pytest.raises(SystemExit, match=r"processes 1 -> 2"):
+        update_on_resume(str(out / "train_args.json"), dict(record, world=2), record["command"], write=False)
     # going on to the end: the record's command is the one that reproduces the checkpoint now
     run(out, tiny_data, *total)
     record = json.loads((out / "train_args.json").read_text())
