@@ -21,10 +21,10 @@ DERIVED = {"total_steps", "tokens_per_step", "init_tokens", "command", "commands
 NAMES = {"world": "processes"}
 
 
-def update_on_resume(path: str, args: dict, command: str, write: bool = True) -> list[str]:
-    """Check a resuming sitting's arguments (with ``world``, its process count) against the run's record at ``path`` and bring the record's stop point
-    and command up to date (when ``write``: one process of several writes). Raises SystemExit naming the arguments
-    that differ; returns the ones that changed."""
+def update_on_resume(path: str, args: dict, command: str, write: bool = True) -> bool:
+    """Check a resuming sitting's arguments (with ``world``, its process count) against the run's record at
+    ``path`` and bring the record's stop point and command up to date (when ``write``: one process of several
+    writes). Raises SystemExit naming the arguments that differ; returns whether the stop point changed."""
     with open(path) as fh:
         record = json.load(fh)
     differ = sorted(k for k, v in args.items()
@@ -33,8 +33,8 @@ def update_on_resume(path: str, args: dict, command: str, write: bool = True) ->
         said = ", ".join(f"{NAMES.get(k, '--' + k.replace('_', '-'))} {record[k]!r} -> {args[k]!r}" for k in differ)
         raise SystemExit(f"{os.path.dirname(path) or '.'}: cannot resume with other training arguments than the "
                          f"run was started with ({said}); start a new --out, or an --init-from stage")
-    changed = [] if record.get("stop_after") == args.get("stop_after") else ["stop_after"]
-    if changed and write:
+    restopped = record.get("stop_after") != args.get("stop_after")
+    if restopped and write:
         record["stop_after"] = args.get("stop_after")
         record["argv"] = args.get("argv")
         commands = record.get("commands") or [record.get("command")]
@@ -42,4 +42,4 @@ def update_on_resume(path: str, args: dict, command: str, write: bool = True) ->
         record["commands"] = commands[:-1] + [command]
         with open(path, "w") as fh:
             json.dump(record, fh, indent=2)
-    return changed
+    return restopped

@@ -15,6 +15,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from sparsity import l0_frac  # noqa: E402
 from stages import read_records, read_train_args, stage_dirs  # noqa: E402
 
 
@@ -29,20 +30,17 @@ def training_curve(run_dir: str) -> list[dict]:
         for r in read_records(d):
             if "task_accuracy" in r:
                 rows.append({"run": os.path.basename(os.path.normpath(d)), "tokens": init_tokens + r["tokens"],
-                             "l0_frac": r.get("l0_frac"), "embed_frac": embed_frac(args, r.get("l0_frac")),
+                             "l0_frac": r.get("l0_frac"), "embed_frac": embed_frac(args, r["step"]),
                              "val_loss": r["val_loss"], "task_accuracy": r["task_accuracy"]})
     return rows
 
 
-def embed_frac(args: dict, l0_frac: float | None) -> float | None:
+def embed_frac(args: dict, step: int) -> float | None:
     """The token embedding's and unembedding's kept fraction at a logged step of a run with --embed-l0 (None
-    without). The log has only the matrices' fraction; both anneal from dense with the same schedule, so the
-    embeddings are as far along their way to --embed-l0 as the matrices are to --l0."""
-    target, embed_target = args.get("l0"), args.get("embed_l0")
-    if embed_target is None or l0_frac is None or args.get("dense") or not target or target >= 1:
+    without): the trainer's own schedule (sparsity.l0_frac) over the run's recorded steps and anneal."""
+    if args.get("embed_l0") is None or args.get("dense"):
         return None
-    along = (1.0 - l0_frac) / (1.0 - target)
-    return 1.0 + (embed_target - 1.0) * along
+    return l0_frac(step, args["total_steps"], args["embed_l0"], args["anneal_start"], args["anneal_end"])
 
 
 def markdown(rows: list[dict], threshold: float = 0.9) -> str:

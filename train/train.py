@@ -192,8 +192,8 @@ def train(args):
         record = os.path.join(args.out, "train_args.json")
         if os.path.exists(record):
             # every process checks (so all refuse together); only the first writes
-            changed = update_on_resume(record, dict(vars(args), world=world), command, write=master)
-            if changed and master:
+            restopped = update_on_resume(record, dict(vars(args), world=world), command, write=master)
+            if restopped and master:
                 print(f"resuming with --stop-after {args.stop_after}: the run's record now says so", flush=True)
         ck = torch.load(ckpt_path, map_location=device, weights_only=True)
         model.load_state_dict(ck["model"])

@@ -40,14 +40,14 @@ def test_curve_follows_stages_with_cumulative_tokens(tiny_data, tmp_path, capsys
 
 
 def test_embed_fraction_follows_the_matrices_along_their_anneal():
-    args = {"l0": 1 / 32, "embed_l0": 1 / 8}
-    assert embed_frac(args, 1.0) == 1.0  # dense before the anneal starts
-    assert abs(embed_frac(args, 1 / 32) - 1 / 8) < 1e-12  # both at their targets
-    halfway = 1 + (1 / 32 - 1) / 2
-    assert abs(embed_frac(args, halfway) - (1 + (1 / 8 - 1) / 2)) < 1e-12
+    # 100 steps, annealed from dense between steps 10 and 50
+    args = {"l0": 1 / 32, "embed_l0": 1 / 8, "total_steps": 100, "anneal_start": 0.1, "anneal_end": 0.5}
+    assert embed_frac(args, 0) == 1.0  # dense before the anneal starts
+    assert abs(embed_frac(args, 50) - 1 / 8) < 1e-12 and abs(embed_frac(args, 99) - 1 / 8) < 1e-12  # at the target
+    assert abs(embed_frac(args, 30) - (1 + (1 / 8 - 1) / 2)) < 1e-12  # halfway
     # no split, or a dense run: nothing to show
-    assert embed_frac({"l0": 1 / 32, "embed_l0": None}, 1 / 32) is None
-    assert embed_frac({"l0": 1 / 32, "embed_l0": 1 / 8, "dense": True}, 1.0) is None
+    assert embed_frac(dict(args, embed_l0=None), 50) is None
+    assert embed_frac(dict(args, dense=True), 50) is None
 
 
 def test_curve_shows_the_embedding_fraction_of_a_split_run(tiny_data, tmp_path, capsys):

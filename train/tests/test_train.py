@@ -1,11 +1,14 @@
+import json
 import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from conftest import TINY, TRAIN
 import train as trainer
+from resume_args import update_on_resume
 
 
 def run(out, data, *extra):
@@ -108,8 +111,6 @@ def test_continuation_counts_earlier_tokens_and_chains_commands(tiny_data, tmp_p
 
 
 def test_resume_records_the_new_stop_and_refuses_other_arguments(tiny_data, tmp_path):
-    import json
-    import pytest
     out = tmp_path / "r"
     total = ["--total-tokens", str(20 * 64), "--ckpt-every", "5"]
     run(out, tiny_data, *total, "--stop-after", "5")
@@ -120,7 +121,6 @@ def test_resume_records_the_new_stop_and_refuses_other_arguments(tiny_data, tmp_
         run(out, tiny_data, *total, "--lr", "0.02")
     assert load(out)["step"] == 5
     # so would another process count (each rank draws its own batches)
-    from resume_args import update_on_resume
     with pytest.raises(SystemExit, match=r"processes 1 -> 2"):
         update_on_resume(str(out / "train_args.json"), dict(record, world=2), record["command"], write=False)
     # going on to the end: the record's command is the one that reproduces the checkpoint now
