@@ -5,6 +5,10 @@ train.py --tasks-dir logs each task's accuracy on the test pairs at every evalua
 table shows what more tokens bought each task:
 
     python train/task_curve.py --run train/runs/<run> [--every 4] [--threshold 0.9]
+
+With --against another run (two shapes or recipes trained on the same schedule), it prints instead the evaluations
+both runs made at the same token count side by side: validation loss, tasks done, mean accuracy, and how many tasks
+the first run does better, equally or worse at that point.
 """
 from __future__ import annotations
 
@@ -60,11 +64,39 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(rows: list[dict], other: list[dict], threshold: float = 0.9) -> str:
+    """The evaluations of `rows` that `other` also made at the same cumulative token count, one line each. Tasks are
+    those both runs logged; a task is better or worse by any difference in test accuracy."""
+    at = {r["tokens"]: r for r in other}
+    shared = [r for r in rows if r["tokens"] in at]
+    if not shared:
+        raise SystemExit("the two runs have no evaluation at the same token count (train them on the same schedule)")
+    name, against = shared[-1]["run"], at[shared[-1]["tokens"]]["run"]
+    head = ["tokens", f"val loss {name}", f"val loss {against}", f"tasks >= {threshold:g} {name}",
+            f"tasks >= {threshold:g} {against}", f"mean accuracy {name}", f"mean accuracy {against}",
+            "tasks better / equal / worse"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in shared:
+        o = at[r["tokens"]]
+        tasks = sorted(set(r["task_accuracy"]) & set(o["task_accuracy"]))
+        mine, theirs = [r["task_accuracy"][t] for t in tasks], [o["task_accuracy"][t] for t in tasks]
+        better = sum(m > t for m, t in zip(mine, theirs))
+        worse = sum(m < t for m, t in zip(mine, theirs))
+        cells = [f"{r['tokens'] / 1e6:.1f}M" if r["tokens"] >= 100_000 else f"{r['tokens']:,}",
+                 f"{r['val_loss']:.3f}", f"{o['val_loss']:.3f}",
+                 str(sum(m >= threshold for m in mine)), str(sum(t >= threshold for t in theirs)),
+                 f"{sum(mine) / len(tasks):.3f}", f"{sum(theirs) / len(tasks):.3f}",
+                 f"{better} / {len(tasks) - better - worse} / {worse}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--run", required=True, help="the last stage's run folder")
     p.add_argument("--every", type=int, default=1, help="print every n-th evaluation (the last always)")
     p.add_argument("--threshold", type=float, default=0.9, help="accuracy that counts as doing the task")
+    p.add_argument("--against", help="another run's last stage: print the two side by side at equal tokens")
     a = p.parse_args(argv)
     if a.every < 1:
         p.error("--every must be at least 1")
@@ -72,7 +104,13 @@ def main(argv: list[str] | None = None) -> None:
     if not rows:
         raise SystemExit(f"{a.run}: no evaluation with task accuracy (train with --tasks-dir)")
     kept = [r for i, r in enumerate(rows) if i % a.every == 0 or i == len(rows) - 1]
-    print(markdown(kept, a.threshold))
+    if a.against is None:
+        print(markdown(kept, a.threshold))
+        return
+    other = training_curve(a.against)
+    if not other:
+        raise SystemExit(f"{a.against}: no evaluation with task accuracy (train with --tasks-dir)")
+    print(side_by_side(kept, other, a.threshold))
 
 
 if __name__ == "__main__":

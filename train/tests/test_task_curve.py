@@ -3,7 +3,9 @@ import os
 
 from conftest import TINY
 import train as trainer
-from task_curve import embed_frac, main, markdown, training_curve
+import pytest
+
+from task_curve import embed_frac, main, markdown, side_by_side, training_curve
 
 
 def _tasks_dir(tmp_path):
@@ -62,3 +64,21 @@ def test_curve_shows_the_embedding_fraction_of_a_split_run(tiny_data, tmp_path, 
     main(["--run", str(out)])
     cells = [line.split(" | ")[2] for line in capsys.readouterr().out.splitlines()[2:]]
     assert cells == ["1/4, embeddings 1/2", "1/4, embeddings 1/2"]
+
+
+def _row(run, tokens, loss, **acc):
+    return {"run": run, "tokens": tokens, "l0_frac": 1 / 32, "embed_frac": None, "val_loss": loss, "task_accuracy": acc}
+
+
+def test_side_by_side_lines_up_evaluations_at_equal_tokens():
+    wide = [_row("wide", 1_000_000, 3.5, a=0.95, b=0.5, c=0.9), _row("wide", 3_000_000, 3.4, a=0.95, b=0.7, c=0.8)]
+    # the narrow run evaluated at 1M and 2M only, and logged one task more
+    narrow = [_row("narrow", 1_000_000, 3.6, a=0.90, b=0.5, c=0.95, d=1.0), _row("narrow", 2_000_000, 3.55, a=0.9, b=0.5, c=0.9)]
+    lines = side_by_side(wide, narrow).splitlines()
+    assert lines[0].startswith("| tokens | val loss wide | val loss narrow |")
+    assert len(lines) == 3  # only 1M is shared
+    # tasks a, b, c (d only one run logged): each run does a and c (>= 0.9); a better, b equal, c worse; means
+    # over a, b and c
+    assert lines[2] == "| 1.0M | 3.500 | 3.600 | 2 | 2 | 0.783 | 0.783 | 1 / 1 / 1 |"
+    with pytest.raises(SystemExit, match="no evaluation at the same token count"):
+        side_by_side(wide[1:], narrow)
