@@ -32,10 +32,11 @@ from reference_runs import GOLDEN_PROMPTS, compute_means, golden, tokenizer_gold
 from snippets import write_snippets  # noqa: E402
 from task_checks import task_checks  # noqa: E402
 from tokenizer_train import load_tiktoken  # noqa: E402
+from weights_file import load_checkpoint  # noqa: E402
 
 
 def load_run(run_dir: str) -> tuple[GPT, dict, dict]:
-    ck = torch.load(os.path.join(run_dir, "ckpt.pt"), map_location="cpu", weights_only=True)
+    ck = load_checkpoint(os.path.join(run_dir, "ckpt.pt"))
     cfg = GPTConfig.from_dict(ck["config"])
     model = GPT(cfg)
     model.load_state_dict(ck["model"])

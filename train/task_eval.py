@@ -24,6 +24,7 @@ sys.path.insert(0, HERE)
 
 from model import GPT, GPTConfig  # noqa: E402
 from model_folder import load_model_folder, write_json  # noqa: E402
+from weights_file import load_checkpoint  # noqa: E402
 
 
 def load_tasks(tasks_dir: str, split: str = "test") -> dict[str, list[dict]]:
@@ -71,7 +72,7 @@ def main(argv=None):
                     help="also store the results as task_accuracy in MODEL_FOLDER/model-card.json")
     args = ap.parse_args(argv)
     if args.ckpt:
-        ck = torch.load(args.ckpt, map_location="cpu", weights_only=True)
+        ck = load_checkpoint(args.ckpt)
         model = GPT(GPTConfig.from_dict(ck["config"]))
         model.load_state_dict(ck["model"])
     else:

@@ -35,6 +35,7 @@ from sparsity import l0_frac, lr_at, project_, sparsified_params  # noqa: E402
 from batches import eval_batches, focus_positions, get_batch, resolve_focus_tokens, task_target_tokens  # noqa: E402,F401
 from step_state import rescale_grads_, rng_state, set_rng_state  # noqa: E402
 from resume_args import update_on_resume  # noqa: E402
+from weights_file import load_checkpoint  # noqa: E402
 
 ALL_LOCS = "attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_q,attn_k,attn_v"
 
@@ -208,7 +209,7 @@ def train(args):
         if args.init_from:
             # A continuation stage: the earlier run's tokens count towards this model's training, and its
             # command(s) go first in the reproduction recipe.
-            init = torch.load(args.init_from, map_location=device, weights_only=True)
+            init = load_checkpoint(args.init_from, device)
             if GPTConfig.from_dict(init["config"]).to_dict() != cfg.to_dict():
                 raise SystemExit(f"--init-from {args.init_from}: its config differs from this run's")
             model.load_state_dict(init["model"])
