@@ -190,13 +190,16 @@ def train(args):
     command = (f"OMP_NUM_THREADS={torch.get_num_threads()} " + launcher
                + " ".join(shlex.quote(a) for a in [script, *args.argv]))
     if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location=device, weights_only=True)
+        if args.stop_after is not None and args.stop_after < ck["step"]:
+            raise SystemExit(f"--stop-after {args.stop_after}: {ckpt_path} is already at step {ck['step']}, "
+                             "and a run does not go back")
         record = os.path.join(args.out, "train_args.json")
         if os.path.exists(record):
             # every process checks (so all refuse together); only the first writes
             restopped = update_on_resume(record, dict(vars(args), world=world), command, write=master)
             if restopped and master:
                 print(f"resuming with --stop-after {args.stop_after}: the run's record now says so", flush=True)
-        ck = torch.load(ckpt_path, map_location=device, weights_only=True)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, acc = ck["step"], ck["acc"]
@@ -250,7 +253,10 @@ def train(args):
         bar = tqdm(total=total_steps, initial=step, unit="step", mininterval=10, dynamic_ncols=False,
                    ascii=True, file=sys.stderr)
     t0, tok0 = time.time(), 0
-    while step < total_steps:
+    # A sitting resumed at or past its --stop-after trains nothing (its checkpoint already is what the stop asks for);
+    # only its record changes, to say where the run stopped.
+    already_stopped = args.stop_after is not None and step >= args.stop_after
+    while step < total_steps and not already_stopped:
         frac = l0_frac(step, total_steps, target, args.anneal_start, args.anneal_end)
         embed_frac = (None if args.dense or args.embed_l0 is None
                       else l0_frac(step, total_steps, args.embed_l0, args.anneal_start, args.anneal_end))

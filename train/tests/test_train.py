@@ -120,6 +120,13 @@ def test_resume_records_the_new_stop_and_refuses_other_arguments(tiny_data, tmp_
     with pytest.raises(SystemExit, match=r"--lr 0\.01 -> 0\.02"):
         run(out, tiny_data, *total, "--lr", "0.02")
     assert load(out)["step"] == 5
+    # a stop the checkpoint has already passed is refused; one it stands at trains nothing more
+    with pytest.raises(SystemExit, match="already at step 5"):
+        run(out, tiny_data, *total, "--stop-after", "4")
+    logged = (out / "metrics.jsonl").read_text()
+    run(out, tiny_data, *total, "--stop-after", "5")
+    assert load(out)["step"] == 5 and (out / "metrics.jsonl").read_text() == logged
+    assert json.loads((out / "train_args.json").read_text())["stop_after"] == 5
     # so would another process count (each rank draws its own batches)
     with pytest.raises(SystemExit, match=r"processes 1 -> 2"):
         update_on_resume(str(out / "train_args.json"), dict(record, world=2), record["command"], write=False)
