@@ -94,6 +94,15 @@ def l0_frac(step: int, total: int, target: float, start_frac: float = 0.01, end_
     return 1.0 + (target - 1.0) * t
 
 
+def embed_l0_frac(step: int, total: int, embed_l0: float | None, start_frac: float, end_frac: float,
+                  dense: bool = False) -> float | None:
+    """The token embedding's and unembedding's kept fraction at a step, on the matrices' anneal; None where they
+    follow the matrices' fraction (no --embed-l0) or nothing is sparsified (a dense run)."""
+    if dense or embed_l0 is None:
+        return None
+    return l0_frac(step, total, embed_l0, start_frac, end_frac)
+
+
 def lr_at(step: int, total: int, lr: float, warmup_frac: float = 0.01) -> float:
     """Linear warmup over warmup_frac*T steps, then linear decay to 0 at T."""
     w = warmup_frac * total

@@ -19,7 +19,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from sparsity import l0_frac  # noqa: E402
+from sparsity import embed_l0_frac  # noqa: E402
 from stages import read_records, read_train_args, stage_dirs  # noqa: E402
 
 
@@ -42,9 +42,19 @@ def training_curve(run_dir: str) -> list[dict]:
 def embed_frac(args: dict, step: int) -> float | None:
     """The token embedding's and unembedding's kept fraction at a logged step of a run with --embed-l0 (None
     without): the trainer's own schedule (sparsity.l0_frac) over the run's recorded steps and anneal."""
-    if args.get("embed_l0") is None or args.get("dense"):
-        return None
-    return l0_frac(step, args["total_steps"], args["embed_l0"], args["anneal_start"], args["anneal_end"])
+    return embed_l0_frac(step, args["total_steps"], args.get("embed_l0"), args["anneal_start"], args["anneal_end"],
+                         bool(args.get("dense")))
+
+
+def tokens_label(tokens: int) -> str:
+    return f"{tokens / 1e6:.1f}M" if tokens >= 100_000 else f"{tokens:,}"
+
+
+def curve_or_exit(run_dir: str) -> list[dict]:
+    rows = training_curve(run_dir)
+    if not rows:
+        raise SystemExit(f"{run_dir}: no evaluation with task accuracy (train with --tasks-dir)")
+    return rows
 
 
 def markdown(rows: list[dict], threshold: float = 0.9) -> str:
@@ -57,8 +67,7 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
         kept = f"1/{1 / r['l0_frac']:.0f}" if r.get("l0_frac") else ""
         if kept and r.get("embed_frac"):
             kept += f", embeddings 1/{1 / r['embed_frac']:.0f}"
-        tokens = f"{r['tokens'] / 1e6:.1f}M" if r["tokens"] >= 100_000 else f"{r['tokens']:,}"
-        cells = [tokens, r["run"], kept, f"{r['val_loss']:.3f}", str(done),
+        cells = [tokens_label(r["tokens"]), r["run"], kept, f"{r['val_loss']:.3f}", str(done),
                  *(f"{acc[t]:.2f}" if t in acc else "" for t in tasks)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -82,8 +91,7 @@ def side_by_side(rows: list[dict], other: list[dict], threshold: float = 0.9) ->
         mine, theirs = [r["task_accuracy"][t] for t in tasks], [o["task_accuracy"][t] for t in tasks]
         better = sum(m > t for m, t in zip(mine, theirs))
         worse = sum(m < t for m, t in zip(mine, theirs))
-        cells = [f"{r['tokens'] / 1e6:.1f}M" if r["tokens"] >= 100_000 else f"{r['tokens']:,}",
-                 f"{r['val_loss']:.3f}", f"{o['val_loss']:.3f}",
+        cells = [tokens_label(r["tokens"]), f"{r['val_loss']:.3f}", f"{o['val_loss']:.3f}",
                  str(sum(m >= threshold for m in mine)), str(sum(t >= threshold for t in theirs)),
                  f"{sum(mine) / len(tasks):.3f}", f"{sum(theirs) / len(tasks):.3f}",
                  f"{better} / {len(tasks) - better - worse} / {worse}"]
@@ -100,17 +108,12 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if a.every < 1:
         p.error("--every must be at least 1")
-    rows = training_curve(a.run)
-    if not rows:
-        raise SystemExit(f"{a.run}: no evaluation with task accuracy (train with --tasks-dir)")
+    rows = curve_or_exit(a.run)
     kept = [r for i, r in enumerate(rows) if i % a.every == 0 or i == len(rows) - 1]
     if a.against is None:
         print(markdown(kept, a.threshold))
         return
-    other = training_curve(a.against)
-    if not other:
-        raise SystemExit(f"{a.against}: no evaluation with task accuracy (train with --tasks-dir)")
-    print(side_by_side(kept, other, a.threshold))
+    print(side_by_side(kept, curve_or_exit(a.against), a.threshold))
 
 
 if __name__ == "__main__":

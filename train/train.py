@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from model import GPT, GPTConfig, Hooks  # noqa: E402
-from sparsity import l0_frac, lr_at, project_, sparsified_params  # noqa: E402
+from sparsity import embed_l0_frac, l0_frac, lr_at, project_, sparsified_params  # noqa: E402
 from batches import eval_batches, focus_positions, get_batch, resolve_focus_tokens, task_target_tokens  # noqa: E402,F401
 from step_state import rescale_grads_, rng_state, set_rng_state  # noqa: E402
 from resume_args import update_on_resume  # noqa: E402
@@ -253,13 +253,14 @@ def train(args):
         bar = tqdm(total=total_steps, initial=step, unit="step", mininterval=10, dynamic_ncols=False,
                    ascii=True, file=sys.stderr)
     t0, tok0 = time.time(), 0
-    # A sitting resumed at or past its --stop-after trains nothing (its checkpoint already is what the stop asks for);
-    # only its record changes, to say where the run stopped.
-    already_stopped = args.stop_after is not None and step >= args.stop_after
-    while step < total_steps and not already_stopped:
+    def at_stop(at: int) -> bool:
+        return args.stop_after is not None and at >= args.stop_after
+
+    # A sitting resumed at its --stop-after trains nothing (its checkpoint already is what the stop asks for); only
+    # its record changes, to say where the run stopped.
+    while step < total_steps and not at_stop(step):
         frac = l0_frac(step, total_steps, target, args.anneal_start, args.anneal_end)
-        embed_frac = (None if args.dense or args.embed_l0 is None
-                      else l0_frac(step, total_steps, args.embed_l0, args.anneal_start, args.anneal_end))
+        embed_frac = embed_l0_frac(step, total_steps, args.embed_l0, args.anneal_start, args.anneal_end, args.dense)
         lr = lr_at(step, total_steps, args.lr, args.warmup_frac) * math.sqrt(target / frac)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -298,7 +299,7 @@ def train(args):
                     print(json.dumps({k: rec[k] for k in ("step", "train_loss", "val_loss")}), flush=True)
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()
-        stop = args.stop_after is not None and step >= args.stop_after
+        stop = at_stop(step)
         if step % args.ckpt_every == 0 or last or stop:
             save(step)
         if stop:
