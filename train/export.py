@@ -24,7 +24,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from corpus import DATA, MANIFEST, load_files  # noqa: E402
-from model import GPT, GPTConfig  # noqa: E402
+from model import GPT  # noqa: E402
 from stages import read_train_args, training_stages  # noqa: E402
 from model_folder import (FORMAT, make_readable, param_counts, round_trip_diff, sha256_file, update_index,  # noqa: E402
                           write_json, write_model)
@@ -32,15 +32,11 @@ from reference_runs import GOLDEN_PROMPTS, compute_means, golden, tokenizer_gold
 from snippets import write_snippets  # noqa: E402
 from task_checks import task_checks  # noqa: E402
 from tokenizer_train import load_tiktoken  # noqa: E402
-from weights_file import load_checkpoint  # noqa: E402
+from weights_file import load_model  # noqa: E402
 
 
 def load_run(run_dir: str) -> tuple[GPT, dict, dict]:
-    ck = load_checkpoint(os.path.join(run_dir, "ckpt.pt"))
-    cfg = GPTConfig.from_dict(ck["config"])
-    model = GPT(cfg)
-    model.load_state_dict(ck["model"])
-    model.eval()
+    model, ck = load_model(os.path.join(run_dir, "ckpt.pt"))
     return model, ck, read_train_args(run_dir)
 
 

@@ -22,9 +22,9 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from model import GPT, GPTConfig  # noqa: E402
+from model import GPT  # noqa: E402
 from model_folder import load_model_folder, write_json  # noqa: E402
-from weights_file import load_checkpoint  # noqa: E402
+from weights_file import load_model  # noqa: E402
 
 
 def load_tasks(tasks_dir: str, split: str = "test") -> dict[str, list[dict]]:
@@ -72,9 +72,7 @@ def main(argv=None):
                     help="also store the results as task_accuracy in MODEL_FOLDER/model-card.json")
     args = ap.parse_args(argv)
     if args.ckpt:
-        ck = load_checkpoint(args.ckpt)
-        model = GPT(GPTConfig.from_dict(ck["config"]))
-        model.load_state_dict(ck["model"])
+        model, _ = load_model(args.ckpt)
     else:
         model = load_model_folder(args.model_folder)
     res = evaluate_tasks(model, load_tasks(args.tasks, args.split))

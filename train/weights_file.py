@@ -37,6 +37,17 @@ def load_checkpoint(path: str, device: str | torch.device = "cpu") -> dict:
     return ck
 
 
+def load_model(path: str, device: str | torch.device = "cpu"):
+    """The GPT a checkpoint (full or slim) describes, in eval mode, and the checkpoint itself."""
+    from model import GPT, GPTConfig  # here, so that slimming a file does not need the model's code
+
+    ck = load_checkpoint(path, device)
+    model = GPT(GPTConfig.from_dict(ck["config"])).to(device)
+    model.load_state_dict(ck["model"])
+    model.eval()
+    return model, ck
+
+
 def sparse_if_smaller(t: torch.Tensor) -> torch.Tensor:
     if t.dim() >= 1 and int(t.count_nonzero()) * SPARSE_BYTES_PER_NONZERO < t.numel() * DENSE_BYTES_PER_ENTRY:
         return t.to_sparse().coalesce()
