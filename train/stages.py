@@ -69,8 +69,19 @@ def stage_dirs(run_dir: str) -> list[str]:
         seen.add(os.path.abspath(run_dir))
         chain.append(run_dir)
         init = read_train_args(run_dir).get("init_from")
-        run_dir = os.path.dirname(init) if init else None
+        run_dir = earlier_stage_dir(run_dir, init) if init else None
     return chain[::-1]
+
+
+def earlier_stage_dir(run_dir: str, init_from: str) -> str:
+    """The folder of the run that run_dir continues: where --init-from pointed, or, where that run is not on this
+    machine (train/runs/ is not committed), its kept copy of the same name beside run_dir (train/checkpoints/)."""
+    recorded = os.path.dirname(init_from)
+    beside = os.path.join(os.path.dirname(run_dir), os.path.basename(recorded))
+    for candidate in (recorded, beside):
+        if os.path.exists(os.path.join(candidate, "train_args.json")):
+            return candidate
+    raise SystemExit(f"{run_dir} continues {recorded}, whose record (train_args.json) is neither there nor at {beside}")
 
 
 def training_stages(run_dir: str) -> list[dict]:

@@ -1,4 +1,7 @@
 import os
+import shutil
+
+import pytest
 
 from conftest import TINY
 import train as trainer
@@ -19,6 +22,15 @@ def test_stages_follow_init_from_and_sum_sittings(tiny_data, tmp_path):
     assert [s["steps"] for s in stages] == [10, 10] and [s["tokens"] for s in stages] == [640, 640]
     assert all(s["wall_s"] > 0 and s["final_val_loss"] is not None for s in stages)
     assert stages[1]["command"].startswith("OMP_NUM_THREADS=") and "--init-from" in stages[1]["command"]
+    # on another machine the stages' run folders are gone and their kept records sit side by side
+    kept = tmp_path / "kept"
+    for name in ("first", "second"):
+        shutil.copytree(tmp_path / name, kept / name)
+    shutil.rmtree(first)
+    assert training_stages(str(kept / "second")) == stages
+    shutil.rmtree(kept / "first")
+    with pytest.raises(SystemExit, match="whose record"):
+        training_stages(str(kept / "second"))
 
 
 def test_wall_seconds_adds_each_sitting():
