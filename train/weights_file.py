@@ -19,6 +19,8 @@ import warnings
 
 import torch
 
+from model import GPT, GPTConfig
+
 RECORD_FILES = ("config.json", "train_args.json", "metrics.jsonl")
 # A COO entry costs two int64 indices and a float32 value (20 bytes) against 4 bytes a dense entry, so a tensor is
 # smaller sparse when fewer than one in five of its entries are nonzero.
@@ -37,10 +39,8 @@ def load_checkpoint(path: str, device: str | torch.device = "cpu") -> dict:
     return ck
 
 
-def load_model(path: str, device: str | torch.device = "cpu"):
+def load_model(path: str, device: str | torch.device = "cpu") -> tuple[GPT, dict]:
     """The GPT a checkpoint (full or slim) describes, in eval mode, and the checkpoint itself."""
-    from model import GPT, GPTConfig  # here, so that slimming a file does not need the model's code
-
     ck = load_checkpoint(path, device)
     model = GPT(GPTConfig.from_dict(ck["config"])).to(device)
     model.load_state_dict(ck["model"])
