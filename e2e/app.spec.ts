@@ -1,4 +1,5 @@
 import { expect, test } from './fixtures/test';
+import { expectPredictions } from './fixtures/predictions';
 
 // The shell's user journey on the shipped default model: load (with progress), type a prompt, read predictions.
 test('loads the shipped model, tokenises a prompt and shows next-token predictions', async ({ page }, info) => {
@@ -20,5 +21,5 @@ test('loads the shipped model, tokenises a prompt and shows next-token predictio
 test('?backend= pins the compute backend and the page says so', async ({ page }) => {
   await page.goto('/?backend=wasm');
   await expect(page.getByTestId('backend')).toContainText('backend: wasm (pinned)');
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
 });

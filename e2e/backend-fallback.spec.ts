@@ -1,4 +1,5 @@
 import { expect, test } from './fixtures/test';
+import { expectPredictions } from './fixtures/predictions';
 
 // Without --enable-unsafe-webgpu, Chromium's requestAdapter() returns null: a pinned WebGPU backend cannot
 // start, and the app must fall back to another backend and say so, with the model still answering.
@@ -13,5 +14,5 @@ test('a pinned backend that fails to start falls back with a visible notice', as
   await page.goto('/?backend=webgpu');
   await expect(page.getByTestId('backend-notice').first()).toContainText(/webgpu is unavailable/);
   await expect(page.getByTestId('backend')).toContainText(/backend: (webgl|wasm)/);
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
 });

@@ -1,4 +1,5 @@
 import { allowConsoleError, expect, test } from './fixtures/test';
+import { expectPredictions } from './fixtures/predictions';
 
 /**
  * The built app runs under its Content-Security-Policy (scripts/csp.ts): a model loads and predicts on WASM (which
@@ -22,7 +23,7 @@ test('the app loads a model on WASM under a CSP that refuses eval', async ({ pag
   expect(res?.headers()['content-security-policy']).toBe(meta);
 
   await expect(page.getByTestId('backend')).toContainText('backend: wasm (pinned)');
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
   // The service worker registers under the policy too.
   expect(await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL)).toMatch(/\/sw\.js$/);
   expect(violations, 'the app itself triggers no CSP violation').toEqual([]);

@@ -5,6 +5,7 @@ import { expect, test } from './fixtures/test';
 import { BRIDGES2_ID, ensureBridges2, ensureLargeModel, YOLO2_ID } from './fixtures/bridges2';
 import { ROOT } from './fixtures/devModel';
 import { BpeTokenizer } from '../src/tokenizer/bpe';
+import { expectPredictions } from './fixtures/predictions';
 
 /**
  * Models of the released sizes load and run in the browser: a random model shaped like OpenAI's csp_bridges2
@@ -140,7 +141,7 @@ test.describe('a csp_bridges2-sized model', () => {
     await page.goto(`/?backend=wasm&model=${BRIDGES2_ID}&memoryBudget=512MiB`);
     const info = page.getByTestId('model-info');
     await expect(info).toContainText(/covers prompts up to [\d,]+ of the context's 1,024 tokens/, { timeout: 300_000 });
-    await expect(page.getByTestId('prediction').first()).toBeVisible({ timeout: 300_000 });
+    await expectPredictions(page, 300_000);
     const covered = Number(/covers prompts up to ([\d,]+) of/.exec(await info.innerText())![1]!.replace(/,/g, ''));
     expect(covered).toBeGreaterThan(64);
     expect(covered).toBeLessThan(1024);
@@ -163,7 +164,7 @@ test.describe('a csp_bridges2-sized model', () => {
     await expect(box).toHaveValue(overContext);
     await box.fill('def f(x):\n    return');
     await expect(problem).toBeHidden();
-    await expect(page.getByTestId('prediction').first()).toBeVisible();
+    await expectPredictions(page);
   });
 
   test('a budget it does not fit is refused with the numbers, and the loaded model stays', async ({ page }) => {
@@ -183,7 +184,7 @@ test.describe('a csp_bridges2-sized model', () => {
 
   test('the app shows the memory plan, and refuses the model under ?memoryBudget= keeping the current one', async ({ page }) => {
     await page.goto(`/?backend=wasm&memoryBudget=64MiB`);
-    await expect(page.getByTestId('prediction').first()).toBeVisible({ timeout: 120_000 });
+    await expectPredictions(page, 120_000);
     const shown = async () => (await page.getByTestId('model-info').locator('tr').allInnerTexts()).filter((t) => /^(model|weights in memory)\t/.test(t));
     const before = await shown();
     expect(before.join('\n')).toMatch(/weights in memory\tdense weights: .* of 64\.0 MiB available on wasm/);
@@ -196,7 +197,7 @@ test.describe('a csp_bridges2-sized model', () => {
     await page.goto(`/?backend=wasm&model=${BRIDGES2_ID}`);
     await expect(page.getByTestId('model-info')).toContainText(/weights in memory\s*sparse weights: [\d.]+ MiB \(dense would need 1\.\d\d GiB\)/, { timeout: 300_000 });
     await expect(page.getByTestId('model-info')).toContainText('pruning by edges needs dense weights'); // node pruning runs
-    await expect(page.getByTestId('prediction').first()).toBeVisible({ timeout: 300_000 });
+    await expectPredictions(page, 300_000);
   });
 });
 

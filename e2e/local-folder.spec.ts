@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Request } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { ROOT } from './fixtures/devModel';
+import { expectPredictions } from './fixtures/predictions';
 
 // A model folder given to the folder picker with its subfolders (tasks/, circuits/, tokenizer/) loads exactly as a URL
 // load does: tasks, circuits and snippets come from the picked files, nothing is fetched from the server's copy, the
@@ -39,7 +40,7 @@ test('a picked model folder loads with its tasks, circuits and snippets', async 
   await page.goto('/?model=dense-py-2l&backend=wasm');
   const menu = page.getByRole('combobox', { name: 'Shipped model' });
   await expect(menu).toHaveValue('dense-py-2l');
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
   const picker = page.getByLabel('Open model folder');
 
   // A folder missing a required file: the message names the file, says "picked", and the previous model stays.

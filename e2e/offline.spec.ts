@@ -1,4 +1,5 @@
 import { allowFailedRequest, expect, test } from './fixtures/test';
+import { expectPredictions } from './fixtures/predictions';
 
 // After one online load the service worker (src/sw/sw.js) has the app shell, the default model and the WASM binaries
 // cached: with the network cut, a reload still loads the model and predicts.
@@ -7,7 +8,7 @@ test('keeps working offline after the first load', async ({ page, context }) => 
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto('/');
   await expect(page.getByTestId('model-info')).toBeVisible();
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
 
   // Installed (precache done), active and controlling this page.
   const sw = await page.evaluate(async () => {

@@ -6,6 +6,7 @@ import { ROOT } from './fixtures/devModel';
 import { b64, dropFiles, RELEASED_DIR, releasedFile } from './fixtures/dropFiles';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
+import { expectPredictions } from './fixtures/predictions';
 
 // OpenAI's released files, dropped on the page, are converted in the engine worker into one of our model folders and
 // opened: the release-shaped fixture (test-fixtures/openai-small/released, made by train/openai_fixtures.py) then
@@ -24,7 +25,7 @@ test('dropped release files convert in the browser, match the golden logits, sav
   await page.goto('/?model=dense-py-2l&backend=wasm');
   const menu = page.getByRole('combobox', { name: 'Shipped model' });
   await expect(menu).toHaveValue('dense-py-2l');
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
   // The page has run its first detailed pass. The prompt typed next stays even if the first task is still being read:
   // a prompt typed after the model loaded wins over the task's first pair (explorerActions.ts, loadTasks).
   await expect(page.getByTestId('target-logits')).toHaveAttribute('data-for', /./);
@@ -35,7 +36,7 @@ test('dropped release files convert in the browser, match the golden logits, sav
   await expect(menu.locator('option:checked')).toHaveText('final_model (OpenAI circuit-sparsity release) (local)');
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('model-info')).toContainText('final_model');
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
   // The engine-memory line moves while the first prediction's tensors settle: read it once it holds still.
   const info = await settledText(page.getByTestId('model-info'));
   const predictions = await page.getByTestId('prediction').allTextContents();
@@ -96,7 +97,7 @@ async function openReleaseWithCircuits(page: Page, dir: string): Promise<void> {
   await page.goto('/?model=dense-py-2l&backend=wasm');
   const menu = page.getByRole('combobox', { name: 'Shipped model' });
   await expect(menu).toHaveValue('dense-py-2l');
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
 
   await page.getByLabel('Open model folder').setInputFiles(dir);
   await expect(menu.locator('option:checked')).toHaveText('csp_tiny (OpenAI circuit-sparsity release) (local)');

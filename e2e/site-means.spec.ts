@@ -7,6 +7,7 @@ import { parseConfig } from '../src/model/config';
 import { ROOT } from './fixtures/devModel';
 import { dropFiles, releasedFile } from './fixtures/dropFiles';
 import { expect, test } from './fixtures/test';
+import { expectPredictions } from './fixtures/predictions';
 
 // A model without means (OpenAI's released files dropped without mean_baseline_pretrain.pt, converted in the page)
 // gets them from text: a Cancel midway leaves the page as it was; the fixture's corpus files (test-fixtures/site-means,
@@ -19,7 +20,7 @@ const corpusFiles = readdirSync(CORPUS).sort();
 
 test('means from text: cancel changes nothing; the corpus files give the golden means, mean ablation enables, the saved folder has them', async ({ page }) => {
   await page.goto('/?model=dense-py-2l&backend=wasm');
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
   await expect(page.getByTestId('target-logits')).toHaveAttribute('data-for', /./);
   await page.getByLabel('Prompt text').fill('def f(x):\n    return "a');
 
@@ -28,7 +29,7 @@ test('means from text: cancel changes nothing; the corpus files give the golden 
   await expect(info).toContainText('final_model');
   await expect(info).toContainText('unavailable (no means.safetensors)');
   await expect(page.getByTestId('error')).toHaveCount(0);
-  await expect(page.getByTestId('prediction').first()).toBeVisible();
+  await expectPredictions(page);
   const mean = page.getByRole('radio', { name: 'mean' });
   await expect(mean).toBeDisabled();
   const notice = page.locator('.notice', { hasText: 'means.safetensors not found' });

@@ -79,4 +79,24 @@ describe('the error line', () => {
     engine.take('predict').resolve(prediction);
     await next;
   });
+
+  it('shows a prediction only for the model and prompt it was asked for, and stays busy while the newest runs', async () => {
+    const old = { prompt: 'x = "a', top: [{ id: 1, text: 'old', prob: 1, logit: 0 }] };
+    useAppStore.setState({ prompt: old.prompt });
+    const forOld = predict(); // asked while model m is loaded
+    const other = { id: 'n', card: { name: 'N' } };
+    const loaded = loadModel({ kind: 'url', baseUrl: '/models/n/', id: 'n' }, 'N');
+    engine.take('load').resolve(other);
+    await flush();
+    const askedForOld = engine.take('predict'); // requests are taken in the order they were made
+    const askedForNew = engine.take('predict'); // the load's own prediction, for model n
+    askedForOld.resolve({ tokens: [], top: old.top }); // m's answer arrives after n is on screen
+    await forOld;
+    expect(useAppStore.getState().prediction).toBeNull();
+    expect(useAppStore.getState().predicting).toBe(true); // n's prediction is still running
+    askedForNew.resolve(prediction);
+    expect(await loaded).toBe(true);
+    expect(useAppStore.getState().prediction).toBe(prediction);
+    expect(useAppStore.getState().predicting).toBe(false);
+  });
 });

@@ -104,24 +104,31 @@ export function cancelLoad(): void {
   if (cur && engine) engine.cancel(cur.requestId);
 }
 
+/** Counts predictions asked for: the "running…" state belongs to the newest one. */
+let predictRequests = 0;
+
 export async function predict(): Promise<void> {
-  if (!engine || !get().model) return;
+  const model = get().model;
+  if (!engine || !model) return;
   const prompt = get().prompt;
+  const request = ++predictRequests;
   set({ predicting: true });
+  // A newer prompt or model (another load, or this one with means computed) may have come meanwhile; it asks for its
+  // own prediction, and only an answer for what is on screen is shown.
+  const stillAsked = () => get().prompt === prompt && get().model === model;
   try {
     const prediction = await engine.request('predict', { prompt, topK: 10, interventions: [] }).result;
-    // A newer prompt may have been typed meanwhile; only the latest answer is shown.
-    if (get().prompt === prompt) set({ prediction, promptProblem: null, ...clearPredictError() });
+    if (stillAsked()) set({ prediction, promptProblem: null, ...clearPredictError() });
   } catch (e) {
     const message = (e as Error).message;
     // A prompt over a length limit is said at the prompt (its text stays as typed); other problems in the error line.
-    if (get().prompt === prompt) {
+    if (stillAsked()) {
       set(isPromptLengthError(message)
         ? { prediction: null, promptProblem: message, ...clearPredictError() }
         : { prediction: null, error: message, errorFrom: 'predict', promptProblem: null });
     }
   } finally {
-    set({ predicting: false });
+    if (request === predictRequests) set({ predicting: false });
   }
 }
 
