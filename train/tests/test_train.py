@@ -110,6 +110,17 @@ def test_continuation_counts_earlier_tokens_and_chains_commands(tiny_data, tmp_p
     assert l0_frac(0, 5, 0.25, 0, 0) == 0.25
 
 
+def test_a_missing_init_checkpoint_is_refused_before_training(tiny_data, tmp_path):
+    with pytest.raises(SystemExit, match=r"--init-from .*nowhere/ckpt\.pt: no such file$"):
+        run(tmp_path / "a", tiny_data, "--init-from", str(tmp_path / "nowhere" / "ckpt.pt"))
+    # a kept stage record without its weights says where the weights are
+    (tmp_path / "record").mkdir()
+    (tmp_path / "record" / "train_args.json").write_text("{}")
+    with pytest.raises(SystemExit, match="keeps that stage's record but not its weights"):
+        run(tmp_path / "b", tiny_data, "--init-from", str(tmp_path / "record" / "ckpt.pt"))
+    assert not (tmp_path / "b" / "ckpt.pt").exists()
+
+
 def test_resume_records_the_new_stop_and_refuses_other_arguments(tiny_data, tmp_path):
     out = tmp_path / "r"
     total = ["--total-tokens", str(20 * 64), "--ckpt-every", "5"]
