@@ -83,7 +83,11 @@ def parse_args(argv=None):
     ap.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this step")
     ap.add_argument("--init-from", default=None,
                     help="start from the weights of another run's ckpt.pt (a continuation stage; its tokens count "
-                         "towards tokens_trained). Shapes must match; optimizer state starts fresh.")
+                         "towards tokens_trained). Shapes must match; optimizer state starts fresh unless --init-optimizer.")
+    ap.add_argument("--init-optimizer", action="store_true",
+                    help="with --init-from a run's full ckpt.pt (train/runs/<run>/, not a slim copy): start from "
+                         "its Adam moments and step counts too (with a warmup they change little: train/README.md, "
+                         "'The re-warm is the learning rate's'); this run's betas and eps still apply")
     ap.add_argument("--focus-tokens", default=None,
                     help="comma-separated token strings (Python escapes, e.g. ']\\n,]]\\n'): a share of every batch "
                          "is windows of real training text placed so that one of these tokens is a target, "
@@ -105,6 +109,8 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=None,
                     help="intra-op threads per process (default: OMP_NUM_THREADS, else all cores / processes)")
     args = ap.parse_args(argv)
+    if args.init_optimizer and not args.init_from:
+        ap.error("--init-optimizer needs --init-from (the checkpoint whose optimizer state to start from)")
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for the recorded command, also when called in-process
     return args
 
@@ -120,6 +126,17 @@ def check_init_from(path: str) -> None:
                          f"(train/README.md, 'Which weights are kept', names the commit to take them from with "
                          f"git show)")
     raise SystemExit(f"--init-from {path}: no such file")
+
+
+def load_optimizer_state(opt: torch.optim.Optimizer, init: dict, args) -> None:
+    """Adam's moments and step counts from an --init-from checkpoint; the learning rate is set every step, and this
+    run's betas and eps replace the saved ones, so that the record's arguments say how the stage trained."""
+    if "opt" not in init:
+        raise SystemExit(f"--init-optimizer: {args.init_from} holds no optimizer state (a slim copy made by "
+                         f"weights_file.py keeps the weights only); give the run's full ckpt.pt from train/runs/")
+    opt.load_state_dict(init["opt"])
+    for group in opt.param_groups:
+        group.update(betas=(args.beta1, args.beta2), eps=args.eps)
 
 
 def make_config(args) -> GPTConfig:
@@ -230,6 +247,8 @@ def train(args):
             if GPTConfig.from_dict(init["config"]).to_dict() != cfg.to_dict():
                 raise SystemExit(f"--init-from {args.init_from}: its config differs from this run's")
             model.load_state_dict(init["model"])
+            if args.init_optimizer:
+                load_optimizer_state(opt, init, args)
             init_tokens = int(init.get("tokens", 0))
             init_args = os.path.join(os.path.dirname(args.init_from), "train_args.json")
             if os.path.exists(init_args):

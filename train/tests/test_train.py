@@ -121,6 +121,31 @@ def test_a_missing_init_checkpoint_is_refused_before_training(tiny_data, tmp_pat
     assert not (tmp_path / "b" / "ckpt.pt").exists()
 
 
+def test_a_continuation_can_start_from_the_earlier_runs_optimizer_state(tiny_data, tmp_path):
+    run(tmp_path / "first", tiny_data, "--total-tokens", str(6 * 64))
+    first = load(tmp_path / "first")
+    stage = ["--total-tokens", str(64), "--anneal-start", "0", "--anneal-end", "0", "--beta2", "0.99"]
+    # one step from the first run's Adam moments: each moment goes on from the saved one (not from zero), the step
+    # counts go on, and this run's beta2 replaces the saved 0.95
+    run(tmp_path / "warm", tiny_data, *stage, "--init-from", str(tmp_path / "first" / "ckpt.pt"), "--init-optimizer")
+    run(tmp_path / "cold", tiny_data, *stage, "--init-from", str(tmp_path / "first" / "ckpt.pt"))
+    warm, cold = load(tmp_path / "warm"), load(tmp_path / "cold")
+    assert warm["opt"]["param_groups"][0]["betas"] == (0.9, 0.99)
+    for i, saved in first["opt"]["state"].items():
+        assert float(warm["opt"]["state"][i]["step"]) == float(saved["step"]) + 1
+        assert float(cold["opt"]["state"][i]["step"]) == 1
+        # with beta2 0.99, a moment that started from the saved one keeps 0.99 of it
+        assert torch.all(warm["opt"]["state"][i]["exp_avg_sq"] >= 0.99 * saved["exp_avg_sq"] - 1e-12)
+    assert any(not torch.equal(warm["model"][k], cold["model"][k]) for k in warm["model"])
+    # a slim copy holds no optimizer state: refused by name
+    from weights_file import slim
+    slim(str(tmp_path / "first" / "ckpt.pt"), str(tmp_path / "slim.pt"))
+    with pytest.raises(SystemExit, match="holds no optimizer state"):
+        run(tmp_path / "refused", tiny_data, *stage, "--init-from", str(tmp_path / "slim.pt"), "--init-optimizer")
+    with pytest.raises(SystemExit):
+        trainer.parse_args(["--out", str(tmp_path / "x"), "--init-optimizer"])
+
+
 def test_resume_records_the_new_stop_and_refuses_other_arguments(tiny_data, tmp_path):
     out = tmp_path / "r"
     total = ["--total-tokens", str(20 * 64), "--ckpt-every", "5"]
