@@ -115,19 +115,6 @@ def parse_args(argv=None):
     return args
 
 
-def check_init_from(path: str) -> None:
-    """Refuse a missing --init-from with what to do. A kept stage record (train/checkpoints/<id>/) may hold no weights:
-    only the newest stage of a chain keeps its slim weights in the tree, the earlier ones are in the git history."""
-    if os.path.isfile(path):
-        return
-    record = os.path.join(os.path.dirname(path), "train_args.json")
-    if os.path.isfile(record):
-        raise SystemExit(f"--init-from {path}: no such file; its folder keeps that stage's record but not its weights "
-                         f"(train/README.md, 'Which weights are kept', names the commit to take them from with "
-                         f"git show)")
-    raise SystemExit(f"--init-from {path}: no such file")
-
-
 def load_optimizer_state(opt: torch.optim.Optimizer, init: dict, args) -> None:
     """Adam's moments and step counts from an --init-from checkpoint; the learning rate is set every step, and this
     run's betas and eps replace the saved ones, so that the record's arguments say how the stage trained."""
@@ -242,8 +229,7 @@ def train(args):
         if args.init_from:
             # A continuation stage: the earlier run's tokens count towards this model's training, and its
             # command(s) go first in the reproduction recipe.
-            check_init_from(args.init_from)
-            init = load_checkpoint(args.init_from, device)
+            init = load_checkpoint(args.init_from, device, named_by="--init-from")
             if GPTConfig.from_dict(init["config"]).to_dict() != cfg.to_dict():
                 raise SystemExit(f"--init-from {args.init_from}: its config differs from this run's")
             model.load_state_dict(init["model"])

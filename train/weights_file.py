@@ -29,8 +29,23 @@ SPARSE_BYTES_PER_NONZERO, DENSE_BYTES_PER_ENTRY = 20, 4
 KEPT_KEYS = ("model", "config", "args", "step", "init_tokens", "tokens")
 
 
-def load_checkpoint(path: str, device: str | torch.device = "cpu") -> dict:
+def require_weights(path: str, named_by: str = "") -> None:
+    """Refuse a missing checkpoint with what to do (named_by: the flag that named it, for the message). A kept stage
+    record (train/checkpoints/<id>/) may hold no weights: only the newest stage of a chain keeps its slim weights in
+    the tree, the earlier ones are in the git history."""
+    if os.path.isfile(path):
+        return
+    said = f"{named_by} {path}" if named_by else path
+    if os.path.isfile(os.path.join(os.path.dirname(path), "train_args.json")):
+        raise SystemExit(f"{said}: no such file; its folder keeps that stage's record but not its weights "
+                         f"(train/README.md, 'Which weights are kept', names the commit to take them from with "
+                         f"git show)")
+    raise SystemExit(f"{said}: no such file")
+
+
+def load_checkpoint(path: str, device: str | torch.device = "cpu", named_by: str = "") -> dict:
     """A training checkpoint, full or slim, with every weight dense again (load_state_dict takes dense tensors)."""
+    require_weights(path, named_by)
     with warnings.catch_warnings():
         # torch says that it checks the sparse tensors' indices when loading with weights_only, which is wanted
         warnings.filterwarnings("ignore", message="Validating sparse tensor invariants")

@@ -53,6 +53,14 @@ def test_a_stage_from_the_slim_file_trains_as_one_from_the_full_file(tiny_data, 
     assert all(torch.equal(v, a["model"][k]) for k, v in b["model"].items())
 
 
+def test_a_kept_record_without_weights_is_refused_by_every_reader(tmp_path):
+    (tmp_path / "train_args.json").write_text("{}")
+    with pytest.raises(SystemExit, match=r"ckpt\.pt: no such file; its folder keeps that stage's record but not its weights"):
+        load_checkpoint(str(tmp_path / "ckpt.pt"))
+    with pytest.raises(SystemExit, match=r"ckpt\.pt: no such file; its folder keeps that stage's record"):
+        load_run(str(tmp_path))
+
+
 def test_keep_run_refuses_its_own_folder_and_a_folder_without_a_record(tiny_data, tmp_path):
     run(tmp_path / "r", tiny_data, "--total-tokens", str(5 * 64))
     with pytest.raises(SystemExit, match="another folder"):
