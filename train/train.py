@@ -35,6 +35,7 @@ from sparsity import embed_l0_frac, l0_frac, lr_at, project_, sparsified_params 
 from batches import eval_batches, focus_positions, get_batch, resolve_focus_tokens, task_target_tokens  # noqa: E402,F401
 from step_state import rescale_grads_, rng_state, set_rng_state  # noqa: E402
 from resume_args import update_on_resume  # noqa: E402
+from stages import read_train_args  # noqa: E402
 from weights_file import load_checkpoint  # noqa: E402
 
 ALL_LOCS = "attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_q,attn_k,attn_v"
@@ -236,10 +237,9 @@ def train(args):
             if args.init_optimizer:
                 load_optimizer_state(opt, init, args)
             init_tokens = int(init.get("tokens", 0))
-            init_args = os.path.join(os.path.dirname(args.init_from), "train_args.json")
-            if os.path.exists(init_args):
-                with open(init_args) as fh:
-                    prev = json.load(fh)
+            init_dir = os.path.dirname(args.init_from)
+            if os.path.exists(os.path.join(init_dir, "train_args.json")):
+                prev = read_train_args(init_dir)
                 init_commands = prev.get("commands", [prev["command"]] if "command" in prev else [])
             if master:
                 print(f"initialised from {args.init_from} ({init_tokens:,} tokens)", flush=True)
