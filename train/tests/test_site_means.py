@@ -83,8 +83,9 @@ def test_committed_golden_is_compute_means():
             if k.endswith("/tokens"):
                 assert torch.equal(f.get_tensor(k), v), k
             else:
-                # Not bit-equal across CPUs: MKL sums in a different order with AVX2 than with AVX-512, which moved
-                # these means by up to 1.2e-7 (values up to 1.4). A change to what compute_means computes moves every
+                # Not bit-equal across CPUs: MKL chooses its kernels, and so the order of its sums, by the CPU's
+                # instruction set; on an AVX2-only CPU the means differed from the committed ones (written on another
+                # machine) by up to 1.2e-7 (values up to 1.4). A change to what compute_means computes moves every
                 # site far more (one window fewer: >= 0.03; windows one token shorter: >= 0.003), and the runtime is
                 # checked against these means at 1e-4.
                 torch.testing.assert_close(f.get_tensor(k), v, rtol=0, atol=1e-6, msg=k)
