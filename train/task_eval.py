@@ -7,6 +7,10 @@ Used during training (``train.py --tasks-dir``) to log per-task accuracy at ever
 
     python train/task_eval.py --ckpt train/runs/<id>/ckpt.pt --tasks public/models/<id>/tasks
     python train/task_eval.py --model-folder public/models/<id> --tasks public/models/<id>/tasks
+
+With --by-side it also splits each task's accuracy by the side of its pairs: side a is the prompt as found in code
+(or the template's first form), side b the edited one whose answer is the other token. A model that answers from what
+usually follows, not from the feature the task is about, does well on one side only.
 """
 from __future__ import annotations
 
@@ -27,13 +31,14 @@ from model_folder import load_model_folder, write_json  # noqa: E402
 from weights_file import load_model  # noqa: E402
 
 
-def load_tasks(tasks_dir: str, split: str = "test") -> dict[str, list[dict]]:
-    """{task name: [prompt dicts with tokens, correct, alternative]} from every tasks/<task>.json."""
+def load_tasks(tasks_dir: str, split: str = "test", sides: str = "ab") -> dict[str, list[dict]]:
+    """{task name: [prompt dicts with tokens, correct, alternative]} from every tasks/<task>.json; `sides` keeps
+    both prompts of each pair ("ab") or one side ("a" or "b")."""
     out = {}
     for path in sorted(glob.glob(os.path.join(tasks_dir, "*.json"))):
         with open(path) as fh:
             task = json.load(fh)
-        prompts = [side for pair in task[split] for side in (pair["a"], pair["b"])]
+        prompts = [pair[side] for pair in task[split] for side in sides]
         out[task.get("task", os.path.basename(path)[:-5])] = prompts
     return out
 
@@ -70,14 +75,19 @@ def main(argv=None):
     ap.add_argument("--split", default="test", choices=["train", "test"])
     ap.add_argument("--write-card", default=None, metavar="MODEL_FOLDER",
                     help="also store the results as task_accuracy in MODEL_FOLDER/model-card.json")
+    ap.add_argument("--by-side", action="store_true",
+                    help="also print each task's accuracy on side a (as found) and side b (edited) of its pairs")
     args = ap.parse_args(argv)
     if args.ckpt:
         model, _ = load_model(args.ckpt)
     else:
         model = load_model_folder(args.model_folder)
     res = evaluate_tasks(model, load_tasks(args.tasks, args.split))
+    by_side = {side: evaluate_tasks(model, load_tasks(args.tasks, args.split, side)) for side in "ab"} \
+        if args.by_side else {}
     for name, r in res.items():
-        print(f"{name:28s} acc {r['accuracy']:.3f}  loss {r['loss']:.3f}  ({r['prompts']} prompts)")
+        sides = "".join(f"  side {s} {by_side[s][name]['accuracy']:.3f}" for s in by_side)
+        print(f"{name:28s} acc {r['accuracy']:.3f}  loss {r['loss']:.3f}  ({r['prompts']} prompts){sides}")
     print(f"tasks with accuracy >= 0.9: {sum(r['accuracy'] >= 0.9 for r in res.values())} of {len(res)}")
     if args.write_card:
         card_path = os.path.join(args.write_card, "model-card.json")

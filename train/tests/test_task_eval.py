@@ -26,3 +26,18 @@ def test_full_model_metrics_match_the_circuit_files():
         assert r["loss"] == pytest.approx(circuit["full_model_loss"], abs=1e-4), circuit["task"]
         checked += 1
     assert checked == 14
+
+
+@pytest.mark.skipif(not os.path.isdir(FOLDER), reason="shipped model folder absent")
+def test_the_two_sides_of_the_pairs_make_up_the_whole():
+    """Each pair gives one prompt to each side, so a task's accuracy is the mean of its two sides' (same count)."""
+    tasks_dir = os.path.join(FOLDER, "tasks")
+    both, side_a, side_b = (load_tasks(tasks_dir, sides=s) for s in ("ab", "a", "b"))
+    with open(os.path.join(tasks_dir, "single_double_quote.json")) as fh:
+        first = json.load(fh)["test"][0]
+    assert side_a["single_double_quote"][0] == first["a"] and side_b["single_double_quote"][0] == first["b"]
+    model = load_model_folder(FOLDER)
+    whole, a, b = (evaluate_tasks(model, t) for t in (both, side_a, side_b))
+    for name, r in whole.items():
+        assert a[name]["prompts"] == b[name]["prompts"] == r["prompts"] // 2, name
+        assert r["accuracy"] == pytest.approx((a[name]["accuracy"] + b[name]["accuracy"]) / 2, abs=1e-12), name
