@@ -8,8 +8,10 @@ Used during training (``train.py --tasks-dir``) to log per-task accuracy at ever
     python train/task_eval.py --ckpt train/runs/<id>/ckpt.pt --tasks public/models/<id>/tasks
     python train/task_eval.py --model-folder public/models/<id> --tasks public/models/<id>/tasks
 
-With --by-side it also splits each task's accuracy by the side of its pairs: side a is the prompt as found in code
-(or the template's first form), side b the edited one whose answer is the other token. A model that answers from what
+With --by-side it also splits each task's accuracy by the side of its pairs, the `a` and `b` prompts of the task file,
+whose answers are the task's two target tokens, swapped. For single_double_quote, bracket_brace, tuple_list and
+while_return_true side a is the prompt as found in code and side b the edited one; for the other tasks side a is the
+form whose answer is the task's first target token (src/tasks/contrast.ts, `pairA`). A model that answers from what
 usually follows, not from the feature the task is about, does well on one side only.
 """
 from __future__ import annotations
@@ -76,7 +78,7 @@ def main(argv=None):
     ap.add_argument("--write-card", default=None, metavar="MODEL_FOLDER",
                     help="also store the results as task_accuracy in MODEL_FOLDER/model-card.json")
     ap.add_argument("--by-side", action="store_true",
-                    help="also print each task's accuracy on side a (as found) and side b (edited) of its pairs")
+                    help="also print each task's accuracy on side a and side b of its pairs (the task files' a and b prompts)")
     args = ap.parse_args(argv)
     if args.ckpt:
         model, _ = load_model(args.ckpt)
