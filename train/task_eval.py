@@ -68,6 +68,13 @@ def evaluate_tasks(model: GPT, tasks: dict[str, list[dict]]) -> dict[str, dict]:
         model.train(was_training)
 
 
+def pooled(a: dict, b: dict) -> dict:
+    """evaluate_prompts' result over the prompts of a and b together."""
+    n = a["prompts"] + b["prompts"]
+    mean = lambda key: (a[key] * a["prompts"] + b[key] * b["prompts"]) / max(n, 1)  # noqa: E731
+    return {"accuracy": mean("accuracy"), "loss": mean("loss"), "prompts": n}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     src = ap.add_mutually_exclusive_group(required=True)
@@ -84,9 +91,12 @@ def main(argv=None):
         model, _ = load_model(args.ckpt)
     else:
         model = load_model_folder(args.model_folder)
-    res = evaluate_tasks(model, load_tasks(args.tasks, args.split))
-    by_side = {side: evaluate_tasks(model, load_tasks(args.tasks, args.split, side)) for side in "ab"} \
-        if args.by_side else {}
+    if args.by_side:
+        # Each prompt is run once: a task's whole result is its two sides' together.
+        by_side = {side: evaluate_tasks(model, load_tasks(args.tasks, args.split, side)) for side in "ab"}
+        res = {name: pooled(by_side["a"][name], by_side["b"][name]) for name in by_side["a"]}
+    else:
+        by_side, res = {}, evaluate_tasks(model, load_tasks(args.tasks, args.split))
     for name, r in res.items():
         sides = "".join(f"  side {s} {by_side[s][name]['accuracy']:.3f}" for s in by_side)
         print(f"{name:28s} acc {r['accuracy']:.3f}  loss {r['loss']:.3f}  ({r['prompts']} prompts){sides}")

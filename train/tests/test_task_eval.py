@@ -8,7 +8,7 @@ import pytest
 
 from conftest import TRAIN
 from model_folder import load_model_folder
-from task_eval import evaluate_tasks, load_tasks
+from task_eval import evaluate_tasks, load_tasks, pooled
 
 FOLDER = os.path.join(os.path.dirname(TRAIN), "public", "models", "sparse-py-2l")
 
@@ -41,3 +41,7 @@ def test_the_two_sides_of_the_pairs_make_up_the_whole():
     for name, r in whole.items():
         assert a[name]["prompts"] == b[name]["prompts"] == r["prompts"] // 2, name
         assert r["accuracy"] == pytest.approx((a[name]["accuracy"] + b[name]["accuracy"]) / 2, abs=1e-12), name
+        both_sides = pooled(a[name], b[name])
+        assert both_sides["prompts"] == r["prompts"], name
+        assert both_sides["accuracy"] == pytest.approx(r["accuracy"], abs=1e-12), name
+        assert both_sides["loss"] == pytest.approx(r["loss"], abs=1e-9), name
