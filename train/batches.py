@@ -40,19 +40,29 @@ def task_target_tokens(tasks_dir: str) -> list[int]:
     return sorted(ids)
 
 
-def get_batch(tokens: np.ndarray, batch: int, T: int, seed: int, step: int, rank: int, device,
-              focus: list[np.ndarray] | None = None, focus_frac: float = 0.0):
-    """Batch for (seed, step, rank): random windows of T+1 tokens. Depends on nothing else, so resuming
-    at a step reproduces the data order exactly. With ``focus``, the first round(batch * focus_frac) windows
-    are instead placed so that a uniformly chosen focus token, at a random occurrence, is one of the T targets
-    at a uniformly random offset (drawn after the plain windows, so runs without focus are unchanged)."""
+def window_starts(n_tokens: int, batch: int, T: int, seed: int, step: int, rank: int,
+                  focus: list[np.ndarray] | None = None, focus_frac: float = 0.0) -> np.ndarray:
+    """Start offsets of the batch for (seed, step, rank): random windows of T+1 tokens. Depends on nothing else, so
+    resuming at a step reproduces the data order exactly. With ``focus``, the first round(batch * focus_frac) windows
+    are instead placed so that a uniformly chosen focus token, at a random occurrence, is one of the T targets at a
+    uniformly random offset (drawn after the plain windows, so runs without focus are unchanged).
+
+    Two runs with the same seed, batch and T therefore draw the same plain window at the same (step, rank, index),
+    and the same focus window there when their focus lists are the same (``window_reuse.py``)."""
     g = np.random.Generator(np.random.PCG64([seed, step, rank]))
-    starts = g.integers(0, len(tokens) - T - 1, size=batch)
+    starts = g.integers(0, n_tokens - T - 1, size=batch)
     if focus:
         for i in range(int(round(batch * focus_frac))):
             positions = focus[int(g.integers(len(focus)))]
             p = int(positions[int(g.integers(len(positions)))])
-            starts[i] = min(max(p - int(g.integers(1, T + 1)), 0), len(tokens) - T - 1)
+            starts[i] = min(max(p - int(g.integers(1, T + 1)), 0), n_tokens - T - 1)
+    return starts
+
+
+def get_batch(tokens: np.ndarray, batch: int, T: int, seed: int, step: int, rank: int, device,
+              focus: list[np.ndarray] | None = None, focus_frac: float = 0.0):
+    """Inputs and targets of the windows ``window_starts`` places for (seed, step, rank)."""
+    starts = window_starts(len(tokens), batch, T, seed, step, rank, focus, focus_frac)
     x = np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])
     x = torch.from_numpy(x).to(device)
     return x[:, :-1], x[:, 1:]

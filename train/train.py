@@ -36,6 +36,7 @@ from batches import eval_batches, focus_positions, get_batch, resolve_focus_toke
 from step_state import rescale_grads_, rng_state, set_rng_state  # noqa: E402
 from resume_args import update_on_resume  # noqa: E402
 from stages import read_train_args  # noqa: E402
+from window_reuse import continuation_warning  # noqa: E402
 from weights_file import load_checkpoint  # noqa: E402
 
 ALL_LOCS = "attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_q,attn_k,attn_v"
@@ -241,6 +242,9 @@ def train(args):
             if os.path.exists(os.path.join(init_dir, "train_args.json")):
                 prev = read_train_args(init_dir)
                 init_commands = prev.get("commands", [prev["command"]] if "command" in prev else [])
+                warning = continuation_warning(vars(args), total_steps, world, init_dir)
+                if warning and master:
+                    print(f"warning: {warning}", flush=True)
             if master:
                 print(f"initialised from {args.init_from} ({init_tokens:,} tokens)", flush=True)
         if master:

@@ -1,0 +1,96 @@
+"""window_reuse's rule for which windows two runs share, checked against the windows batches.window_starts draws."""
+import itertools
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from batches import window_starts  # noqa: E402
+from window_reuse import continuation_warning, plain_coverage, repeated_windows, same_window  # noqa: E402
+
+N_TOKENS = 1_000_000  # large enough that two independently drawn windows practically never coincide
+RNG = np.random.default_rng(7)
+FOCUS_LISTS = {  # focus spec (as window_reuse keys it) -> the position arrays train.py would build
+    ("]\\n", None, False): [RNG.integers(0, N_TOKENS, 500), RNG.integers(0, N_TOKENS, 40)],
+    (None, None, True): [RNG.integers(0, N_TOKENS, 300), RNG.integers(0, N_TOKENS, 90), RNG.integers(0, N_TOKENS, 7)],
+}
+
+
+def stage(seed, n_focus, spec, steps=3, world=2, batch=6, T=8, run="s"):
+    return {"run": run, "seed": seed, "batch": batch, "T": T, "world": world, "steps": steps,
+            "focus": spec if n_focus else None, "n_focus": n_focus}
+
+
+def drawn(s, step, rank):
+    focus = FOCUS_LISTS[s["focus"]] if s["focus"] else None
+    return window_starts(N_TOKENS, s["batch"], s["T"], s["seed"], step, rank, focus, s["n_focus"] / s["batch"])
+
+
+STAGES = [stage(seed, n_focus, spec) for seed in (0, 1) for n_focus in (0, 2, 3)
+          for spec in FOCUS_LISTS if not (n_focus == 0 and spec != next(iter(FOCUS_LISTS)))]
+
+
+def test_same_window_is_exactly_when_the_drawn_windows_coincide():
+    checked = 0
+    for a, b in itertools.product(STAGES, repeat=2):
+        for step, rank in itertools.product(range(3), range(2)):
+            sa, sb = drawn(a, step, rank), drawn(b, step, rank)
+            for index in range(a["batch"]):
+                assert same_window(a, b, index) == (sa[index] == sb[index]), (a, b, step, rank, index)
+                checked += 1
+    assert checked > 1000
+
+
+def test_repeated_windows_counts_what_brute_force_finds():
+    chain = [stage(0, 2, (None, None, True), steps=5, world=2), stage(0, 0, None, steps=3, world=1),
+             stage(1, 3, (None, None, True), steps=4, world=2), stage(0, 3, (None, None, True), steps=7, world=2)]
+    expected = []
+    for i, s in enumerate(chain):
+        seen = {(step, rank, int(x)) for e in chain[:i] for step in range(e["steps"]) for rank in range(e["world"])
+                for x in drawn(e, step, rank)}
+        expected.append(sum((step, rank, int(x)) in seen for step in range(s["steps"]) for rank in range(s["world"])
+                            for x in drawn(s, step, rank)))
+    assert repeated_windows(chain) == expected
+    assert expected[0] == 0 and expected[3] > 0
+
+
+def test_plain_coverage_counts_distinct_tokens_of_the_plain_windows():
+    n = 400  # small, so windows overlap
+    chain = [stage(0, 2, (None, None, True), steps=4), stage(0, 0, None, steps=6, world=1), stage(5, 0, None)]
+    covered = set()
+    for s in chain:
+        for step, rank in itertools.product(range(s["steps"]), range(s["world"])):
+            for x in window_starts(n, s["batch"], s["T"], s["seed"], step, rank)[s["n_focus"]:]:
+                covered.update(range(int(x), int(x) + s["T"] + 1))
+    drawn_tokens = sum(s["steps"] * s["world"] * (s["batch"] - s["n_focus"]) * (s["T"] + 1) for s in chain)
+    assert plain_coverage(chain, n) == (drawn_tokens, len(covered))
+
+
+def write_run(folder, seed, steps, init_from=None):
+    os.makedirs(folder)
+    args = {"seed": seed, "batch_size": 16, "block_size": 128, "world": 2, "focus_constructs": True, "focus_frac": 0.5,
+            "focus_tokens": None, "focus_tasks": None, "init_from": init_from}
+    with open(os.path.join(folder, "train_args.json"), "w") as fh:
+        json.dump(args, fh)
+    with open(os.path.join(folder, "metrics.jsonl"), "w") as fh:
+        fh.write(json.dumps({"step": steps, "tokens": steps * 4096}) + "\n")
+    return args
+
+
+def test_a_continuation_is_warned_only_when_it_would_train_on_windows_again(tmp_path):
+    first = str(tmp_path / "first")
+    args = write_run(first, seed=0, steps=100)
+    second = str(tmp_path / "second")
+    write_run(second, seed=3, steps=50, init_from=os.path.join(first, "ckpt.pt"))
+
+    same_seed = continuation_warning(dict(args, seed=0), 80, 2, first)
+    assert same_seed is not None and "2,560 of this stage's 2,560 windows (100%)" in same_seed
+    longer = continuation_warning(dict(args, seed=0), 200, 2, first)
+    assert "3,200 of this stage's 6,400 windows (50%)" in longer
+    # The chain is followed back: seed 3 is new to `first` but not to `second`'s chain.
+    assert continuation_warning(dict(args, seed=3), 80, 2, second) is not None
+    assert continuation_warning(dict(args, seed=8), 80, 2, second) is None
+    assert continuation_warning(dict(args, seed=0), 80, 2, str(tmp_path / "no-record")) is None

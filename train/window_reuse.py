@@ -1,0 +1,175 @@
+"""How much of a continued model's training data was new: which windows each stage trained on again, and how much of
+the training split the chain of stages has covered.
+
+A batch depends only on (seed, step, rank) (``batches.window_starts``), so a stage that continues an earlier run
+with the same seed, batch size and context draws, at step s, the windows that run drew at its step s: every plain
+window where both runs' window is plain, and every focus window where both used the same focus list. Such a stage
+re-reads its predecessor's data in the same order, however its learning rate or length differ. This tool counts
+those windows from the runs' records alone (the rule above is exact; ``test_window_reuse`` checks it against
+``get_batch``), and replays the plain windows' offsets to measure how much of the training split they covered.
+
+    python train/window_reuse.py --run train/checkpoints/sparse-py-2l-d512-g
+
+With ``--loss`` it also measures what the re-reading did: the run's model's loss on windows it trained on again
+(the last stage's plain windows), on windows of a seed no stage used, and on the validation split.
+
+It assumes every stage read the same ``tokens_train.bin`` (the records name the folder, which differs between
+machines).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from batches import window_starts  # noqa: E402
+from stages import read_records, read_train_args, stage_dirs  # noqa: E402
+
+
+def stage_windows(run_dir: str) -> dict:
+    """What decides a stage's windows, from its record: see ``windows_of``; steps are those it trained."""
+    recs = read_records(run_dir)
+    return windows_of(read_train_args(run_dir), recs[-1]["step"] if recs else 0,
+                      os.path.basename(os.path.normpath(run_dir)))
+
+
+def windows_of(a: dict, steps: int, run: str) -> dict:
+    """Seed, batch, context, processes, steps, and focus (list, windows per batch) of a run's arguments `a`."""
+    focus = (a.get("focus_tokens"), a.get("focus_tasks"), bool(a.get("focus_constructs")))
+    has_focus = any(focus)
+    return {
+        "run": run,
+        "seed": a["seed"],
+        "batch": a["batch_size"],
+        "T": a["block_size"],
+        "world": a.get("world", 1),
+        "steps": steps,
+        "focus": focus if has_focus else None,
+        "n_focus": int(round(a["batch_size"] * a.get("focus_frac", 0.0))) if has_focus else 0,
+    }
+
+
+def continuation_warning(args: dict, steps: int, world: int, init_dir: str) -> str | None:
+    """A warning for a new stage that would train again on windows of the runs it continues, or None."""
+    if not os.path.exists(os.path.join(init_dir, "train_args.json")):
+        return None
+    chain = [stage_windows(d) for d in stage_dirs(init_dir)]
+    this = windows_of(dict(args, world=world), steps, "this stage")
+    again = repeated_windows(chain + [this])[-1]
+    if not again:
+        return None
+    total = steps * world * this["batch"]
+    return (f"--seed {args['seed']}: {again:,} of this stage's {total:,} windows ({again / total:.0%}) are windows the "
+            f"runs it continues already trained on at the same step (a batch depends only on seed, step and rank); "
+            f"a --seed no earlier stage used draws new ones (train/window_reuse.py)")
+
+
+def same_window(a: dict, b: dict, index: int) -> bool:
+    """Whether stages a and b draw the same window at batch position `index` of the same (step, rank)."""
+    if (a["seed"], a["batch"], a["T"]) != (b["seed"], b["batch"], b["T"]):
+        return False
+    plain_a, plain_b = index >= a["n_focus"], index >= b["n_focus"]
+    if plain_a and plain_b:
+        return True
+    # Focus window i is drawn after the batch's plain offsets and focus windows 0..i-1, each taking three draws, so
+    # the same focus list gives the same window i whatever the two focus shares are.
+    return not plain_a and not plain_b and a["focus"] == b["focus"]
+
+
+def repeated_windows(stages: list[dict]) -> list[int]:
+    """For each stage, how many of its windows an earlier stage of the chain trained on (same step, rank, index)."""
+    out = []
+    for i, s in enumerate(stages):
+        n = 0
+        for index in range(s["batch"]):
+            earlier = [e for e in stages[:i] if same_window(s, e, index)]
+            for rank in range(s["world"]):
+                # Steps where an earlier stage drew this (rank, index) window; ranks beyond its process count drew none.
+                reach = [e["steps"] for e in earlier if rank < e["world"]]
+                n += min(s["steps"], max(reach, default=0))
+        out.append(n)
+    return out
+
+
+def plain_coverage(stages: list[dict], n_tokens: int) -> tuple[int, int]:
+    """(plain window tokens the chain trained on, distinct training-split tokens they cover)."""
+    edges = np.zeros(n_tokens + 1, dtype=np.int32)
+    drawn = 0
+    for s in stages:
+        for step in range(s["steps"]):
+            for rank in range(s["world"]):
+                starts = window_starts(n_tokens, s["batch"], s["T"], s["seed"], step, rank)[s["n_focus"]:]
+                np.add.at(edges, starts, 1)
+                np.add.at(edges, starts + s["T"] + 1, -1)
+                drawn += len(starts) * (s["T"] + 1)
+    return drawn, int(np.count_nonzero(np.cumsum(edges[:-1])))
+
+
+def report(run_dir: str, data_dir: str) -> dict:
+    stages = [stage_windows(d) for d in stage_dirs(run_dir)]
+    again = repeated_windows(stages)
+    rows = []
+    for s, n in zip(stages, again):
+        windows = s["steps"] * s["world"] * s["batch"]
+        rows.append({"run": s["run"], "seed": s["seed"], "steps": s["steps"], "windows": windows,
+                     "focus_windows": s["steps"] * s["world"] * s["n_focus"], "windows_trained_before": n,
+                     "share_trained_before": round(n / windows, 4) if windows else None})
+    n_tokens = os.path.getsize(os.path.join(data_dir, "tokens_train.bin")) // 2
+    drawn, covered = plain_coverage(stages, n_tokens)
+    return {"stages": rows, "training_split_tokens": n_tokens, "plain_window_tokens": drawn,
+            "distinct_tokens_covered": covered, "share_of_split_covered": round(covered / n_tokens, 4)}
+
+
+def loss_on_windows(run_dir: str, data_dir: str, batches: int = 8) -> dict:
+    """Mean loss of the run's weights (ckpt.pt) on its last stage's plain windows, at steps spread over that stage,
+    against the same number of windows from an unused seed and of fixed validation windows."""
+    import torch
+
+    from batches import eval_batches
+    from weights_file import load_model
+
+    model, _ = load_model(os.path.join(run_dir, "ckpt.pt"))
+    stages = [stage_windows(d) for d in stage_dirs(run_dir)]
+    last = stages[-1]
+    train_tok = np.memmap(os.path.join(data_dir, "tokens_train.bin"), dtype=np.uint16, mode="r")
+    val_tok = np.memmap(os.path.join(data_dir, "tokens_val.bin"), dtype=np.uint16, mode="r")
+    T, per_batch = last["T"], 32
+
+    def windows_of_seed(seed):
+        out = []
+        for step in np.linspace(0, last["steps"] - 1, batches * per_batch).astype(int):
+            out.append(int(window_starts(len(train_tok), last["batch"], T, seed, int(step), 0)[-1]))
+        x = np.stack([np.asarray(train_tok[s:s + T + 1], dtype=np.int64) for s in out])
+        x = torch.from_numpy(x)
+        return [(x[i:i + per_batch, :-1], x[i:i + per_batch, 1:]) for i in range(0, len(x), per_batch)]
+
+    def mean_loss(pairs):
+        with torch.no_grad():
+            return round(float(np.mean([model(x, y)[1].item() for x, y in pairs])), 4)
+
+    unused = max(s["seed"] for s in stages) + 1
+    return {"windows_each": batches * per_batch, "trained_again": mean_loss(windows_of_seed(last["seed"])),
+            f"new_windows_seed_{unused}": mean_loss(windows_of_seed(unused)),
+            "validation": mean_loss(eval_batches(val_tok, batches, per_batch, T, "cpu"))}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--run", required=True, help="a run folder (train/runs/<id> or train/checkpoints/<id>)")
+    ap.add_argument("--data", default=os.path.join(HERE, "data"), help="the folder holding tokens_train.bin")
+    ap.add_argument("--loss", action="store_true", help="also the model's loss on re-read, new and validation windows")
+    args = ap.parse_args(argv)
+    out = report(args.run, args.data)
+    if args.loss:
+        out["loss"] = loss_on_windows(args.run, args.data)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
