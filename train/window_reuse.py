@@ -8,10 +8,11 @@ re-reads its predecessor's data in the same order, however its learning rate or 
 those windows from the runs' records alone (the rule above is exact; ``test_window_reuse`` checks it against
 ``get_batch``), and replays the plain windows' offsets to measure how much of the training split they covered.
 
-    python train/window_reuse.py --run train/checkpoints/sparse-py-2l-d512-g
+    python train/window_reuse.py --run train/checkpoints/sparse-py-2l-d512-h
 
-With ``--loss`` it also measures what the re-reading did: the run's model's loss on windows it trained on again
-(the last stage's plain windows), on windows of a seed no stage used, and on the validation split.
+With ``--loss`` it also measures what reading windows again does: the run's model's loss on its last stage's plain
+windows (trained on in that stage, and in each earlier stage that shares its seed), on windows of a seed no stage
+used, and on the validation split.
 
 It assumes every stage read the same ``tokens_train.bin`` (the records name the folder, which differs between
 machines).
@@ -154,7 +155,7 @@ def loss_on_windows(run_dir: str, data_dir: str, batches: int = 8) -> dict:
             return round(float(np.mean([model(x, y)[1].item() for x, y in pairs])), 4)
 
     unused = max(s["seed"] for s in stages) + 1
-    return {"windows_each": batches * per_batch, "trained_again": mean_loss(windows_of_seed(last["seed"])),
+    return {"windows_each": batches * per_batch, "last_stage_windows": mean_loss(windows_of_seed(last["seed"])),
             f"new_windows_seed_{unused}": mean_loss(windows_of_seed(unused)),
             "validation": mean_loss(eval_batches(val_tok, batches, per_batch, T, "cpu"))}
 

@@ -94,3 +94,25 @@ def test_a_continuation_is_warned_only_when_it_would_train_on_windows_again(tmp_
     assert continuation_warning(dict(args, seed=3), 80, 2, second) is not None
     assert continuation_warning(dict(args, seed=8), 80, 2, second) is None
     assert continuation_warning(dict(args, seed=0), 80, 2, str(tmp_path / "no-record")) is None
+
+
+def test_a_same_seed_stage_trained_by_train_py_is_warned_and_counted(tiny_data, tmp_path, capsys):
+    import math
+
+    import train as trainer
+    from conftest import TINY
+    from window_reuse import loss_on_windows, report
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    trainer.train(trainer.parse_args(["--out", str(first), "--data", str(tiny_data), *TINY,
+                                      "--total-tokens", str(10 * 64)]))
+    assert "warning: --seed" not in capsys.readouterr().out
+    trainer.train(trainer.parse_args(["--out", str(second), "--data", str(tiny_data), *TINY,
+                                      "--total-tokens", str(6 * 64), "--init-from", os.path.join(first, "ckpt.pt")]))
+    assert "warning: --seed 0: 24 of this stage's 24 windows (100%)" in capsys.readouterr().out
+    out = report(str(second), str(tiny_data))
+    assert [(s["windows"], s["windows_trained_before"]) for s in out["stages"]] == [(40, 0), (24, 24)]
+    # 64 windows of T + 1 = 17 tokens; the second stage's are the first's, so they cover nothing new
+    assert out["plain_window_tokens"] == 64 * 17 and 0 < out["distinct_tokens_covered"] <= 40 * 17
+    loss = loss_on_windows(str(second), str(tiny_data), batches=1)
+    assert loss["windows_each"] == 32 and all(math.isfinite(v) for v in loss.values())
