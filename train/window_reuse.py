@@ -138,6 +138,8 @@ def loss_on_windows(run_dir: str, data_dir: str, batches: int = 8) -> dict:
     model, _ = load_model(os.path.join(run_dir, "ckpt.pt"))
     stages = [stage_windows(d) for d in stage_dirs(run_dir)]
     last = stages[-1]
+    if last["n_focus"] >= last["batch"]:
+        raise SystemExit(f"{run_dir}: its last stage placed every window by focus, so it has no plain windows to measure")
     train_tok = np.memmap(os.path.join(data_dir, "tokens_train.bin"), dtype=np.uint16, mode="r")
     val_tok = np.memmap(os.path.join(data_dir, "tokens_val.bin"), dtype=np.uint16, mode="r")
     T, per_batch = last["T"], 32
@@ -145,6 +147,7 @@ def loss_on_windows(run_dir: str, data_dir: str, batches: int = 8) -> dict:
     def windows_of_seed(seed):
         out = []
         for step in np.linspace(0, last["steps"] - 1, batches * per_batch).astype(int):
+            # A batch's last window is a plain one (focus windows come first).
             out.append(int(window_starts(len(train_tok), last["batch"], T, seed, int(step), 0)[-1]))
         x = np.stack([np.asarray(train_tok[s:s + T + 1], dtype=np.int64) for s in out])
         x = torch.from_numpy(x)
