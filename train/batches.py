@@ -62,9 +62,12 @@ def window_starts(n_tokens: int, batch: int, T: int, seed: int, step: int, rank:
 def get_batch(tokens: np.ndarray, batch: int, T: int, seed: int, step: int, rank: int, device,
               focus: list[np.ndarray] | None = None, focus_frac: float = 0.0):
     """Inputs and targets of the windows ``window_starts`` places for (seed, step, rank)."""
-    starts = window_starts(len(tokens), batch, T, seed, step, rank, focus, focus_frac)
-    x = np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])
-    x = torch.from_numpy(x).to(device)
+    return windows_at(tokens, window_starts(len(tokens), batch, T, seed, step, rank, focus, focus_frac), T, device)
+
+
+def windows_at(tokens: np.ndarray, starts, T: int, device="cpu"):
+    """Inputs and targets of the windows of T+1 tokens that begin at `starts`."""
+    x = torch.from_numpy(np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])).to(device)
     return x[:, :-1], x[:, 1:]
 
 
@@ -74,7 +77,5 @@ def eval_batches(tokens: np.ndarray, n: int, batch: int, T: int, device):
     stride = max(1, (len(tokens) - T - 1) // total)
     out = []
     for b in range(n):
-        starts = [(b * batch + i) * stride for i in range(batch)]
-        x = torch.from_numpy(np.stack([np.asarray(tokens[s:s + T + 1], dtype=np.int64) for s in starts])).to(device)
-        out.append((x[:, :-1], x[:, 1:]))
+        out.append(windows_at(tokens, [(b * batch + i) * stride for i in range(batch)], T, device))
     return out

@@ -13,6 +13,7 @@ import re
 import numpy as np
 import torch
 
+from batches import windows_at
 from corpus import DATA, load_files
 from edge_ablation import EdgeAblationHooks
 from model import GPT, Hooks, hook_sites
@@ -52,9 +53,8 @@ def val_loss(model: GPT, tokens: np.ndarray, n_windows=512, batch=64, context: i
     stride = max(1, (len(tokens) - T - 1) // n_windows)
     losses = []
     for b in range(0, n_windows, batch):
-        x = torch.from_numpy(np.stack([np.asarray(tokens[i * stride:i * stride + T + 1], dtype=np.int64)
-                                       for i in range(b, min(b + batch, n_windows))]))
-        _, loss = model(x[:, :-1], x[:, 1:])
+        x, y = windows_at(tokens, [i * stride for i in range(b, min(b + batch, n_windows))], T)
+        _, loss = model(x, y)
         losses.append(loss.item() * x.shape[0])
     return sum(losses) / n_windows
 

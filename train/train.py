@@ -242,8 +242,8 @@ def train(args):
             if os.path.exists(os.path.join(init_dir, "train_args.json")):
                 prev = read_train_args(init_dir)
                 init_commands = prev.get("commands", [prev["command"]] if "command" in prev else [])
-                warning = continuation_warning(vars(args), total_steps, world, init_dir)
-                if warning and master:
+                warning = continuation_warning(vars(args), total_steps, world, init_dir) if master else None
+                if warning:
                     print(f"warning: {warning}", flush=True)
             if master:
                 print(f"initialised from {args.init_from} ({init_tokens:,} tokens)", flush=True)

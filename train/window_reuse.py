@@ -132,7 +132,7 @@ def loss_on_windows(run_dir: str, data_dir: str, batches: int = 8) -> dict:
     against the same number of windows from an unused seed and of fixed validation windows."""
     import torch
 
-    from batches import eval_batches
+    from batches import eval_batches, windows_at
     from weights_file import load_model
 
     model, _ = load_model(os.path.join(run_dir, "ckpt.pt"))
@@ -145,13 +145,10 @@ def loss_on_windows(run_dir: str, data_dir: str, batches: int = 8) -> dict:
     T, per_batch = last["T"], 32
 
     def windows_of_seed(seed):
-        out = []
-        for step in np.linspace(0, last["steps"] - 1, batches * per_batch).astype(int):
-            # A batch's last window is a plain one (focus windows come first).
-            out.append(int(window_starts(len(train_tok), last["batch"], T, seed, int(step), 0)[-1]))
-        x = np.stack([np.asarray(train_tok[s:s + T + 1], dtype=np.int64) for s in out])
-        x = torch.from_numpy(x)
-        return [(x[i:i + per_batch, :-1], x[i:i + per_batch, 1:]) for i in range(0, len(x), per_batch)]
+        # A batch's last window is a plain one (focus windows come first).
+        starts = [int(window_starts(len(train_tok), last["batch"], T, seed, int(step), 0)[-1])
+                  for step in np.linspace(0, last["steps"] - 1, batches * per_batch).astype(int)]
+        return [windows_at(train_tok, starts[i:i + per_batch], T) for i in range(0, len(starts), per_batch)]
 
     def mean_loss(pairs):
         with torch.no_grad():

@@ -2,14 +2,11 @@
 import itertools
 import json
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from batches import window_starts  # noqa: E402
-from window_reuse import continuation_warning, plain_coverage, repeated_windows, same_window  # noqa: E402
+from batches import window_starts
+from window_reuse import continuation_warning, plain_coverage, repeated_windows, same_window
 
 N_TOKENS = 1_000_000  # large enough that two independently drawn windows practically never coincide
 RNG = np.random.default_rng(7)
