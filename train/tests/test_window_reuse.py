@@ -111,5 +111,7 @@ def test_a_same_seed_stage_trained_by_train_py_is_warned_and_counted(tiny_data, 
     assert [(s["windows"], s["windows_trained_before"]) for s in out["stages"]] == [(40, 0), (24, 24)]
     # 64 windows of T + 1 = 17 tokens; the second stage's are the first's, so they cover nothing new
     assert out["plain_window_tokens"] == 64 * 17 and 0 < out["distinct_tokens_covered"] <= 40 * 17
-    loss = loss_on_windows(str(second), str(tiny_data), batches=1)
-    assert loss["windows_each"] == 32 and all(math.isfinite(v) for v in loss.values())
+    loss = loss_on_windows(str(second), str(tiny_data), batches=2)
+    assert loss["windows_each"] == 64
+    measured = [v for k, v in loss.items() if k != "windows_each"]
+    assert len(measured) == 3 and all(math.isfinite(m["mean"]) and m["se"] >= 0 for m in measured)
