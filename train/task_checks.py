@@ -52,12 +52,10 @@ def _logits_at(model: GPT, windows, batch=64):
     return out
 
 
-@torch.no_grad()
-def task_checks(model: GPT, enc, files, max_quote_cases=4000, seed=0):
-    """Quote and bracket checks on held-out files (see model-card 'checks.method')."""
-    T = model.cfg.block_size
+def check_cases(enc, files, T: int, closers: dict):
+    """The checks' cases in files, in file order: quote cases (window, quote) and bracket cases (window, depth, line),
+    where window is up to T token ids before the closing token and line the text of its line before it."""
     rb1, rb2 = enc.encode_single_token(b"]\n"), enc.encode_single_token(b"]]\n")
-    closers = {"'": _closer_ids(enc, "'"), '"': _closer_ids(enc, '"')}
     closer_set = {q: set(v) for q, v in closers.items()}
     qcases, bcases = [], []
     for f in files:
@@ -80,7 +78,16 @@ def task_checks(model: GPT, enc, files, max_quote_cases=4000, seed=0):
             j = pos.get(boff(c))
             if j is None or j == 0 or ids[j] != (rb1 if d == 1 else rb2):
                 continue
-            bcases.append((ids[max(0, j - T):j], d))
+            bcases.append((ids[max(0, j - T):j], d, text[:c].rsplit("\n", 1)[-1]))
+    return qcases, bcases
+
+
+@torch.no_grad()
+def task_checks(model: GPT, enc, files, max_quote_cases=4000, seed=0):
+    """Quote and bracket checks on held-out files (see model-card 'checks.method')."""
+    rb1, rb2 = enc.encode_single_token(b"]\n"), enc.encode_single_token(b"]]\n")
+    closers = {"'": _closer_ids(enc, "'"), '"': _closer_ids(enc, '"')}
+    qcases, bcases = check_cases(enc, files, model.cfg.block_size, closers)
     rng = random.Random(seed)
     if len(qcases) > max_quote_cases:
         qcases = rng.sample(qcases, max_quote_cases)
@@ -92,9 +99,9 @@ def task_checks(model: GPT, enc, files, max_quote_cases=4000, seed=0):
         ok = lg[closers[q]].max() > lg[closers[other]].max()
         qok[q][0] += int(ok)
         qok[q][1] += 1
-    blog = _logits_at(model, [w for w, _ in bcases])
+    blog = _logits_at(model, [w for w, _, _ in bcases])
     bok = {1: [0, 0], 2: [0, 0]}
-    for (w, d), lg in zip(bcases, blog):
+    for (w, d, _), lg in zip(bcases, blog):
         right, wrong = (rb1, rb2) if d == 1 else (rb2, rb1)
         bok[d][0] += int(lg[right] > lg[wrong])
         bok[d][1] += 1
