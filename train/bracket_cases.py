@@ -5,7 +5,7 @@ a list literal (`[[1, 2], [3, 4]]`) or a subscript inside a list (`[args[0]]`, `
 
 The check scores ']]\\n' against ']\\n' at the end of one-line list literals in the held-out files (task_checks.py);
 this prints every depth-2 case the model gets wrong, with its margin (logit of the right token minus the wrong one),
-and the count per kind."""
+and the count per kind (the kind is constructs.find_cases's, from Python's own tokenizer)."""
 from __future__ import annotations
 
 import argparse
@@ -18,42 +18,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from corpus import DATA, load_files  # noqa: E402
-from task_checks import _closer_ids, _logits_at, check_cases  # noqa: E402
+from task_checks import _logits_at, bracket_closers, check_cases, quote_closers  # noqa: E402
 from tokenizer_train import load_tiktoken  # noqa: E402
 from weights_file import load_model  # noqa: E402
 
 
-def inner_bracket_kind(line: str) -> str:
-    """'subscript' when the innermost bracket still open at the end of line follows a name, a call or another
-    bracket's close (x[...], f()[...], a[0][...]); 'list' when it opens a list literal."""
-    open_at = []
-    for i, ch in enumerate(line):
-        if ch == "[":
-            open_at.append(i)
-        elif ch == "]" and open_at:
-            open_at.pop()
-    if not open_at:
-        raise ValueError(f"no bracket is open at the end of {line!r}")
-    before = line[:open_at[-1]].rstrip()[-1:]
-    return "subscript" if before.isalnum() or before in "_)]" else "list"
-
-
 def depth2_report(model, enc, files) -> dict:
-    closers = {"'": _closer_ids(enc, "'"), '"': _closer_ids(enc, '"')}
-    _, bcases = check_cases(enc, files, model.cfg.block_size, closers)
-    depth2 = [(w, line) for w, d, line in bcases if d == 2]
-    rb1, rb2 = enc.encode_single_token(b"]\n"), enc.encode_single_token(b"]]\n")
+    _, bcases = check_cases(enc, files, model.cfg.block_size, quote_closers(enc))
+    depth2 = [b for b in bcases if b.depth == 2]
+    rb1, rb2 = bracket_closers(enc)
     model.eval()
-    logits = _logits_at(model, [w for w, _ in depth2])
+    logits = _logits_at(model, [b.window for b in depth2])
     cases, wrong = Counter(), Counter()
     misses = []
-    for (_, line), lg in zip(depth2, logits):
-        kind = inner_bracket_kind(line)
+    for b, lg in zip(depth2, logits):
         margin = float(lg[rb2] - lg[rb1])
-        cases[kind] += 1
+        cases[b.inner] += 1
         if margin <= 0:
-            wrong[kind] += 1
-            misses.append({"kind": kind, "margin": round(margin, 2), "line": line.strip()})
+            wrong[b.inner] += 1
+            misses.append({"kind": b.inner, "margin": round(margin, 2), "line": b.line.strip()})
     return {"depth2_cases": dict(cases), "wrong": dict(wrong), "misses": misses}
 
 

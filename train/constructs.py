@@ -29,14 +29,17 @@ def _line_offsets(text: str):
 
 def find_cases(text: str):
     """Return (quotes, lists): quotes = [(offset_of_closing_quote, quote_char)],
-    lists = [(offset_of_closing_bracket_run, depth)] for depth 1 (``]``) and depth 2 (``]]``)."""
+    lists = [(offset_of_closing_bracket_run, depth, inner)] for depth 1 (``]``, inner None) and depth 2 (``]]``,
+    inner "list" when the bracket closed just before the last one opened a list display, ``[[1], [2]]``, and
+    "subscript" when it indexed something, ``[args[0]]``)."""
     quotes, lists = [], []
     offs = _line_offsets(text)
     try:
         toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError, ValueError):
         return quotes, lists
-    stack = []  # entries: [is_display, row, max_depth_inside]
+    stack = []  # entries: [bracket, is_display, row, max_depth_inside]
+    last_square_was_display = None  # of the '[' closed most recently
     prev = None
     for i, t in enumerate(toks):
         if t.type == tokenize.STRING:
@@ -56,15 +59,18 @@ def find_cases(text: str):
                 break
             kind, is_display, row, inner = stack.pop()
             depth = inner + (1 if kind == "[" else 0)
+            inner_kind = last_square_was_display
+            if kind == "[":
+                last_square_was_display = is_display
             if stack:
                 stack[-1][3] = max(stack[-1][3], depth)
             elif (kind == "[" and is_display and row == t.start[0] and i + 1 < len(toks)
                   and toks[i + 1].type == tokenize.NEWLINE and toks[i + 1].string in ("\n", "\r\n")):
                 off = offs[t.start[0]] + t.start[1]
                 if depth == 1 and prev.string != "]":
-                    lists.append((off, 1))
+                    lists.append((off, 1, None))
                 elif depth == 2 and prev.type == tokenize.OP and prev.string == "]" and prev.end == t.start:
-                    lists.append((off - 1, 2))
+                    lists.append((off - 1, 2, "list" if inner_kind else "subscript"))
         if t.type not in (tokenize.COMMENT, tokenize.NL):
             prev = t
     return quotes, lists
@@ -75,7 +81,7 @@ def count_constructs(text: str) -> Counter:
     quotes, lists = find_cases(text)
     for _, q in quotes:
         c["str_single" if q == "'" else "str_double"] += 1
-    for _, d in lists:
+    for _, d, _ in lists:
         c[f"list_depth{d}_eol"] += 1
     c["init_set"] += len(_INIT_SET.findall(text))
     c["init_str"] += len(_INIT_STR.findall(text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import NamedTuple
 
 import torch
 
@@ -52,10 +53,27 @@ def _logits_at(model: GPT, windows, batch=64):
     return out
 
 
+class BracketCase(NamedTuple):
+    window: list  # up to block_size token ids before the closing token
+    depth: int  # 1 (']\n' is right) or 2 (']]\n' is right)
+    inner: str | None  # depth 2: what opened the bracket closed first, "list" or "subscript" (constructs.find_cases)
+    line: str  # the text of its line before the closing token
+
+
+def quote_closers(enc) -> dict:
+    """Per quote character, the token ids that close a string with it."""
+    return {"'": _closer_ids(enc, "'"), '"': _closer_ids(enc, '"')}
+
+
+def bracket_closers(enc) -> tuple[int, int]:
+    """The token ids of ']\n' and ']]\n', the bracket check's two answers."""
+    return enc.encode_single_token(b"]\n"), enc.encode_single_token(b"]]\n")
+
+
 def check_cases(enc, files, T: int, closers: dict):
-    """The checks' cases in files, in file order: quote cases (window, quote) and bracket cases (window, depth, line),
-    where window is up to T token ids before the closing token and line the text of its line before it."""
-    rb1, rb2 = enc.encode_single_token(b"]\n"), enc.encode_single_token(b"]]\n")
+    """The checks' cases in files, in file order: quote cases (window, quote) and BracketCases, where window is up to
+    T token ids before the closing token."""
+    rb1, rb2 = bracket_closers(enc)
     closer_set = {q: set(v) for q, v in closers.items()}
     qcases, bcases = [], []
     for f in files:
@@ -74,19 +92,19 @@ def check_cases(enc, files, T: int, closers: dict):
             if j is None or j == 0 or ids[j] not in closer_set[q]:
                 continue
             qcases.append((ids[max(0, j - T):j], q))
-        for c, d in lists:
+        for c, d, inner in lists:
             j = pos.get(boff(c))
             if j is None or j == 0 or ids[j] != (rb1 if d == 1 else rb2):
                 continue
-            bcases.append((ids[max(0, j - T):j], d, text[:c].rsplit("\n", 1)[-1]))
+            bcases.append(BracketCase(ids[max(0, j - T):j], d, inner, text[:c].rsplit("\n", 1)[-1]))
     return qcases, bcases
 
 
 @torch.no_grad()
 def task_checks(model: GPT, enc, files, max_quote_cases=4000, seed=0):
     """Quote and bracket checks on held-out files (see model-card 'checks.method')."""
-    rb1, rb2 = enc.encode_single_token(b"]\n"), enc.encode_single_token(b"]]\n")
-    closers = {"'": _closer_ids(enc, "'"), '"': _closer_ids(enc, '"')}
+    rb1, rb2 = bracket_closers(enc)
+    closers = quote_closers(enc)
     qcases, bcases = check_cases(enc, files, model.cfg.block_size, closers)
     rng = random.Random(seed)
     if len(qcases) > max_quote_cases:
@@ -99,12 +117,12 @@ def task_checks(model: GPT, enc, files, max_quote_cases=4000, seed=0):
         ok = lg[closers[q]].max() > lg[closers[other]].max()
         qok[q][0] += int(ok)
         qok[q][1] += 1
-    blog = _logits_at(model, [w for w, _, _ in bcases])
+    blog = _logits_at(model, [b.window for b in bcases])
     bok = {1: [0, 0], 2: [0, 0]}
-    for (w, d, _), lg in zip(bcases, blog):
-        right, wrong = (rb1, rb2) if d == 1 else (rb2, rb1)
-        bok[d][0] += int(lg[right] > lg[wrong])
-        bok[d][1] += 1
+    for b, lg in zip(bcases, blog):
+        right, wrong = (rb1, rb2) if b.depth == 1 else (rb2, rb1)
+        bok[b.depth][0] += int(lg[right] > lg[wrong])
+        bok[b.depth][1] += 1
     acc = lambda a: a[0] / a[1] if a[1] else None  # noqa: E731
     qall = [qok["'"][0] + qok['"'][0], qok["'"][1] + qok['"'][1]]
     d1, d2 = acc(bok[1]), acc(bok[2])

@@ -1,33 +1,37 @@
-"""bracket_cases.py: which opener the innermost open bracket has, and that its depth-2 report covers exactly the
-check's depth-2 cases, each wrong one listed once with a non-positive margin."""
+"""What opened the inner bracket of a depth-2 list end (constructs.find_cases), and bracket_cases.py's report: it
+covers exactly the check's depth-2 cases, each wrong one listed once with a non-positive margin."""
 import os
 
 import pytest
 import torch
 
-from bracket_cases import depth2_report, inner_bracket_kind
+from bracket_cases import depth2_report
+from constructs import find_cases
 from model import GPT, GPTConfig
 from tokenizer_train import load_tiktoken
 
 TOKENIZER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tokenizer")
 
 
-@pytest.mark.parametrize("line, kind", [
-    ("pts = [[0., 1.], [1., 1.", "list"),
-    ("M3 = G/[[1, x", "list"),
-    ("result = [args[0", "subscript"),
-    ("patterns = [convert_path(w) for w in words[1:", "subscript"),
-    ("x = [f()[2", "subscript"),
-    ("y = [a[0][1", "subscript"),
-    ("z = [d[k], [3", "list"),
+@pytest.mark.parametrize("line, inner", [
+    ("pts = [[0., 1.], [1., 1.]]", "list"),
+    ("M3 = G/[[1, x]]", "list"),
+    ("z = [d[k], [3]]", "list"),
+    ("ys = [y for y in [1, 2]]", "list"),  # a keyword before '[' opens a display
+    ("s = ['a[', [1]]", "list"),  # a bracket inside a string is no bracket
+    ("result = [args[0]]", "subscript"),
+    ("patterns = [convert_path(w) for w in words[1:]]", "subscript"),
+    ("x = [f()[2]]", "subscript"),
+    ("y = [[1], a[0][1]]", "subscript"),
 ])
-def test_the_innermost_open_bracket_is_told_list_or_subscript(line, kind):
-    assert inner_bracket_kind(line) == kind
+def test_a_depth2_list_end_says_what_opened_its_inner_bracket(line, inner):
+    _, lists = find_cases(line + "\n")
+    assert lists == [(len(line) - 2, 2, inner)]
 
 
-def test_a_line_with_no_open_bracket_is_refused():
-    with pytest.raises(ValueError, match="no bracket is open"):
-        inner_bracket_kind("x = [1, 2]")
+def test_a_depth1_list_end_has_no_inner_bracket():
+    _, lists = find_cases("x = [a, 2]\n")
+    assert lists == [(len("x = [a, 2"), 1, None)]
 
 
 def test_the_report_counts_every_depth2_case_and_lists_each_miss():

@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from batches import window_starts
 from window_reuse import continuation_warning, plain_coverage, repeated_windows, same_window
@@ -115,3 +116,5 @@ def test_a_same_seed_stage_trained_by_train_py_is_warned_and_counted(tiny_data, 
     assert loss["windows_each"] == 64
     measured = [v for k, v in loss.items() if k != "windows_each"]
     assert len(measured) == 3 and all(math.isfinite(m["mean"]) and m["se"] >= 0 for m in measured)
+    with pytest.raises(SystemExit, match="at least 2 batches"):
+        loss_on_windows(str(second), str(tiny_data), batches=1)
