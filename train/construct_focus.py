@@ -61,6 +61,36 @@ FORMS: tuple[Form, ...] = (
     Form("set_or_string", " +=", IND + r"(" + NAME + r")(?= \+= )", init=r"= (?:\"\"|'')"),
 )
 
+# Forms beyond the tasks', by name (``train.py --focus-extra NAME``); each named set adds its forms to the uniform
+# choice, so a stage run without it draws exactly as before.
+#
+# subscript_in_list: the model card's bracket check closes one-line lists at depth 2, and some of those close a
+# subscript inside a list (``[args[0]]``, ``[f(w) for w in words[1:]]``), which no model trained on the task forms
+# alone gets right: it answers ``]\n`` as if the subscript's bracket were the only one open (bracket_cases.py). Its
+# two forms are that decision and its everyday twin, a subscript closing a line outside any list (``x = args[0]``),
+# so that windows ask "one bracket open or two" equally often either way. Other brackets on the line must close where
+# they open (one level), and comments are skipped, so that the count of open brackets is what the match shows.
+_NOBR = r"[^\[\]\n#]*"  # no bracket and no comment
+_PAIRS = r"(?:[^\[\]\n#]|\[[^\[\]\n#]*\])*"  # and closed one-level bracket pairs (`x[i]`, `[1, 2]`)
+EXTRA_FORMS: dict[str, tuple[Form, ...]] = {
+    "subscript_in_list": (
+        Form("subscript_in_list", "]]\n",
+             IND + _PAIRS + r"(?<![\w)\]}])\[" + _PAIRS + r"(?<=[\w)\]])\[" + _NOBR + r"(?=\]\]\n)"),
+        Form("subscript_in_list", "]\n", IND + _PAIRS + r"(?<=[\w)\]])\[" + _NOBR + r"(?=\]\n)"),
+    ),
+}
+
+
+def forms_with(extra: tuple[str, ...] | list[str] | None = None) -> tuple[Form, ...]:
+    """The task forms followed by the named extra sets' (unknown names refused, each name once)."""
+    extra = list(extra or [])
+    unknown = [n for n in extra if n not in EXTRA_FORMS]
+    if unknown:
+        raise ValueError(f"unknown extra focus forms {unknown}; known: {sorted(EXTRA_FORMS)}")
+    if len(set(extra)) != len(extra):
+        raise ValueError(f"extra focus forms named twice: {extra}")
+    return FORMS + tuple(f for name in extra for f in EXTRA_FORMS[name])
+
 
 def token_table(enc, vocab_size: int) -> list[bytes]:
     """Each token id's bytes; ids past the encoding's vocabulary (a padded vocab_size) read as a newline.
@@ -106,12 +136,14 @@ def form_positions(form: Form, text: str, starts: np.ndarray, tokens: np.ndarray
     return np.unique(idx[ok])
 
 
-def construct_positions(tokens: np.ndarray, enc, vocab_size: int, log=print) -> list[np.ndarray]:
-    """One array of stream positions per task form (empty forms dropped), for `get_batch`'s uniform choice:
-    every task form is then equally often the focus of a window."""
+def construct_positions(tokens: np.ndarray, enc, vocab_size: int, log=print,
+                        extra: tuple[str, ...] | list[str] | None = None) -> list[np.ndarray]:
+    """One array of stream positions per task form and named extra form (empty forms dropped), for `get_batch`'s
+    uniform choice: every form is then equally often the focus of a window."""
+    forms = forms_with(extra)
     text, starts = decode_stream(tokens, token_table(enc, vocab_size))
     out = []
-    for form in FORMS:
+    for form in forms:
         ids = enc.encode_ordinary(form.target)
         if len(ids) != 1:
             raise ValueError(f"{form.task}: target {form.target!r} is {len(ids)} tokens, not one")

@@ -99,6 +99,9 @@ def parse_args(argv=None):
     ap.add_argument("--focus-constructs", action="store_true",
                     help="focus on the places where training code makes one of the tasks' decisions (construct_focus.py), "
                          "each task form equally often")
+    ap.add_argument("--focus-extra", action="append", default=None, metavar="NAME",
+                    help="with --focus-constructs: add a named set of forms beyond the tasks' (construct_focus.py "
+                         "EXTRA_FORMS, e.g. subscript_in_list); may be given more than once")
     ap.add_argument("--focus-frac", type=float, default=0.25,
                     help="share of each batch drawn by --focus-tokens / --focus-tasks / --focus-constructs")
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer"), help="folder with encoder.json + vocab.bpe")
@@ -113,6 +116,14 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     if args.init_optimizer and not args.init_from:
         ap.error("--init-optimizer needs --init-from (the checkpoint whose optimizer state to start from)")
+    if args.focus_extra and not args.focus_constructs:
+        ap.error("--focus-extra adds forms to --focus-constructs; give both")
+    if args.focus_extra:
+        from construct_focus import forms_with
+        try:
+            forms_with(args.focus_extra)
+        except ValueError as e:
+            ap.error(f"--focus-extra: {e}")
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for the recorded command, also when called in-process
     return args
 
@@ -198,7 +209,7 @@ def train(args):
         from construct_focus import construct_positions
         from tokenizer_train import load_tiktoken
         places = construct_positions(train_tok, load_tiktoken(args.tokenizer), cfg.vocab_size,
-                                     log=print if master else (lambda _msg: None))
+                                     log=print if master else (lambda _msg: None), extra=args.focus_extra)
         focus = (focus or []) + places
 
     step, acc = 0, {"loss": 0.0, "n": 0}

@@ -42,7 +42,8 @@ def stage_windows(run_dir: str) -> dict:
 
 def windows_of(a: dict, steps: int, run: str) -> dict:
     """Seed, batch, context, processes, steps, and focus (list, windows per batch) of a run's arguments `a`."""
-    focus = (a.get("focus_tokens"), a.get("focus_tasks"), bool(a.get("focus_constructs")))
+    focus = (a.get("focus_tokens"), a.get("focus_tasks"), bool(a.get("focus_constructs")),
+             tuple(a.get("focus_extra") or ()))
     has_focus = any(focus)
     return {
         "run": run,
@@ -79,7 +80,9 @@ def same_window(a: dict, b: dict, index: int) -> bool:
     if plain_a and plain_b:
         return True
     # Focus window i is drawn after the batch's plain offsets and focus windows 0..i-1, each taking three draws, so
-    # the same focus list gives the same window i whatever the two focus shares are.
+    # the same focus list gives the same window i whatever the two focus shares are. Two different lists count as
+    # different windows; where one list extends the other (--focus-extra adds forms after the tasks'), a few of their
+    # windows do coincide (the same form index and occurrence drawn), which this count leaves out.
     return not plain_a and not plain_b and a["focus"] == b["focus"]
 
 

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from construct_focus import FORMS, construct_positions, decode_stream, form_positions, token_table
+from construct_focus import FORMS, construct_positions, decode_stream, form_positions, forms_with, token_table
 from tokenizer_train import load_tiktoken
 
 TOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tokenizer")
@@ -48,7 +48,7 @@ def stream():
 
 def found(enc, tokens, task, target):
     """Each place the form finds: its line as text up to the decision, and the target token there."""
-    form = next(f for f in FORMS if f.task == task and f.target == target)
+    form = next(f for f in forms_with(["subscript_in_list"]) if f.task == task and f.target == target)
     text, starts = decode_stream(tokens, token_table(enc, 2048))
     out = []
     for p in form_positions(form, text, starts, tokens, enc.encode_ordinary(target)[0]):
@@ -108,3 +108,51 @@ def test_construct_positions_hold_only_target_tokens(stream):
     assert len(places) >= 20  # nearly every form occurs in CODE
     for p in places:
         assert set(tokens[p].tolist()) <= targets
+
+
+# The subscript_in_list forms: a subscript closing a list at a line end (two brackets open) and one closing a line
+# outside any list (one open); look-alikes: an inner list display, a dict indexed by a subscript, a comment.
+SUBSCRIPT_CODE = """first = [args[0]]
+names = [w.strip() for w in words[1:]]
+pairs = [x[i] for i in rows[2:]]
+nested = [[1], [2]]
+op = {"a": 1}[r[0]]
+value = args[0]
+tail = items[i][1:]
+kept = [a[0]]  # first
+"""
+
+
+@pytest.fixture(scope="module")
+def subscript_stream():
+    enc = load_tiktoken(TOK)
+    ids = np.array(enc.encode_ordinary(SUBSCRIPT_CODE) + [enc.eot_token], dtype=np.uint16)
+    return enc, ids
+
+
+def test_subscript_closing_a_list_is_found_and_look_alikes_are_not(subscript_stream):
+    enc, tokens = subscript_stream
+    assert found(enc, tokens, "subscript_in_list", "]]\n") == [
+        ("first = [args[0", "]]\n"), ("names = [w.strip() for w in words[1:", "]]\n"),
+        ("pairs = [x[i] for i in rows[2:", "]]\n")]
+
+
+def test_subscript_closing_a_line_outside_lists_is_the_twin(subscript_stream):
+    enc, tokens = subscript_stream
+    # "op = {...}[r[0]" has two brackets open (the dict's subscript and r's), so it is neither form.
+    assert found(enc, tokens, "subscript_in_list", "]\n") == [("value = args[0", "]\n"), ("tail = items[i][1:", "]\n")]
+
+
+def test_extra_forms_are_added_after_the_task_forms_only_when_named(subscript_stream):
+    enc, tokens = subscript_stream
+    assert forms_with() == FORMS and forms_with(None) == FORMS
+    assert forms_with(["subscript_in_list"])[:len(FORMS)] == FORMS
+    assert len(forms_with(["subscript_in_list"])) == len(FORMS) + 2
+    with pytest.raises(ValueError, match="unknown extra focus forms"):
+        forms_with(["nope"])
+    with pytest.raises(ValueError, match="named twice"):
+        forms_with(["subscript_in_list", "subscript_in_list"])
+    plain = construct_positions(tokens, enc, 2048, log=lambda _m: None)
+    extra = construct_positions(tokens, enc, 2048, log=lambda _m: None, extra=["subscript_in_list"])
+    assert [p.tolist() for p in extra[:len(plain)]] == [p.tolist() for p in plain]
+    assert len(extra) == len(plain) + 2

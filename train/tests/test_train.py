@@ -172,3 +172,15 @@ def test_resume_records_the_new_stop_and_refuses_other_arguments(tiny_data, tmp_
     assert load(out)["step"] == 20
     assert record["stop_after"] is None and "--stop-after" not in record["command"]
     assert record["commands"] == [record["command"]] and "--stop-after" not in " ".join(record["argv"])
+
+
+def test_extra_focus_forms_need_construct_focus_and_a_known_name(tmp_path, capsys):
+    out = str(tmp_path / "x")
+    with pytest.raises(SystemExit):
+        trainer.parse_args(["--out", out, "--focus-extra", "subscript_in_list"])
+    assert "--focus-extra adds forms to --focus-constructs" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        trainer.parse_args(["--out", out, "--focus-constructs", "--focus-extra", "brackets"])
+    assert "unknown extra focus forms ['brackets']" in capsys.readouterr().err
+    args = trainer.parse_args(["--out", out, "--focus-constructs", "--focus-extra", "subscript_in_list"])
+    assert args.focus_extra == ["subscript_in_list"]
