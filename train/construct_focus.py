@@ -136,11 +136,32 @@ def form_positions(form: Form, text: str, starts: np.ndarray, tokens: np.ndarray
     return np.unique(idx[ok])
 
 
+def parse_weights(specs: list[str] | None, forms: tuple[Form, ...] = FORMS) -> dict[str, int]:
+    """``TASK=N`` strings (``train.py --focus-weight``) as {task: N}: N a whole number >= 1, TASK one of `forms`'
+    tasks, each task once. Whole numbers because a weight is how many times its forms stand in the uniform choice."""
+    known = sorted({f.task for f in forms})
+    weights: dict[str, int] = {}
+    for spec in specs or []:
+        task, sep, n = spec.partition("=")
+        if not sep or not n.strip().isdigit() or int(n) < 1:
+            raise ValueError(f"{spec!r} is not TASK=N with N a whole number >= 1")
+        if task not in known:
+            raise ValueError(f"unknown task {task!r}; known: {known}")
+        if task in weights:
+            raise ValueError(f"task {task!r} weighted twice")
+        weights[task] = int(n)
+    return weights
+
+
 def construct_positions(tokens: np.ndarray, enc, vocab_size: int, log=print,
-                        extra: tuple[str, ...] | list[str] | None = None) -> list[np.ndarray]:
+                        extra: tuple[str, ...] | list[str] | None = None,
+                        weights: dict[str, int] | None = None) -> list[np.ndarray]:
     """One array of stream positions per task form and named extra form (empty forms dropped), for `get_batch`'s
-    uniform choice: every form is then equally often the focus of a window."""
+    uniform choice: every form is then equally often the focus of a window. A task in `weights` has each of its
+    forms' arrays listed N times, so its forms are N times as often the focus as another task's (both its sides
+    alike, so the task stays balanced within itself)."""
     forms = forms_with(extra)
+    weights = weights or {}
     text, starts = decode_stream(tokens, token_table(enc, vocab_size))
     out = []
     for form in forms:
@@ -148,7 +169,8 @@ def construct_positions(tokens: np.ndarray, enc, vocab_size: int, log=print,
         if len(ids) != 1:
             raise ValueError(f"{form.task}: target {form.target!r} is {len(ids)} tokens, not one")
         pos = form_positions(form, text, starts, tokens, ids[0])
-        log(f"construct focus: {form.task} {form.target!r}: {len(pos):,} places")
+        n = weights.get(form.task, 1)
+        log(f"construct focus: {form.task} {form.target!r}: {len(pos):,} places" + (f", weight {n}" if n > 1 else ""))
         if len(pos):
-            out.append(pos)
+            out.extend([pos] * n)
     return out

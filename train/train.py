@@ -102,6 +102,10 @@ def parse_args(argv=None):
     ap.add_argument("--focus-extra", action="append", default=None, metavar="NAME",
                     help="with --focus-constructs: add a named set of forms beyond the tasks' (construct_focus.py "
                          "EXTRA_FORMS, e.g. subscript_in_list); may be given more than once")
+    ap.add_argument("--focus-weight", action="append", default=None, metavar="TASK=N",
+                    help="with --focus-constructs: list TASK's forms N times in the uniform choice of forms, so that "
+                         "its decisions are N times as often a focus window's target (both its sides alike); "
+                         "may be given once per task")
     ap.add_argument("--focus-frac", type=float, default=0.25,
                     help="share of each batch drawn by --focus-tokens / --focus-tasks / --focus-constructs")
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer"), help="folder with encoder.json + vocab.bpe")
@@ -118,12 +122,20 @@ def parse_args(argv=None):
         ap.error("--init-optimizer needs --init-from (the checkpoint whose optimizer state to start from)")
     if args.focus_extra and not args.focus_constructs:
         ap.error("--focus-extra adds forms to --focus-constructs; give both")
-    if args.focus_extra:
-        from construct_focus import forms_with
+    if args.focus_weight and not args.focus_constructs:
+        ap.error("--focus-weight weights the forms of --focus-constructs; give both")
+    if args.focus_extra or args.focus_weight:
+        from construct_focus import forms_with, parse_weights
         try:
-            forms_with(args.focus_extra)
+            forms = forms_with(args.focus_extra)
         except ValueError as e:
             ap.error(f"--focus-extra: {e}")
+        try:
+            args.focus_weights = parse_weights(args.focus_weight, forms)
+        except ValueError as e:
+            ap.error(f"--focus-weight: {e}")
+    else:
+        args.focus_weights = {}
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for the recorded command, also when called in-process
     return args
 
@@ -209,7 +221,8 @@ def train(args):
         from construct_focus import construct_positions
         from tokenizer_train import load_tiktoken
         places = construct_positions(train_tok, load_tiktoken(args.tokenizer), cfg.vocab_size,
-                                     log=print if master else (lambda _msg: None), extra=args.focus_extra)
+                                     log=print if master else (lambda _msg: None), extra=args.focus_extra,
+                                     weights=args.focus_weights)
         focus = (focus or []) + places
 
     step, acc = 0, {"loss": 0.0, "n": 0}

@@ -4,7 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from construct_focus import FORMS, construct_positions, decode_stream, form_positions, forms_with, token_table
+from construct_focus import (FORMS, construct_positions, decode_stream, form_positions, forms_with, parse_weights,
+                             token_table)
 from tokenizer_train import load_tiktoken
 
 TOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tokenizer")
@@ -156,3 +157,30 @@ def test_extra_forms_are_added_after_the_task_forms_only_when_named(subscript_st
     extra = construct_positions(tokens, enc, 2048, log=lambda _m: None, extra=["subscript_in_list"])
     assert [p.tolist() for p in extra[:len(plain)]] == [p.tolist() for p in plain]
     assert len(extra) == len(plain) + 2
+
+
+def test_a_weighted_task_lists_each_of_its_forms_that_many_times(stream):
+    enc, tokens = stream
+    text, starts = decode_stream(tokens, token_table(enc, 2048))
+    per_form = [(f.task, form_positions(f, text, starts, tokens, enc.encode_ordinary(f.target)[0]).tolist())
+                for f in FORMS]
+    assert all(pos for task, pos in per_form if task == "bracket_brace")  # the fixture holds both its forms
+    weighted = construct_positions(tokens, enc, 2048, log=lambda _m: None, weights={"bracket_brace": 3})
+    # in form order, each non-empty form once, bracket_brace's three times over
+    expected = [pos for task, pos in per_form if pos for _ in range(3 if task == "bracket_brace" else 1)]
+    assert [p.tolist() for p in weighted] == expected
+    assert len(weighted) == len(construct_positions(tokens, enc, 2048, log=lambda _m: None)) + 4
+
+
+def test_focus_weights_are_parsed_strictly():
+    assert parse_weights(None) == {} and parse_weights([]) == {}
+    assert parse_weights(["def_or_call=3", "fstring_brace=2"]) == {"def_or_call": 3, "fstring_brace": 2}
+    for bad, said in [("def_or_call", "not TASK=N"), ("def_or_call=0", "not TASK=N"), ("def_or_call=1.5", "not TASK=N"),
+                      ("def_or_call=-2", "not TASK=N"), ("brackets=2", "unknown task 'brackets'")]:
+        with pytest.raises(ValueError, match=said):
+            parse_weights([bad])
+    with pytest.raises(ValueError, match="weighted twice"):
+        parse_weights(["def_or_call=2", "def_or_call=3"])
+    assert parse_weights(["subscript_in_list=2"], forms_with(["subscript_in_list"])) == {"subscript_in_list": 2}
+    with pytest.raises(ValueError, match="unknown task 'subscript_in_list'"):
+        parse_weights(["subscript_in_list=2"])

@@ -184,3 +184,17 @@ def test_extra_focus_forms_need_construct_focus_and_a_known_name(tmp_path, capsy
     assert "unknown extra focus forms ['brackets']" in capsys.readouterr().err
     args = trainer.parse_args(["--out", out, "--focus-constructs", "--focus-extra", "subscript_in_list"])
     assert args.focus_extra == ["subscript_in_list"]
+
+
+def test_focus_weights_need_construct_focus_and_are_checked_before_training(tmp_path, capsys):
+    out = str(tmp_path / "x")
+    with pytest.raises(SystemExit):
+        trainer.parse_args(["--out", out, "--focus-weight", "def_or_call=3"])
+    assert "--focus-weight weights the forms of --focus-constructs" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        trainer.parse_args(["--out", out, "--focus-constructs", "--focus-weight", "def_or_call=three"])
+    assert "--focus-weight: 'def_or_call=three' is not TASK=N" in capsys.readouterr().err
+    args = trainer.parse_args(["--out", out, "--focus-constructs", "--focus-weight", "def_or_call=3",
+                               "--focus-weight", "fstring_brace=2"])
+    assert args.focus_weights == {"def_or_call": 3, "fstring_brace": 2}
+    assert trainer.parse_args(["--out", out]).focus_weights == {}
