@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from stages import read_records, read_train_args, stage_dirs, wall_seconds  # noqa: E402
-from task_curve import tokens_label  # noqa: E402
+from task_curve import markdown_table, tokens_label  # noqa: E402
 
 
 def focus_label(args: dict) -> str:
@@ -61,14 +61,14 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     num = lambda v, f: "" if v is None else format(v, f)  # noqa: E731
     head = ["stage", "seed", "peak lr", "focus", "new tokens", "tokens (all stages)", "wall s", "first val",
             "last val", "rise", f"tasks >= {threshold:g} at end / best", "mean accuracy at end"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table = []
     for r in rows:
         tasks = "" if r["tasks_at_end"] is None else f"{r['tasks_at_end']} / {r['tasks_best']}"
         cells = [r["run"], str(r["seed"]), num(r["lr"], "g"), r["focus"], tokens_label(r["new_tokens"]),
                  tokens_label(r["tokens"]), num(r["wall_s"], ",.0f"), num(r["first_val"], ".3f"),
                  num(r["last_val"], ".3f"), num(r["rise"], "+.3f"), tasks, num(r["mean_accuracy"], ".3f")]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        table.append(cells)
+    return markdown_table(head, table)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -50,6 +50,12 @@ def tokens_label(tokens: int) -> str:
     return f"{tokens / 1e6:.1f}M" if tokens >= 100_000 else f"{tokens:,}"
 
 
+def markdown_table(head: list[str], rows: list[list[str]]) -> str:
+    """A GitHub markdown table: the header, its separator, one line per row of cells."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
 def curve_or_exit(run_dir: str) -> list[dict]:
     rows = training_curve(run_dir)
     if not rows:
@@ -60,7 +66,7 @@ def curve_or_exit(run_dir: str) -> list[dict]:
 def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     tasks = sorted({t for r in rows for t in r["task_accuracy"]})
     head = ["tokens", "stage", "weights kept", "val loss", f"tasks >= {threshold:g}", *tasks]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table = []
     for r in rows:
         acc = r["task_accuracy"]
         done = sum(1 for t in tasks if acc.get(t, 0) >= threshold)
@@ -69,8 +75,8 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
             kept += f", embeddings 1/{1 / r['embed_frac']:.0f}"
         cells = [tokens_label(r["tokens"]), r["run"], kept, f"{r['val_loss']:.3f}", str(done),
                  *(f"{acc[t]:.2f}" if t in acc else "" for t in tasks)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        table.append(cells)
+    return markdown_table(head, table)
 
 
 def side_by_side(rows: list[dict], other: list[dict], threshold: float = 0.9) -> str:
@@ -84,7 +90,7 @@ def side_by_side(rows: list[dict], other: list[dict], threshold: float = 0.9) ->
     head = ["tokens", f"val loss {name}", f"val loss {against}", f"tasks >= {threshold:g} {name}",
             f"tasks >= {threshold:g} {against}", f"mean accuracy {name}", f"mean accuracy {against}",
             "tasks better / equal / worse"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table = []
     for r in shared:
         o = at[r["tokens"]]
         tasks = sorted(set(r["task_accuracy"]) & set(o["task_accuracy"]))
@@ -95,8 +101,8 @@ def side_by_side(rows: list[dict], other: list[dict], threshold: float = 0.9) ->
                  str(sum(m >= threshold for m in mine)), str(sum(t >= threshold for t in theirs)),
                  f"{sum(mine) / len(tasks):.3f}", f"{sum(theirs) / len(tasks):.3f}",
                  f"{better} / {len(tasks) - better - worse} / {worse}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        table.append(cells)
+    return markdown_table(head, table)
 
 
 def main(argv: list[str] | None = None) -> None:

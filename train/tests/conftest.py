@@ -1,3 +1,4 @@
+import json
 import os
 import sys
 
@@ -21,6 +22,17 @@ def tiny_data(tmp_path):
     for split, n in (("train", 20000), ("val", 4000)):
         rng.integers(0, 64, size=n).astype(np.uint16).tofile(tmp_path / f"tokens_{split}.bin")
     return tmp_path
+
+
+@pytest.fixture
+def tiny_tasks(tmp_path):
+    """A tasks folder (train.py --tasks-dir) with one task of two test pairs over the tiny vocabulary."""
+    d = tmp_path / "tasks"
+    d.mkdir()
+    side = lambda toks, c, a: {"tokens": toks, "correct": c, "alternative": a}  # noqa: E731
+    pairs = [{"a": side([1, 2, 3], 4, 5), "b": side([1, 2, 6], 5, 4)}, {"a": side([7, 8], 9, 10), "b": side([7, 11], 10, 9)}]
+    (d / "tiny_task.json").write_text(json.dumps({"task": "tiny_task", "train": pairs, "test": pairs}))
+    return str(d)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,3 @@
-import json
 import os
 
 from conftest import TINY
@@ -8,20 +7,10 @@ from stages import read_records
 from stage_table import focus_label, main, markdown, stage_rows
 
 
-def _tasks_dir(tmp_path):
-    """One task of two test pairs over the tiny vocabulary."""
-    d = tmp_path / "tasks"
-    d.mkdir()
-    side = lambda toks, c, a: {"tokens": toks, "correct": c, "alternative": a}  # noqa: E731
-    pairs = [{"a": side([1, 2, 3], 4, 5), "b": side([1, 2, 6], 5, 4)}, {"a": side([7, 8], 9, 10), "b": side([7, 11], 10, 9)}]
-    (d / "tiny_task.json").write_text(json.dumps({"task": "tiny_task", "train": pairs, "test": pairs}))
-    return d
-
-
-def test_one_row_per_stage_with_its_recipe_and_the_rise_from_the_stage_before(tiny_data, tmp_path, capsys):
-    tasks = str(_tasks_dir(tmp_path))
+def test_one_row_per_stage_with_its_recipe_and_the_rise_from_the_stage_before(tiny_data, tiny_tasks, tmp_path,
+                                                                                  capsys):
     first, second = tmp_path / "first", tmp_path / "second"
-    common = ["--data", str(tiny_data), *TINY, "--total-tokens", str(10 * 64), "--tasks-dir", tasks]
+    common = ["--data", str(tiny_data), *TINY, "--total-tokens", str(10 * 64), "--tasks-dir", tiny_tasks]
     trainer.train(trainer.parse_args(["--out", str(first), *common, "--lr", "0.01"]))
     trainer.train(trainer.parse_args(["--out", str(second), *common, "--init-from", os.path.join(first, "ckpt.pt"),
                                       "--anneal-start", "0", "--anneal-end", "0", "--lr", "0.002", "--seed", "7"]))

@@ -1,4 +1,3 @@
-import json
 import os
 
 from conftest import TINY
@@ -8,20 +7,9 @@ import pytest
 from task_curve import embed_frac, main, markdown, side_by_side, training_curve
 
 
-def _tasks_dir(tmp_path):
-    """One task of two test pairs over the tiny vocabulary."""
-    d = tmp_path / "tasks"
-    d.mkdir()
-    side = lambda toks, c, a: {"tokens": toks, "correct": c, "alternative": a}  # noqa: E731
-    pairs = [{"a": side([1, 2, 3], 4, 5), "b": side([1, 2, 6], 5, 4)}, {"a": side([7, 8], 9, 10), "b": side([7, 11], 10, 9)}]
-    (d / "tiny_task.json").write_text(json.dumps({"task": "tiny_task", "train": pairs, "test": pairs}))
-    return d
-
-
-def test_curve_follows_stages_with_cumulative_tokens(tiny_data, tmp_path, capsys):
-    tasks = str(_tasks_dir(tmp_path))
+def test_curve_follows_stages_with_cumulative_tokens(tiny_data, tiny_tasks, tmp_path, capsys):
     first, second = tmp_path / "first", tmp_path / "second"
-    common = ["--data", str(tiny_data), *TINY, "--total-tokens", str(10 * 64), "--tasks-dir", tasks]
+    common = ["--data", str(tiny_data), *TINY, "--total-tokens", str(10 * 64), "--tasks-dir", tiny_tasks]
     trainer.train(trainer.parse_args(["--out", str(first), *common]))
     trainer.train(trainer.parse_args(["--out", str(second), *common, "--init-from", os.path.join(first, "ckpt.pt"),
                                       "--anneal-start", "0", "--anneal-end", "0"]))
@@ -52,11 +40,10 @@ def test_embed_fraction_follows_the_matrices_along_their_anneal():
     assert embed_frac(dict(args, dense=True), 50) is None
 
 
-def test_curve_shows_the_embedding_fraction_of_a_split_run(tiny_data, tmp_path, capsys):
-    tasks = str(_tasks_dir(tmp_path))
+def test_curve_shows_the_embedding_fraction_of_a_split_run(tiny_data, tiny_tasks, tmp_path, capsys):
     out = tmp_path / "split"
     trainer.train(trainer.parse_args(["--out", str(out), "--data", str(tiny_data), *TINY, "--total-tokens",
-                                      str(10 * 64), "--tasks-dir", tasks, "--l0", "0.25", "--embed-l0", "0.5",
+                                      str(10 * 64), "--tasks-dir", tiny_tasks, "--l0", "0.25", "--embed-l0", "0.5",
                                       "--anneal-start", "0", "--anneal-end", "0"]))
     rows = training_curve(str(out))
     assert [(r["l0_frac"], r["embed_frac"]) for r in rows] == [(0.25, 0.5), (0.25, 0.5)]
