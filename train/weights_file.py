@@ -32,14 +32,14 @@ KEPT_KEYS = ("model", "config", "args", "step", "init_tokens", "tokens")
 def require_weights(path: str, named_by: str = "") -> None:
     """Refuse a missing checkpoint with what to do (named_by: the flag that named it, for the message). A kept stage
     record (train/checkpoints/<id>/) may hold no weights: only the newest stage of a chain keeps its slim weights in
-    the tree, the earlier ones are in the git history."""
+    the tree, the earlier ones are in the git history; a probe's weights are in no commit, only its command."""
     if os.path.isfile(path):
         return
     said = f"{named_by} {path}" if named_by else path
     if os.path.isfile(os.path.join(os.path.dirname(path), "train_args.json")):
         raise SystemExit(f"{said}: no such file; its folder keeps that stage's record but not its weights "
                          f"(train/README.md, 'Which weights are kept', names the commit to take them from with "
-                         f"git show)")
+                         f"git show, or, for a probe whose weights no commit holds, the command that re-makes them)")
     raise SystemExit(f"{said}: no such file")
 
 
