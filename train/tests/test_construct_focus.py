@@ -49,7 +49,8 @@ def stream():
 
 def found(enc, tokens, task, target):
     """Each place the form finds: its line as text up to the decision, and the target token there."""
-    form = next(f for f in forms_with(["subscript_in_list"]) if f.task == task and f.target == target)
+    form = next(f for f in forms_with(["subscript_in_list", "quote_against_neighbours"])
+                if f.task == task and f.target == target)
     text, starts = decode_stream(tokens, token_table(enc, 2048))
     out = []
     for p in form_positions(form, text, starts, tokens, enc.encode_ordinary(target)[0]):
@@ -184,3 +185,32 @@ def test_focus_weights_are_parsed_strictly():
     assert parse_weights(["subscript_in_list=2"], forms_with(["subscript_in_list"])) == {"subscript_in_list": 2}
     with pytest.raises(ValueError, match="unknown task 'subscript_in_list'"):
         parse_weights(["subscript_in_list=2"])
+
+
+# The quote_against_neighbours forms: a string opened with the other quote than the line before's strings; look-alikes:
+# a line whose strings agree with the one before, a line before holding both quotes, a comment line before. Each string
+# closes before " +" so that its closing quote is a token of its own, as the forms' target.
+QUOTE_CODE = """names = ['a', 'b']
+label = "first" + x
+kind = 'same' + x
+other = 'same again' + x
+mixed = ['x', "y"]
+title = 'after mixed' + x
+# it's a comment
+note = "after a comment" + x
+codes = {"k": 1}
+tag = 'K' + x
+"""
+
+
+@pytest.fixture(scope="module")
+def quote_stream():
+    enc = load_tiktoken(TOK)
+    ids = np.array(enc.encode_ordinary(QUOTE_CODE) + [enc.eot_token], dtype=np.uint16)
+    return enc, ids
+
+
+def test_a_string_against_the_quotes_of_the_line_before_is_found(quote_stream):
+    enc, tokens = quote_stream
+    assert found(enc, tokens, "quote_against_neighbours", '"') == [('label = "first', '"')]
+    assert found(enc, tokens, "quote_against_neighbours", "'") == [("kind = 'same", "'"), ("tag = 'K", "'")]
