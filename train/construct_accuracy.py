@@ -26,7 +26,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from construct_focus import FORMS, Form, decode_stream, form_positions, token_table  # noqa: E402
+from construct_focus import EXTRA_FORMS, FORMS, Form, decode_stream, form_positions, forms_with, token_table  # noqa: E402
 from task_curve import markdown_table  # noqa: E402
 
 
@@ -151,6 +151,9 @@ def main(argv=None):
     ap.add_argument("--per-form", type=int, default=300, help="places scored per form, a seeded sample (0: all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tasks", default=None, help="a tasks/ folder: also print the test prompts' accuracy per task")
+    ap.add_argument("--extra", action="append", default=[], choices=sorted(EXTRA_FORMS),
+                    help="also score a named extra form set of construct_focus.py (repeatable), e.g. "
+                    "quote_against_neighbours: strings opened with the other quote than the line before's")
     args = ap.parse_args(argv)
 
     path = os.path.join(args.data, f"tokens_{args.split}.bin")
@@ -158,7 +161,8 @@ def main(argv=None):
         raise SystemExit(f"{path} is missing: run train/corpus.py --download and train/data_prep.py first")
     model = load_model(args.ckpt)[0] if args.ckpt else load_model_folder(args.model_folder)
     tokens = np.fromfile(path, dtype=np.uint16)
-    results = construct_accuracy(model, tokens, load_tiktoken(args.tokenizer), per_form=args.per_form, seed=args.seed)
+    results = construct_accuracy(model, tokens, load_tiktoken(args.tokenizer), forms=forms_with(args.extra),
+                                 per_form=args.per_form, seed=args.seed)
     prompts = None
     if args.tasks:
         prompts = {name: r["accuracy"] for name, r in evaluate_tasks(model, load_tasks(args.tasks)).items()}

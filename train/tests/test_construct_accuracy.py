@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from construct_accuracy import FormResult, balanced, by_task, construct_accuracy, partner_targets, table
-from construct_focus import FORMS, Form
+from construct_focus import FORMS, Form, forms_with
 from test_construct_focus import CODE, TOK
 from tokenizer_train import load_tiktoken
 
@@ -111,3 +111,12 @@ def test_a_target_of_two_tokens_is_refused(enc):
     odd = (Form("odd", "):\n", r"def \w+\((?=\):\n)"), Form("odd", " elsewhere", r"x(?= elsewhere)"))
     with pytest.raises(ValueError, match="not one"):
         construct_accuracy(Favouring(None), stream(enc), enc, forms=odd)
+
+
+def test_an_extra_form_set_is_scored_as_a_decision_of_its_own(enc):
+    code = "names = ['a', 'b']\nlabel = \"first\" + x\nkind = 'same' + x\n"
+    tokens = np.array((enc.encode_ordinary(code) + [enc.eot_token]) * 3, dtype=np.uint16)
+    forms = forms_with(["quote_against_neighbours"])[-2:]
+    double = enc.encode_ordinary('"')[0]
+    results = construct_accuracy(Favouring(double), tokens, enc, forms=forms)
+    assert [(r.target, r.places, r.correct) for r in results] == [('"', 3, 3), ("'", 3, 0)]
