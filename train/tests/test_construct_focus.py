@@ -40,11 +40,15 @@ else:
 '''
 
 
+def encoded(code: str):
+    """(encoding, the code's tokens and an end-of-text token as a uint16 stream, as data_prep.py writes it)."""
+    enc = load_tiktoken(TOK)
+    return enc, np.array(enc.encode_ordinary(code) + [enc.eot_token], dtype=np.uint16)
+
+
 @pytest.fixture(scope="module")
 def stream():
-    enc = load_tiktoken(TOK)
-    ids = np.array(enc.encode_ordinary(CODE) + [enc.eot_token], dtype=np.uint16)
-    return enc, ids
+    return encoded(CODE)
 
 
 def found(enc, tokens, task, target):
@@ -127,9 +131,7 @@ kept = [a[0]]  # first
 
 @pytest.fixture(scope="module")
 def subscript_stream():
-    enc = load_tiktoken(TOK)
-    ids = np.array(enc.encode_ordinary(SUBSCRIPT_CODE) + [enc.eot_token], dtype=np.uint16)
-    return enc, ids
+    return encoded(SUBSCRIPT_CODE)
 
 
 def test_subscript_closing_a_list_is_found_and_look_alikes_are_not(subscript_stream):
@@ -205,9 +207,7 @@ tag = 'K' + x
 
 @pytest.fixture(scope="module")
 def quote_stream():
-    enc = load_tiktoken(TOK)
-    ids = np.array(enc.encode_ordinary(QUOTE_CODE) + [enc.eot_token], dtype=np.uint16)
-    return enc, ids
+    return encoded(QUOTE_CODE)
 
 
 def test_a_string_against_the_quotes_of_the_line_before_is_found(quote_stream):
