@@ -26,7 +26,8 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from construct_focus import EXTRA_FORMS, FORMS, Form, decode_stream, form_positions, forms_with, token_table  # noqa: E402
+from construct_focus import (EXTRA_FORMS, FORMS, Form, decode_stream, form_positions, forms_with,  # noqa: E402
+                             target_id, token_table)
 from task_curve import markdown_table  # noqa: E402
 
 
@@ -82,7 +83,7 @@ def construct_accuracy(model, tokens: np.ndarray, enc, forms: tuple[Form, ...] =
         rng = np.random.default_rng(seed)
         out = []
         for i, form in enumerate(forms):
-            right, wrong = (one_token(enc, t, form.task) for t in (form.target, partners[i]))
+            right, wrong = (target_id(enc, t, form.task) for t in (form.target, partners[i]))
             places = form_positions(form, text, starts, tokens, right)
             places = places[places >= model.cfg.block_size]
             chosen = np.sort(rng.choice(places, size=per_form, replace=False)) if 0 < per_form < len(places) else places
@@ -91,13 +92,6 @@ def construct_accuracy(model, tokens: np.ndarray, enc, forms: tuple[Form, ...] =
         return out
     finally:
         model.train(was_training)
-
-
-def one_token(enc, text: str, task: str) -> int:
-    ids = enc.encode_ordinary(text)
-    if len(ids) != 1:
-        raise ValueError(f"{task}: target {text!r} is {len(ids)} tokens, not one")
-    return ids[0]
 
 
 def by_task(results: list[FormResult]) -> dict[str, tuple[FormResult, FormResult]]:

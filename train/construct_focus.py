@@ -75,7 +75,7 @@ _PAIRS = r"(?:[^\[\]\n#]|\[[^\[\]\n#]*\])*"  # and closed one-level bracket pair
 
 
 # quote_against_neighbours: single_double_quote's edited prompts open a string with the other quote than the lines
-# around it, and the models here close it with the neighbours' quote (side b 0.60-0.62 for the d_model 512 model,
+# around it, and the models here close it with the neighbours' quote (side b 0.60-0.63 for the d_model 512 model,
 # task_eval.py --by-side) although real code, where the two mostly agree, is right 0.99 of the time
 # (construct_accuracy.py). These forms are the real strings that disagree with the line before: its string literals
 # are in the other quote, and the string is the first on its line, so the opening quote is all that tells which quote
@@ -157,6 +157,14 @@ def form_positions(form: Form, text: str, starts: np.ndarray, tokens: np.ndarray
     return np.unique(idx[ok])
 
 
+def target_id(enc, text: str, task: str) -> int:
+    """The one token id of a form's target (`task` names it in the refusal of a target that is not one token)."""
+    ids = enc.encode_ordinary(text)
+    if len(ids) != 1:
+        raise ValueError(f"{task}: target {text!r} is {len(ids)} tokens, not one")
+    return ids[0]
+
+
 def parse_weights(specs: list[str] | None, forms: tuple[Form, ...] = FORMS) -> dict[str, int]:
     """``TASK=N`` strings (``train.py --focus-weight``) as {task: N}: N a whole number >= 1, TASK one of `forms`'
     tasks, each task once. Whole numbers because a weight is how many times its forms stand in the uniform choice."""
@@ -186,10 +194,7 @@ def construct_positions(tokens: np.ndarray, enc, vocab_size: int, log=print,
     text, starts = decode_stream(tokens, token_table(enc, vocab_size))
     out = []
     for form in forms:
-        ids = enc.encode_ordinary(form.target)
-        if len(ids) != 1:
-            raise ValueError(f"{form.task}: target {form.target!r} is {len(ids)} tokens, not one")
-        pos = form_positions(form, text, starts, tokens, ids[0])
+        pos = form_positions(form, text, starts, tokens, target_id(enc, form.target, form.task))
         n = weights.get(form.task, 1)
         log(f"construct focus: {form.task} {form.target!r}: {len(pos):,} places" + (f", weight {n}" if n > 1 else ""))
         if len(pos):

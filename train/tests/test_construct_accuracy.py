@@ -37,9 +37,10 @@ def enc():
     return load_tiktoken(TOK)
 
 
-def stream(enc, repeats: int = 3) -> np.ndarray:
-    """The construct-focus test code a few times over, so that every form has places past the first window."""
-    return np.array((enc.encode_ordinary(CODE) + [enc.eot_token]) * repeats, dtype=np.uint16)
+def stream(enc, repeats: int = 3, code: str = CODE) -> np.ndarray:
+    """The code (the construct-focus test code by default) a few times over, so that every form has places past the
+    first window."""
+    return np.array((enc.encode_ordinary(code) + [enc.eot_token]) * repeats, dtype=np.uint16)
 
 
 def test_each_form_is_scored_against_its_tasks_other_answer():
@@ -90,11 +91,12 @@ def test_each_window_is_the_block_before_the_place(enc):
 def test_a_sample_is_seeded_and_no_larger_than_asked(enc):
     tokens = stream(enc, repeats=12)
     forms = tuple(f for f in FORMS if f.task == "enumerate_range")
-    first = construct_accuracy(Favouring(None), tokens, enc, forms=forms, per_form=4, seed=1)
-    again = Favouring(None)
+    once, again = Favouring(None), Favouring(None)
+    first = construct_accuracy(once, tokens, enc, forms=forms, per_form=4, seed=1)
     second = construct_accuracy(again, tokens, enc, forms=forms, per_form=4, seed=1)
     assert [(r.places, r.scored) for r in first] == [(12, 4), (12, 4)]
     assert [(r.places, r.scored) for r in second] == [(12, 4), (12, 4)]
+    assert once.windows == again.windows  # the same seed scores the same places
     everything = construct_accuracy(Favouring(None), tokens, enc, forms=forms, per_form=0)
     assert [(r.places, r.scored) for r in everything] == [(12, 12), (12, 12)]
 
@@ -115,7 +117,7 @@ def test_a_target_of_two_tokens_is_refused(enc):
 
 def test_an_extra_form_set_is_scored_as_a_decision_of_its_own(enc):
     code = "names = ['a', 'b']\nlabel = \"first\" + x\nkind = 'same' + x\n"
-    tokens = np.array((enc.encode_ordinary(code) + [enc.eot_token]) * 3, dtype=np.uint16)
+    tokens = stream(enc, code=code)
     forms = forms_with(["quote_against_neighbours"])[-2:]
     double = enc.encode_ordinary('"')[0]
     results = construct_accuracy(Favouring(double), tokens, enc, forms=forms)
