@@ -1,5 +1,6 @@
 import { expect, test } from './fixtures/test';
 import { expectPredictions } from './fixtures/predictions';
+import { typePrompt } from './fixtures/typePrompt';
 
 // The shell's user journey on the shipped default model: load (with progress), type a prompt, read predictions.
 test('loads the shipped model, tokenises a prompt and shows next-token predictions', async ({ page }, info) => {
@@ -8,7 +9,7 @@ test('loads the shipped model, tokenises a prompt and shows next-token predictio
   await page.goto('/');
   await expect(page.getByTestId('backend')).toContainText(/backend: (webgpu|webgl|wasm|cpu)/);
   await expect(page.getByTestId('model-info')).toBeVisible();
-  await page.getByLabel('Prompt text').fill('x = ["a", \'b\']\nprint(\'hello');
+  await typePrompt(page, 'x = ["a", \'b\']\nprint(\'hello');
   await expect(page.getByTestId('tokens')).toContainText('hello');
   const rows = page.getByTestId('prediction');
   await expect(rows).toHaveCount(10);

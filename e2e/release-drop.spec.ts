@@ -7,6 +7,7 @@ import { b64, dropFiles, RELEASED_DIR, releasedFile } from './fixtures/dropFiles
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { expectPredictions } from './fixtures/predictions';
+import { typePrompt } from './fixtures/typePrompt';
 
 // OpenAI's released files, dropped on the page, are converted in the engine worker into one of our model folders and
 // opened: the release-shaped fixture (test-fixtures/openai-small/released, made by train/openai_fixtures.py) then
@@ -26,11 +27,10 @@ test('dropped release files convert in the browser, match the golden logits, sav
   const menu = page.getByRole('combobox', { name: 'Shipped model' });
   await expect(menu).toHaveValue('dense-py-2l');
   await expectPredictions(page);
-  // The page has run its first detailed pass. The prompt typed next stays even if the first task is still being read:
-  // a prompt typed after the model loaded wins over the task's first pair (explorerActions.ts, loadTasks).
+  // The page has run its first detailed pass; typePrompt then waits for the first task's pair to be in the editor.
   await expect(page.getByTestId('target-logits')).toHaveAttribute('data-for', /./);
   // A prompt within the fixture model's 64-token context.
-  await page.getByLabel('Prompt text').fill('def f(x):\n    return "a');
+  await typePrompt(page, 'def f(x):\n    return "a');
 
   await dropFiles(page, RELEASE.map(releasedFile));
   await expect(menu.locator('option:checked')).toHaveText('final_model (OpenAI circuit-sparsity release) (local)');

@@ -8,6 +8,7 @@ import { ROOT } from './fixtures/devModel';
 import { dropFiles, releasedFile } from './fixtures/dropFiles';
 import { expect, test } from './fixtures/test';
 import { expectPredictions } from './fixtures/predictions';
+import { typePrompt } from './fixtures/typePrompt';
 
 // A model without means (OpenAI's released files dropped without mean_baseline_pretrain.pt, converted in the page)
 // gets them from text: a Cancel midway leaves the page as it was; the fixture's corpus files (test-fixtures/site-means,
@@ -22,7 +23,7 @@ test('means from text: cancel changes nothing; the corpus files give the golden 
   await page.goto('/?model=dense-py-2l&backend=wasm');
   await expectPredictions(page);
   await expect(page.getByTestId('target-logits')).toHaveAttribute('data-for', /./);
-  await page.getByLabel('Prompt text').fill('def f(x):\n    return "a');
+  await typePrompt(page, 'def f(x):\n    return "a');
 
   await dropFiles(page, RELEASE_WITHOUT_MEANS.map(releasedFile));
   const info = page.getByTestId('model-info');
