@@ -44,9 +44,11 @@ def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
         last_acc = next((r["task_accuracy"] for r in reversed(evals) if "task_accuracy" in r), None)
         first, last = (evals[0]["val_loss"], evals[-1]["val_loss"]) if evals else (None, None)
         new_tokens = recs[-1]["tokens"] if recs else 0
+        grown = args.get("grown_layers")  # a grow_depth.py record: layers added, nothing trained
         rows.append({
-            "run": os.path.basename(os.path.normpath(d)), "seed": args.get("seed"), "lr": args.get("lr"),
-            "focus": focus_label(args), "new_tokens": new_tokens,
+            "run": os.path.basename(os.path.normpath(d)), "seed": None if grown else args.get("seed"),
+            "lr": None if grown else args.get("lr"),
+            "focus": f"grown: +{grown} layers writing zero" if grown else focus_label(args), "new_tokens": new_tokens,
             "tokens": int(args.get("init_tokens", 0)) + new_tokens, "wall_s": wall_seconds(recs),
             "first_val": first, "last_val": last,
             "rise": None if previous_last is None or first is None else first - previous_last,
