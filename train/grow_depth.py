@@ -12,6 +12,9 @@ are the usual way to get it in a residual network.
     python train/grow_depth.py --ckpt train/checkpoints/sparse-py-2l-d512-s/ckpt.pt --add 2 \\
         --out train/checkpoints/sparse-py-4l-d512-grown
 
+(stage 19's weights, sparse-py-2l-d512-s/ckpt.pt, are in the history since stage 20 took their place in the tree:
+git show e28d443:train/checkpoints/sparse-py-2l-d512-s/ckpt.pt > stage19.pt)
+
 The folder gets the grown slim ckpt.pt, its config.json, and a train_args.json naming where it came from, so that
 a stage trained from it (--init-from <folder>/ckpt.pt) keeps the whole chain of commands in its record.
 """
