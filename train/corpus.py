@@ -12,7 +12,14 @@ train / val / heldout, deterministically from the hash. Outputs:
   * ``train/corpus_manifest.sha256``: sha256 of that manifest;
   * ``train/data/files_<split>.jsonl``: the texts (not committed; rebuilt from the sources).
 
-Usage:  python train/corpus.py [--download] [--stdlib /usr/lib/python3.11]
+The extended corpus (``--extended``) adds the pinned wheels of ``EXTRA_PACKAGES`` to the TRAINING split only. Its
+val and heldout splits are the base corpus's, file for file, so validation losses stay comparable with every model
+trained on the base corpus. An extra file whose hash would have put it in val or heldout is held back (named in the
+manifest, written nowhere), and a file already in the base corpus is not counted twice. It writes
+``train/corpus_extra_manifest.jsonl`` (+ ``.sha256``, the extra rows only) and ``train/data/extended/files_<split>.jsonl``;
+``data_prep.py --data train/data/extended`` tokenizes it and ``train.py --data train/data/extended`` trains on it.
+
+Usage:  python train/corpus.py [--download] [--stdlib /usr/lib/python3.11] [--extended]
 """
 from __future__ import annotations
 
@@ -43,6 +50,30 @@ PACKAGES = {
     "networkx": "3.5",
     "matplotlib": "3.10.7",
 }
+# More published Python for the extended corpus's training split: large, maintained code bases rich in the task
+# constructs the base corpus has few of (``x = set()``, ``x = ""``, ``with ... as``, ternaries); see --extended.
+EXTRA_PACKAGES = {
+    "ansible-core": "2.19.14",
+    "astropy": "8.0.2",
+    "django": "5.2.19",
+    "docutils": "0.23.1",
+    "hypothesis": "6.170.27",
+    "ipython": "9.19.1",
+    "jedi": "0.20.1",
+    "pygments": "2.21.0",
+    "pylint": "4.1.5",
+    "scikit-learn": "1.9.1",
+    "setuptools": "84.2.1",
+    "sphinx": "9.0.4",
+    "sqlalchemy": "2.1.9",
+    "tornado": "6.6.1",
+    "transformers": "5.25.0",
+    "twisted": "26.10.0",
+}
+EXTRA_WHEELS = os.path.join(DATA, "wheels-extra")
+EXTENDED_DATA = os.path.join(DATA, "extended")
+EXTRA_MANIFEST = os.path.join(HERE, "corpus_extra_manifest.jsonl")
+HELD_BACK = "held_back"  # an extra file that would have landed in val or heldout: listed, never written
 MAX_FILE_BYTES = 400_000  # skip giant generated files
 SPLITS = ("train", "val", "heldout")
 
@@ -57,9 +88,9 @@ def split_of(sha: str) -> str:
     return "heldout"
 
 
-def download(dest: str = WHEELS) -> None:
+def download(dest: str = WHEELS, packages: dict[str, str] = PACKAGES) -> None:
     os.makedirs(dest, exist_ok=True)
-    reqs = [f"{k}=={v}" for k, v in PACKAGES.items()]
+    reqs = [f"{k}=={v}" for k, v in packages.items()]
     subprocess.check_call([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                            "--python-version", "3.11", "--platform", "manylinux2014_x86_64",
                            "--platform", "manylinux_2_28_x86_64", "-d", dest, *reqs])
@@ -77,6 +108,11 @@ def iter_sources(stdlib: str, wheels: str):
                     with open(p, "rb") as fh:
                         yield "cpython-stdlib", os.path.basename(stdlib.rstrip("/")).replace("python", "") or ver, \
                             os.path.relpath(p, stdlib), fh.read()
+    yield from iter_wheels(wheels)
+
+
+def iter_wheels(wheels: str):
+    """Yield (package, version, path, bytes) for every .py file of every wheel in a folder, in a fixed order."""
     if os.path.isdir(wheels):
         for whl in sorted(os.listdir(wheels)):
             if not whl.endswith(".whl"):
@@ -88,14 +124,9 @@ def iter_sources(stdlib: str, wheels: str):
                         yield name, version, info.filename, z.read(info)
 
 
-def build(stdlib: str, wheels: str, out_dir: str = DATA, manifest: str = MANIFEST, verbose: bool = True) -> dict:
-    os.makedirs(out_dir, exist_ok=True)
-    seen = set()
-    rows = []
-    outs = {s: open(os.path.join(out_dir, f"files_{s}.jsonl"), "w", encoding="utf-8") for s in SPLITS}
-    counts = {s: Counter() for s in SPLITS}
-    nbytes = Counter()
-    for pkg, version, path, data in iter_sources(stdlib, wheels):
+def _kept_files(sources, seen: set):
+    """(pkg, version, path, sha, text, size in bytes) for every source file kept: not too large, UTF-8, not seen before."""
+    for pkg, version, path, data in sources:
         if len(data) > MAX_FILE_BYTES or len(data) == 0:
             continue
         try:
@@ -106,15 +137,10 @@ def build(stdlib: str, wheels: str, out_dir: str = DATA, manifest: str = MANIFES
         if sha in seen:
             continue
         seen.add(sha)
-        split = split_of(sha)
-        rows.append({"package": pkg, "version": version, "path": path, "sha256": sha, "split": split,
-                     "bytes": len(data)})
-        outs[split].write(json.dumps({"sha256": sha, "package": pkg, "path": path, "text": text}) + "\n")
-        counts[split].update(count_constructs(text))
-        counts[split]["files"] += 1
-        nbytes[split] += len(data)
-    for f in outs.values():
-        f.close()
+        yield pkg, version, path, sha, text, len(data)
+
+
+def _write_manifest(rows: list[dict], manifest: str) -> str:
     with open(manifest, "w", encoding="utf-8") as fh:
         for r in rows:
             fh.write(json.dumps(r, sort_keys=True) + "\n")
@@ -122,7 +148,44 @@ def build(stdlib: str, wheels: str, out_dir: str = DATA, manifest: str = MANIFES
         digest = hashlib.sha256(fh.read()).hexdigest()
     with open(manifest.replace(".jsonl", ".sha256"), "w") as fh:
         fh.write(digest + "  " + os.path.basename(manifest) + "\n")
+    return digest
+
+
+def build(stdlib: str, wheels: str, out_dir: str = DATA, manifest: str = MANIFEST, verbose: bool = True,
+          extra_wheels: str | None = None, extra_manifest: str = EXTRA_MANIFEST) -> dict:
+    """Write files_<split>.jsonl and the manifest; with extra_wheels, add their files to the train split only."""
+    os.makedirs(out_dir, exist_ok=True)
+    seen = set()
+    rows, extra_rows = [], []
+    outs = {s: open(os.path.join(out_dir, f"files_{s}.jsonl"), "w", encoding="utf-8") for s in SPLITS}
+    counts = {s: Counter() for s in SPLITS}
+    nbytes = Counter()
+
+    def keep(split, pkg, path, sha, text, size):
+        outs[split].write(json.dumps({"sha256": sha, "package": pkg, "path": path, "text": text}) + "\n")
+        counts[split].update(count_constructs(text))
+        counts[split]["files"] += 1
+        nbytes[split] += size
+
+    for pkg, version, path, sha, text, size in _kept_files(iter_sources(stdlib, wheels), seen):
+        split = split_of(sha)
+        rows.append({"package": pkg, "version": version, "path": path, "sha256": sha, "split": split, "bytes": size})
+        keep(split, pkg, path, sha, text, size)
+    if extra_wheels is not None:
+        # After every base file, so a file the base corpus already has stays where the base put it.
+        for pkg, version, path, sha, text, size in _kept_files(iter_wheels(extra_wheels), seen):
+            split = "train" if split_of(sha) == "train" else HELD_BACK
+            extra_rows.append({"package": pkg, "version": version, "path": path, "sha256": sha, "split": split,
+                               "bytes": size})
+            if split == "train":
+                keep(split, pkg, path, sha, text, size)
+    for f in outs.values():
+        f.close()
+    digest = _write_manifest(rows, manifest)
     summary = {"manifest_sha256": digest, "splits": {s: dict(counts[s], bytes=nbytes[s]) for s in SPLITS}}
+    if extra_wheels is not None:
+        summary["extra_manifest_sha256"] = _write_manifest(extra_rows, extra_manifest)
+        summary["extra_files"] = Counter(r["split"] for r in extra_rows)
     if verbose:
         keys = ["files", "bytes", "str_single", "str_double", "list_depth1_eol", "list_depth2_eol",
                 "init_set", "init_str", "while_true", "return_true"]
@@ -130,6 +193,9 @@ def build(stdlib: str, wheels: str, out_dir: str = DATA, manifest: str = MANIFES
         for s in SPLITS:
             print(f"{s:8} " + " ".join(f"{summary['splits'][s].get(k, 0):>16}" for k in keys))
         print("manifest sha256:", digest)
+        if extra_wheels is not None:
+            print("extra files:", dict(summary["extra_files"]), "extra manifest sha256:",
+                  summary["extra_manifest_sha256"])
     return summary
 
 
@@ -144,10 +210,19 @@ def main():
     ap.add_argument("--download", action="store_true", help="pip download the pinned wheels first")
     ap.add_argument("--stdlib", default="/usr/lib/python3.11")
     ap.add_argument("--wheels", default=WHEELS)
+    ap.add_argument("--extended", action="store_true",
+                    help=f"also add EXTRA_PACKAGES' files to the train split, writing {EXTENDED_DATA} and "
+                         f"{os.path.basename(EXTRA_MANIFEST)} (the base manifest is rewritten unchanged)")
+    ap.add_argument("--extra-wheels", default=EXTRA_WHEELS)
     args = ap.parse_args()
     if args.download:
         download(args.wheels)
-    build(args.stdlib, args.wheels)
+        if args.extended:
+            download(args.extra_wheels, EXTRA_PACKAGES)
+    if args.extended:
+        build(args.stdlib, args.wheels, out_dir=EXTENDED_DATA, extra_wheels=args.extra_wheels)
+    else:
+        build(args.stdlib, args.wheels)
 
 
 if __name__ == "__main__":

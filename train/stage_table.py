@@ -2,7 +2,7 @@
 
 A model trained in many sittings (`--init-from` chains, stages.py) has its story spread over one train_args.json and
 one metrics.jsonl per stage; task_curve.py prints every evaluation. This prints one line per stage instead, so that
-recipes can be compared at a glance: its seed, peak learning rate, focus, new tokens, wall time, the validation loss
+recipes can be compared at a glance: its seed, peak learning rate, focus, training text, new tokens, wall time, the validation loss
 at its first and last evaluation (the first minus the previous stage's last is what raising the learning rate again
 cost), and the tasks at or above the threshold at its end and at its best evaluation:
 
@@ -17,7 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from stages import read_records, read_train_args, stage_dirs, wall_seconds  # noqa: E402
+from stages import read_records, read_train_args, stage_dirs, text_label, wall_seconds  # noqa: E402
 from task_curve import markdown_table, tokens_label  # noqa: E402
 
 
@@ -33,7 +33,7 @@ def focus_label(args: dict) -> str:
 
 
 def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
-    """Per stage, oldest first: run, seed, lr, focus, new and cumulative tokens, wall seconds, first and last
+    """Per stage, oldest first: run, seed, lr, focus, training text, new and cumulative tokens, wall seconds, first and last
     validation loss, rise (first minus the previous stage's last; None for the first stage), and the task counts at
     the end and at the best evaluation (None where the stage logged no task accuracy)."""
     rows, previous_last = [], None
@@ -48,7 +48,8 @@ def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
         rows.append({
             "run": os.path.basename(os.path.normpath(d)), "seed": None if grown else args.get("seed"),
             "lr": None if grown else args.get("lr"),
-            "focus": f"grown: +{grown} layers writing zero" if grown else focus_label(args), "new_tokens": new_tokens,
+            "focus": f"grown: +{grown} layers writing zero" if grown else focus_label(args),
+            "text": None if grown else text_label(args), "new_tokens": new_tokens,
             "tokens": int(args.get("init_tokens", 0)) + new_tokens, "wall_s": wall_seconds(recs),
             "first_val": first, "last_val": last,
             "rise": None if previous_last is None or first is None else first - previous_last,
@@ -61,12 +62,12 @@ def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
 
 def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     num = lambda v, f: "" if v is None else format(v, f)  # noqa: E731
-    head = ["stage", "seed", "peak lr", "focus", "new tokens", "tokens (all stages)", "wall s", "first val",
+    head = ["stage", "seed", "peak lr", "focus", "text", "new tokens", "tokens (all stages)", "wall s", "first val",
             "last val", "rise", f"tasks >= {threshold:g} at end / best", "mean accuracy at end"]
     table = []
     for r in rows:
         tasks = "" if r["tasks_at_end"] is None else f"{r['tasks_at_end']} / {r['tasks_best']}"
-        cells = [r["run"], str(r["seed"]), num(r["lr"], "g"), r["focus"], tokens_label(r["new_tokens"]),
+        cells = [r["run"], str(r["seed"]), num(r["lr"], "g"), r["focus"], r.get("text") or "", tokens_label(r["new_tokens"]),
                  tokens_label(r["tokens"]), num(r["wall_s"], ",.0f"), num(r["first_val"], ".3f"),
                  num(r["last_val"], ".3f"), num(r["rise"], "+.3f"), tasks, num(r["mean_accuracy"], ".3f")]
         table.append(cells)

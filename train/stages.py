@@ -6,11 +6,21 @@ from __future__ import annotations
 import json
 import os
 
+from corpus import EXTENDED_DATA
+
 
 def read_train_args(run_dir: str) -> dict:
     """The run's train_args.json: its command, --init-from, world size, tasks folder and token counts."""
     with open(os.path.join(run_dir, "train_args.json")) as fh:
         return json.load(fh)
+
+
+def text_label(args: dict) -> str:
+    """Which training text a stage read, from its arguments: "extended" for corpus.py's extended corpus (train.py
+    --data train/data/extended; records hold the folder as their machine named it, so only its last part is
+    compared), "base" for any other folder."""
+    folder = os.path.basename(os.path.normpath(args.get("data") or ""))
+    return "extended" if folder == os.path.basename(EXTENDED_DATA) else "base"
 
 
 def read_records(run_dir: str) -> list[dict]:

@@ -14,8 +14,8 @@ With ``--loss`` it also measures what reading windows again does: the run's mode
 windows (trained on in that stage, and in each earlier stage that shares its seed), on windows of a seed no stage
 used, and on the validation split.
 
-It assumes every stage read the same ``tokens_train.bin`` (the records name the folder, which differs between
-machines).
+Stages that read different training text (``stages.text_label``: the base corpus or corpus.py's extended one) never
+share a window, and the coverage is that of the ``--data`` folder's split by the stages that read its text.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from batches import window_starts  # noqa: E402
-from stages import read_records, read_train_args, stage_dirs  # noqa: E402
+from stages import read_records, read_train_args, stage_dirs, text_label  # noqa: E402
 
 
 def stage_windows(run_dir: str) -> dict:
@@ -41,7 +41,7 @@ def stage_windows(run_dir: str) -> dict:
 
 
 def windows_of(a: dict, steps: int, run: str) -> dict:
-    """Seed, batch, context, processes, steps, and focus (list, windows per batch) of a run's arguments `a`."""
+    """Seed, batch, context, processes, steps, focus (list, windows per batch) and text of a run's arguments `a`."""
     focus = (a.get("focus_tokens"), a.get("focus_tasks"), bool(a.get("focus_constructs")),
              tuple(a.get("focus_extra") or ()))
     has_focus = any(focus)
@@ -54,6 +54,7 @@ def windows_of(a: dict, steps: int, run: str) -> dict:
         "steps": steps,
         "focus": focus if has_focus else None,
         "n_focus": int(round(a["batch_size"] * a.get("focus_frac", 0.0))) if has_focus else 0,
+        "text": text_label(a),
     }
 
 
@@ -74,8 +75,8 @@ def continuation_warning(args: dict, steps: int, world: int, init_dir: str) -> s
 
 def same_window(a: dict, b: dict, index: int) -> bool:
     """Whether stages a and b draw the same window at batch position `index` of the same (step, rank)."""
-    if (a["seed"], a["batch"], a["T"]) != (b["seed"], b["batch"], b["T"]):
-        return False
+    if (a["seed"], a["batch"], a["T"], a.get("text")) != (b["seed"], b["batch"], b["T"], b.get("text")):
+        return False  # another seed, shape or training text: other windows
     plain_a, plain_b = index >= a["n_focus"], index >= b["n_focus"]
     if plain_a and plain_b:
         return True
@@ -125,8 +126,9 @@ def report(run_dir: str, data_dir: str) -> dict:
                      "focus_windows": s["steps"] * s["world"] * s["n_focus"], "windows_trained_before": n,
                      "share_trained_before": round(n / windows, 4) if windows else None})
     n_tokens = os.path.getsize(os.path.join(data_dir, "tokens_train.bin")) // 2
-    drawn, covered = plain_coverage(stages, n_tokens)
-    return {"stages": rows, "training_split_tokens": n_tokens, "plain_window_tokens": drawn,
+    text = text_label({"data": data_dir})
+    drawn, covered = plain_coverage([s for s in stages if s["text"] == text], n_tokens)
+    return {"stages": rows, "training_split_tokens": n_tokens, "text": text, "plain_window_tokens": drawn,
             "distinct_tokens_covered": covered, "share_of_split_covered": round(covered / n_tokens, 4)}
 
 
@@ -172,7 +174,8 @@ def loss_on_windows(run_dir: str, data_dir: str, batches: int = 32) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run", required=True, help="a run folder (train/runs/<id> or train/checkpoints/<id>)")
-    ap.add_argument("--data", default=os.path.join(HERE, "data"), help="the folder holding tokens_train.bin")
+    ap.add_argument("--data", default=os.path.join(HERE, "data"),
+                    help="the folder holding tokens_train.bin (train/data/extended for the extended corpus)")
     ap.add_argument("--loss", action="store_true", help="also the model's loss on re-read, new and validation windows")
     ap.add_argument("--batches", type=int, default=32, help="--loss: batches of 32 windows per measurement")
     args = ap.parse_args(argv)

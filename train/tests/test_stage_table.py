@@ -5,6 +5,7 @@ import train as trainer
 
 from stages import read_records
 from stage_table import focus_label, main, markdown, stage_rows
+from stages import text_label
 
 
 def test_one_row_per_stage_with_its_recipe_and_the_rise_from_the_stage_before(tiny_data, tiny_tasks, tmp_path,
@@ -24,10 +25,11 @@ def test_one_row_per_stage_with_its_recipe_and_the_rise_from_the_stage_before(ti
     # threshold 0: the one task counts as done at every evaluation
     assert [(r["tasks_at_end"], r["tasks_best"]) for r in rows] == [(1, 1), (1, 1)]
     assert all(r["wall_s"] > 0 and 0 <= r["mean_accuracy"] <= 1 and r["focus"] == "" for r in rows)
+    assert [r["text"] for r in rows] == ["base", "base"]
     capsys.readouterr()  # the trainer's own output
     main(["--run", str(second), "--threshold", "0", "--from", "2"])
     printed = capsys.readouterr().out.splitlines()
-    assert len(printed) == 3 and printed[2].startswith("| second | 7 | 0.002 |  | 640 | 1,280 |")
+    assert len(printed) == 3 and printed[2].startswith("| second | 7 | 0.002 |  | base | 640 | 1,280 |")
 
 
 def test_focus_label_names_the_share_the_kind_the_extras_and_the_weights():
@@ -39,11 +41,18 @@ def test_focus_label_names_the_share_the_kind_the_extras_and_the_weights():
     assert label == "0.5 constructs +subscript_in_list bracket_brace=3.5 def_or_call=2"
 
 
+def test_text_label_tells_the_extended_corpus_from_any_other_folder():
+    assert text_label({"data": "train/data/extended"}) == "extended"
+    assert text_label({"data": "/home/u/project/train/data/extended/"}) == "extended"
+    assert text_label({"data": "train/data"}) == "base"
+    assert text_label({}) == "base"  # records from before --data was recorded
+
+
 def test_markdown_leaves_cells_empty_where_a_stage_logged_nothing():
-    row = {"run": "s", "seed": 1, "lr": 6e-4, "focus": "", "new_tokens": 2_000_000, "tokens": 5_000_000,
+    row = {"run": "s", "seed": 1, "lr": 6e-4, "focus": "", "text": "base", "new_tokens": 2_000_000, "tokens": 5_000_000,
            "wall_s": 1234.4, "first_val": 3.25, "last_val": 3.2, "rise": None, "tasks_at_end": None,
            "tasks_best": None, "mean_accuracy": None}
     line = markdown([row]).splitlines()[2]
-    assert line == "| s | 1 | 0.0006 |  | 2.0M | 5.0M | 1,234 | 3.250 | 3.200 |  |  |  |"
+    assert line == "| s | 1 | 0.0006 |  | base | 2.0M | 5.0M | 1,234 | 3.250 | 3.200 |  |  |  |"
     line = markdown([dict(row, rise=0.0183, tasks_at_end=5, tasks_best=6, mean_accuracy=0.8271)]).splitlines()[2]
     assert line.endswith("| 3.250 | 3.200 | +0.018 | 5 / 6 | 0.827 |")

@@ -67,10 +67,10 @@ def test_plain_coverage_counts_distinct_tokens_of_the_plain_windows():
     assert plain_coverage(chain, n) == (drawn_tokens, len(covered))
 
 
-def write_run(folder, seed, steps, init_from=None):
+def write_run(folder, seed, steps, init_from=None, data="train/data"):
     os.makedirs(folder)
     args = {"seed": seed, "batch_size": 16, "block_size": 128, "world": 2, "focus_constructs": True, "focus_frac": 0.5,
-            "focus_tokens": None, "focus_tasks": None, "init_from": init_from}
+            "focus_tokens": None, "focus_tasks": None, "init_from": init_from, "data": data}
     with open(os.path.join(folder, "train_args.json"), "w") as fh:
         json.dump(args, fh)
     with open(os.path.join(folder, "metrics.jsonl"), "w") as fh:
@@ -92,6 +92,18 @@ def test_a_continuation_is_warned_only_when_it_would_train_on_windows_again(tmp_
     assert continuation_warning(dict(args, seed=3), 80, 2, second) is not None
     assert continuation_warning(dict(args, seed=8), 80, 2, second) is None
     assert continuation_warning(dict(args, seed=0), 80, 2, str(tmp_path / "no-record")) is None
+
+
+def test_stages_on_different_training_text_share_no_windows(tmp_path):
+    """The same seed on the extended corpus draws its offsets in another token stream: nothing is read again."""
+    first = str(tmp_path / "first")
+    args = write_run(first, seed=0, steps=100)
+    assert continuation_warning(dict(args, data="/elsewhere/train/data/extended"), 80, 2, first) is None
+    assert continuation_warning(dict(args, data="/elsewhere/train/data"), 80, 2, first) is not None
+    base = stage(0, 2, (None, None, True))
+    extended = dict(base, text="extended")
+    assert not any(same_window(dict(base, text="base"), extended, i) for i in range(base["batch"]))
+    assert repeated_windows([dict(base, text="base"), extended, extended]) == [0, 0, 36]
 
 
 def test_a_same_seed_stage_trained_by_train_py_is_warned_and_counted(tiny_data, tmp_path, capsys):
