@@ -14,8 +14,9 @@ train / val / heldout, deterministically from the hash. Outputs:
 
 The extended corpus (``--extended``) adds the pinned wheels of ``EXTRA_PACKAGES`` to the TRAINING split only. Its
 val and heldout splits are the base corpus's, file for file, so validation losses stay comparable with every model
-trained on the base corpus. An extra file whose hash would have put it in val or heldout is held back (named in the
-manifest, written nowhere), and a file already in the base corpus is not counted twice. It writes
+trained on the base corpus. An extra file whose hash would have put it in val goes to a split of its own,
+``val_extra``, which measures the loss on the added code bases' text; one whose hash says heldout is held back (named
+in the manifest, written nowhere). A file already in the base corpus is not counted twice. It writes
 ``train/corpus_extra_manifest.jsonl`` (+ ``.sha256``, the extra rows only) and ``train/data/extended/files_<split>.jsonl``;
 ``data_prep.py --data train/data/extended`` tokenizes it and ``train.py --data train/data/extended`` trains on it.
 
@@ -73,7 +74,8 @@ EXTRA_PACKAGES = {
 EXTRA_WHEELS = os.path.join(DATA, "wheels-extra")
 EXTENDED_DATA = os.path.join(DATA, "extended")
 EXTRA_MANIFEST = os.path.join(HERE, "corpus_extra_manifest.jsonl")
-HELD_BACK = "held_back"  # an extra file that would have landed in val or heldout: listed, never written
+VAL_EXTRA = "val_extra"  # an extra file that would have landed in val: its own split, the added text's validation
+HELD_BACK = "held_back"  # an extra file that would have landed in heldout: listed, never written
 MAX_FILE_BYTES = 400_000  # skip giant generated files
 SPLITS = ("train", "val", "heldout")
 
@@ -157,8 +159,9 @@ def build(stdlib: str, wheels: str, out_dir: str = DATA, manifest: str = MANIFES
     os.makedirs(out_dir, exist_ok=True)
     seen = set()
     rows, extra_rows = [], []
-    outs = {s: open(os.path.join(out_dir, f"files_{s}.jsonl"), "w", encoding="utf-8") for s in SPLITS}
-    counts = {s: Counter() for s in SPLITS}
+    splits = SPLITS + ((VAL_EXTRA,) if extra_wheels is not None else ())
+    outs = {s: open(os.path.join(out_dir, f"files_{s}.jsonl"), "w", encoding="utf-8") for s in splits}
+    counts = {s: Counter() for s in splits}
     nbytes = Counter()
 
     def keep(split, pkg, path, sha, text, size):
@@ -174,24 +177,24 @@ def build(stdlib: str, wheels: str, out_dir: str = DATA, manifest: str = MANIFES
     if extra_wheels is not None:
         # After every base file, so a file the base corpus already has stays where the base put it.
         for pkg, version, path, sha, text, size in _kept_files(iter_wheels(extra_wheels), seen):
-            split = "train" if split_of(sha) == "train" else HELD_BACK
+            split = {"train": "train", "val": VAL_EXTRA}.get(split_of(sha), HELD_BACK)
             extra_rows.append({"package": pkg, "version": version, "path": path, "sha256": sha, "split": split,
                                "bytes": size})
-            if split == "train":
+            if split != HELD_BACK:
                 keep(split, pkg, path, sha, text, size)
     for f in outs.values():
         f.close()
     digest = _write_manifest(rows, manifest)
-    summary = {"manifest_sha256": digest, "splits": {s: dict(counts[s], bytes=nbytes[s]) for s in SPLITS}}
+    summary = {"manifest_sha256": digest, "splits": {s: dict(counts[s], bytes=nbytes[s]) for s in splits}}
     if extra_wheels is not None:
         summary["extra_manifest_sha256"] = _write_manifest(extra_rows, extra_manifest)
         summary["extra_files"] = Counter(r["split"] for r in extra_rows)
     if verbose:
         keys = ["files", "bytes", "str_single", "str_double", "list_depth1_eol", "list_depth2_eol",
                 "init_set", "init_str", "while_true", "return_true"]
-        print("split    " + " ".join(f"{k:>16}" for k in keys))
-        for s in SPLITS:
-            print(f"{s:8} " + " ".join(f"{summary['splits'][s].get(k, 0):>16}" for k in keys))
+        print("split     " + " ".join(f"{k:>16}" for k in keys))
+        for s in splits:
+            print(f"{s:9} " + " ".join(f"{summary['splits'][s].get(k, 0):>16}" for k in keys))
         print("manifest sha256:", digest)
         if extra_wheels is not None:
             print("extra files:", dict(summary["extra_files"]), "extra manifest sha256:",

@@ -1,7 +1,8 @@
 """Tokenize the corpus splits into flat uint16 token files (documents separated by <|endoftext|>).
 
 Usage: python train/data_prep.py [--tok train/data/tokenizer] [--data train/data]
-Writes <data>/tokens_<split>.bin (uint16) for train, val, heldout.
+Writes <data>/tokens_<split>.bin (uint16) for train, val, heldout, and for val_extra where the folder has it (the
+extended corpus, corpus.py --extended).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from corpus import DATA, SPLITS, load_files  # noqa: E402
+from corpus import DATA, SPLITS, VAL_EXTRA, load_files  # noqa: E402
 from tokenizer_train import load_tiktoken  # noqa: E402
 
 
@@ -39,7 +40,8 @@ def main():
     ap.add_argument("--data", default=DATA)
     args = ap.parse_args()
     enc = load_tiktoken(args.tok)
-    for s in SPLITS:
+    extra = (VAL_EXTRA,) if os.path.exists(os.path.join(args.data, f"files_{VAL_EXTRA}.jsonl")) else ()
+    for s in SPLITS + extra:
         arr = tokenize_split(enc, s, args.data)
         print(f"{s}: {len(arr)} tokens")
 

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from corpus import HELD_BACK, build, load_files, split_of
+from corpus import HELD_BACK, VAL_EXTRA, build, load_files, split_of
 
 
 def source(i: int) -> bytes:
@@ -82,16 +82,18 @@ def test_extended_adds_training_files_only(sources):
     assert (ext / "m.jsonl").read_bytes() == (base / "m.jsonl").read_bytes()
     for split in ("val", "heldout"):
         assert (ext / f"files_{split}.jsonl").read_bytes() == (base / f"files_{split}.jsonl").read_bytes()
-    # Train gains exactly the extra files whose hash says train; the others are held back, not written anywhere.
+    # Train gains exactly the extra files whose hash says train, val_extra those it says val; the heldout ones are held
+    # back, written nowhere.
     in_wheel_order = sorted(sources["extra_ids"])  # ids 1000-9999: name order is number order
     extra_train = [source(i).decode() for i in in_wheel_order if split_of(sha(source(i))) == "train"]
     assert texts("train", ext) == texts("train", base) + extra_train
     rows = [json.loads(line) for line in open(ext / "extra.jsonl")]
     assert [r["path"] for r in rows] == [f"more/e{i}.py" for i in in_wheel_order]
     assert [r["split"] for r in rows] == [
-        "train" if split_of(sha(source(i))) == "train" else HELD_BACK for i in in_wheel_order]
+        {"train": "train", "val": VAL_EXTRA}.get(split_of(sha(source(i))), HELD_BACK) for i in in_wheel_order]
+    assert texts(VAL_EXTRA, ext) == [source(i).decode() for i in in_wheel_order if split_of(sha(source(i))) == "val"]
     assert {r["package"] for r in rows} == {"more"} and {r["version"] for r in rows} == {"2.0"}
     # The extra wheel's copy of a base file is dropped: the base already has it, in the base's split.
     assert "more/dup.py" not in {r["path"] for r in rows}
-    assert summary["extra_files"] == {"train": 3, HELD_BACK: 6}
-    assert summary["splits"]["train"]["files"] == 6
+    assert summary["extra_files"] == {"train": 3, VAL_EXTRA: 3, HELD_BACK: 3}
+    assert summary["splits"]["train"]["files"] == 6 and summary["splits"][VAL_EXTRA]["files"] == 3
