@@ -208,7 +208,16 @@ def load_files(split: str, out_dir: str = DATA):
             yield json.loads(line)
 
 
-def main():
+def missing_wheels(folder: str, packages: dict[str, str]) -> list[str]:
+    """The pins of `packages` with no wheel in `folder` (wheel file names spell '-' in a name as '_')."""
+    have = set()
+    if os.path.isdir(folder):
+        have = {tuple(w.split("-")[:2]) for w in os.listdir(folder) if w.endswith(".whl")}
+    return [f"{k}=={v}" for k, v in packages.items()
+            if (k.replace("-", "_"), v) not in {(n.lower(), ver) for n, ver in have}]
+
+
+def main(argv: list[str] | None = None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--download", action="store_true", help="pip download the pinned wheels first")
     ap.add_argument("--stdlib", default="/usr/lib/python3.11")
@@ -217,11 +226,18 @@ def main():
                     help=f"also add EXTRA_PACKAGES' files to the train split, writing {EXTENDED_DATA} and "
                          f"{os.path.basename(EXTRA_MANIFEST)} (the base manifest is rewritten unchanged)")
     ap.add_argument("--extra-wheels", default=EXTRA_WHEELS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.download:
         download(args.wheels)
         if args.extended:
             download(args.extra_wheels, EXTRA_PACKAGES)
+    # Without every pinned wheel the splits (and the committed manifests this rewrites) would silently change.
+    missing = missing_wheels(args.wheels, PACKAGES)
+    if args.extended:
+        missing += missing_wheels(args.extra_wheels, EXTRA_PACKAGES)
+    if missing:
+        raise SystemExit(f"missing pinned wheels: {', '.join(missing)}; run with --download first "
+                         f"(wheels in {args.wheels}" + (f" and {args.extra_wheels})" if args.extended else ")"))
     if args.extended:
         build(args.stdlib, args.wheels, out_dir=EXTENDED_DATA, extra_wheels=args.extra_wheels)
     else:

@@ -32,12 +32,20 @@ def split_tokens(data_dir: str, split: str) -> np.ndarray:
     return np.memmap(path, dtype=np.uint16, mode="r")
 
 
+def check_length(tokens: np.ndarray, context: int, split: str) -> None:
+    if len(tokens) < context + 1:
+        raise SystemExit(f"tokens_{split}.bin: {len(tokens)} tokens, fewer than a {context}-token window needs "
+                         f"({context + 1})")
+
+
 def split_losses(ckpts: list[str], data_dir: str, splits: list[str], windows: int = 512) -> dict:
     """{checkpoint: {split: mean loss}} over `windows` windows of each model's context per split."""
     tokens = {s: split_tokens(data_dir, s) for s in splits}
     out = {}
     for path in ckpts:
         model, _ = load_model(path)
+        for s in splits:
+            check_length(tokens[s], model.cfg.block_size, s)
         with torch.no_grad():
             out[path] = {s: round(val_loss(model, tokens[s], n_windows=windows), 4) for s in splits}
     return out

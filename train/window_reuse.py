@@ -127,8 +127,10 @@ def report(run_dir: str, data_dir: str) -> dict:
                      "share_trained_before": round(n / windows, 4) if windows else None})
     n_tokens = os.path.getsize(os.path.join(data_dir, "tokens_train.bin")) // 2
     text = text_label({"data": data_dir})
-    drawn, covered = plain_coverage([s for s in stages if s["text"] == text], n_tokens)
-    return {"stages": rows, "training_split_tokens": n_tokens, "text": text, "plain_window_tokens": drawn,
+    on_this_text = [s for s in stages if s["text"] == text]
+    drawn, covered = plain_coverage(on_this_text, n_tokens)
+    return {"stages": rows, "training_split_tokens": n_tokens, "text": text,
+            "stages_on_this_text": [s["run"] for s in on_this_text], "plain_window_tokens": drawn,
             "distinct_tokens_covered": covered, "share_of_split_covered": round(covered / n_tokens, 4)}
 
 
@@ -147,6 +149,9 @@ def loss_on_windows(run_dir: str, data_dir: str, batches: int = 32) -> dict:
     model, _ = load_model(os.path.join(run_dir, "ckpt.pt"))
     stages = [stage_windows(d) for d in stage_dirs(run_dir)]
     last = stages[-1]
+    if last["text"] != text_label({"data": data_dir}):
+        raise SystemExit(f"{run_dir}: its last stage read the {last['text']} training text, not {data_dir}'s; "
+                         f"give --data the folder it trained on")
     if last["n_focus"] >= last["batch"]:
         raise SystemExit(f"{run_dir}: its last stage placed every window by focus, so it has no plain windows to measure")
     train_tok = np.memmap(os.path.join(data_dir, "tokens_train.bin"), dtype=np.uint16, mode="r")

@@ -2,11 +2,13 @@
 its val and heldout splits are the base corpus's, file for file."""
 import hashlib
 import json
+import os
 import zipfile
 
 import pytest
 
-from corpus import HELD_BACK, VAL_EXTRA, build, load_files, split_of
+import corpus
+from corpus import HELD_BACK, VAL_EXTRA, build, load_files, missing_wheels, split_of
 
 
 def source(i: int) -> bytes:
@@ -64,6 +66,8 @@ def test_base_split_follows_the_content_hash(sources):
                     verbose=False)
     rows = [json.loads(line) for line in open(out / "m.jsonl")]
     assert len(rows) == 9  # the latin-1 file and the wheel's non-Python file are not kept
+    assert sorted(os.listdir(out)) == ["files_heldout.jsonl", "files_train.jsonl", "files_val.jsonl", "m.jsonl",
+                                       "m.sha256"]  # no val_extra without extra wheels
     for r in rows:
         assert r["split"] == split_of(r["sha256"])
     for split in ("train", "val", "heldout"):
@@ -97,3 +101,23 @@ def test_extended_adds_training_files_only(sources):
     assert "more/dup.py" not in {r["path"] for r in rows}
     assert summary["extra_files"] == {"train": 3, VAL_EXTRA: 3, HELD_BACK: 3}
     assert summary["splits"]["train"]["files"] == 6 and summary["splits"][VAL_EXTRA]["files"] == 3
+
+
+def test_a_build_without_every_pinned_wheel_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    wheels, extra = tmp_path / "wheels", tmp_path / "extra"
+    wheels.mkdir()
+    for k, v in corpus.PACKAGES.items():
+        (wheels / f"{k}-{v}-py3-none-any.whl").write_bytes(b"")
+    written = []
+    monkeypatch.setattr(corpus, "build", lambda *a, **k: written.append((a, k)))
+    assert missing_wheels(str(wheels), corpus.PACKAGES) == []
+    assert missing_wheels(str(tmp_path / "nowhere"), {"ansible-core": "1.0"}) == ["ansible-core==1.0"]
+    (extra).mkdir()
+    (extra / "ansible_core-1.0-py3-none-any.whl").write_bytes(b"")
+    assert missing_wheels(str(extra), {"ansible-core": "1.0", "django": "5.0"}) == ["django==5.0"]
+    with pytest.raises(SystemExit, match=r"missing pinned wheels: .*transformers==.*--download"):
+        corpus.main(["--wheels", str(wheels), "--extended", "--extra-wheels", str(extra)])
+    os.remove(next(wheels.glob("numpy-*")))
+    with pytest.raises(SystemExit, match=r"missing pinned wheels: numpy=="):
+        corpus.main(["--wheels", str(wheels)])
+    assert written == []

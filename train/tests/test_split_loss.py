@@ -53,3 +53,10 @@ def test_a_missing_split_names_its_file_and_the_command_that_writes_it(trained):
     with pytest.raises(SystemExit, match=r"tokens_heldout\.bin: no such token file \(train/data_prep\.py"):
         split_losses([ckpt], str(data), ["val", "heldout"])
     assert not os.path.exists(data / "tokens_heldout.bin")
+
+
+def test_a_split_shorter_than_one_window_is_refused_by_name(trained):
+    ckpt, data = trained
+    np.arange(10, dtype=np.uint16).tofile(data / "tokens_tiny.bin")
+    with pytest.raises(SystemExit, match=r"tokens_tiny\.bin: 10 tokens, fewer than a 16-token window needs \(17\)"):
+        split_losses([ckpt], str(data), ["val", "tiny"])

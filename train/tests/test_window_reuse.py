@@ -124,6 +124,14 @@ def test_a_same_seed_stage_trained_by_train_py_is_warned_and_counted(tiny_data, 
     assert [(s["windows"], s["windows_trained_before"]) for s in out["stages"]] == [(40, 0), (24, 24)]
     # 64 windows of T + 1 = 17 tokens; the second stage's are the first's, so they cover nothing new
     assert out["plain_window_tokens"] == 64 * 17 and 0 < out["distinct_tokens_covered"] <= 40 * 17
+    assert out["text"] == "base" and out["stages_on_this_text"] == ["first", "second"]
+    extended = tiny_data / "extended"  # the same tokens under the extended corpus's folder name
+    extended.mkdir()
+    for f in ("tokens_train.bin", "tokens_val.bin"):
+        (extended / f).write_bytes((tiny_data / f).read_bytes())
+    assert report(str(second), str(extended))["stages_on_this_text"] == []
+    with pytest.raises(SystemExit, match="its last stage read the base training text"):
+        loss_on_windows(str(second), str(extended), batches=2)
     loss = loss_on_windows(str(second), str(tiny_data), batches=2)
     assert loss["windows_each"] == 64
     measured = [v for k, v in loss.items() if k != "windows_each"]
