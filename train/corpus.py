@@ -17,8 +17,9 @@ val and heldout splits are the base corpus's, file for file, so validation losse
 trained on the base corpus. An extra file whose hash would have put it in val goes to a split of its own,
 ``val_extra``, which measures the loss on the added code bases' text; one whose hash says heldout is held back (named
 in the manifest, written nowhere). A file already in the base corpus is not counted twice. It writes
-``train/corpus_extra_manifest.jsonl`` (+ ``.sha256``, the extra rows only) and ``train/data/extended/files_<split>.jsonl``;
-``data_prep.py --data train/data/extended`` tokenizes it and ``train.py --data train/data/extended`` trains on it.
+``train/corpus_extra_manifest.jsonl`` (+ ``.sha256``, the extra rows only) and
+``train/data/extended/files_<split>.jsonl``; ``data_prep.py --data train/data/extended`` tokenizes it and
+``train.py --data train/data/extended`` trains on it.
 
 Usage:  python train/corpus.py [--download] [--stdlib /usr/lib/python3.11] [--extended]
 """
@@ -113,13 +114,19 @@ def iter_sources(stdlib: str, wheels: str):
     yield from iter_wheels(wheels)
 
 
+def wheel_name_version(filename: str) -> tuple[str, str]:
+    """A wheel file's distribution name and version, as its file name spells them (a '-' in a name becomes '_')."""
+    name, version = filename.split("-")[:2]
+    return name, version
+
+
 def iter_wheels(wheels: str):
     """Yield (package, version, path, bytes) for every .py file of every wheel in a folder, in a fixed order."""
     if os.path.isdir(wheels):
         for whl in sorted(os.listdir(wheels)):
             if not whl.endswith(".whl"):
                 continue
-            name, version = whl.split("-")[:2]
+            name, version = wheel_name_version(whl)
             with zipfile.ZipFile(os.path.join(wheels, whl)) as z:
                 for info in sorted(z.infolist(), key=lambda i: i.filename):
                     if info.filename.endswith(".py"):
@@ -127,7 +134,8 @@ def iter_wheels(wheels: str):
 
 
 def _kept_files(sources, seen: set):
-    """(pkg, version, path, sha, text, size in bytes) for every source file kept: not too large, UTF-8, not seen before."""
+    """(pkg, version, path, sha, text, size in bytes) for every source file kept: not too large, UTF-8, not seen
+    before."""
     for pkg, version, path, data in sources:
         if len(data) > MAX_FILE_BYTES or len(data) == 0:
             continue
@@ -209,12 +217,10 @@ def load_files(split: str, out_dir: str = DATA):
 
 
 def missing_wheels(folder: str, packages: dict[str, str]) -> list[str]:
-    """The pins of `packages` with no wheel in `folder` (wheel file names spell '-' in a name as '_')."""
-    have = set()
-    if os.path.isdir(folder):
-        have = {tuple(w.split("-")[:2]) for w in os.listdir(folder) if w.endswith(".whl")}
-    return [f"{k}=={v}" for k, v in packages.items()
-            if (k.replace("-", "_"), v) not in {(n.lower(), ver) for n, ver in have}]
+    """The pins of `packages` with no wheel in `folder`."""
+    wheels = [w for w in os.listdir(folder) if w.endswith(".whl")] if os.path.isdir(folder) else []
+    have = {(name.lower(), version) for name, version in map(wheel_name_version, wheels)}
+    return [f"{k}=={v}" for k, v in packages.items() if (k.replace("-", "_"), v) not in have]
 
 
 def main(argv: list[str] | None = None):

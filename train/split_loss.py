@@ -21,6 +21,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from data_prep import load_tokens  # noqa: E402
 from reference_runs import val_loss  # noqa: E402
 from weights_file import load_model  # noqa: E402
 
@@ -29,7 +30,7 @@ def split_tokens(data_dir: str, split: str) -> np.ndarray:
     path = os.path.join(data_dir, f"tokens_{split}.bin")
     if not os.path.exists(path):
         raise SystemExit(f"{path}: no such token file (train/data_prep.py --data {data_dir} writes it)")
-    return np.memmap(path, dtype=np.uint16, mode="r")
+    return load_tokens(split, data_dir)
 
 
 def check_length(tokens: np.ndarray, context: int, split: str) -> None:

@@ -2,9 +2,9 @@
 
 A model trained in many sittings (`--init-from` chains, stages.py) has its story spread over one train_args.json and
 one metrics.jsonl per stage; task_curve.py prints every evaluation. This prints one line per stage instead, so that
-recipes can be compared at a glance: its seed, peak learning rate, focus, training text, new tokens, wall time, the validation loss
-at its first and last evaluation (the first minus the previous stage's last is what raising the learning rate again
-cost), and the tasks at or above the threshold at its end and at its best evaluation:
+recipes can be compared at a glance: its seed, peak learning rate, focus, training text, new tokens, wall time, the
+validation loss at its first and last evaluation (the first minus the previous stage's last is what raising the
+learning rate again cost), and the tasks at or above the threshold at its end and at its best evaluation:
 
     python train/stage_table.py --run train/checkpoints/<id> [--threshold 0.9] [--from 8]
 """
@@ -33,8 +33,8 @@ def focus_label(args: dict) -> str:
 
 
 def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
-    """Per stage, oldest first: run, seed, lr, focus, training text, new and cumulative tokens, wall seconds, first and last
-    validation loss, rise (first minus the previous stage's last; None for the first stage), and the task counts at
+    """Per stage, oldest first: run, seed, lr, focus, training text, new and cumulative tokens, wall seconds, first and
+    last validation loss, rise (first minus the previous stage's last; None for the first stage), and the task counts at
     the end and at the best evaluation (None where the stage logged no task accuracy)."""
     rows, previous_last = [], None
     for d in stage_dirs(run_dir):
@@ -67,7 +67,8 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     table = []
     for r in rows:
         tasks = "" if r["tasks_at_end"] is None else f"{r['tasks_at_end']} / {r['tasks_best']}"
-        cells = [r["run"], str(r["seed"]), num(r["lr"], "g"), r["focus"], r.get("text") or "", tokens_label(r["new_tokens"]),
+        cells = [r["run"], str(r["seed"]), num(r["lr"], "g"), r["focus"], r["text"] or "",
+                 tokens_label(r["new_tokens"]),
                  tokens_label(r["tokens"]), num(r["wall_s"], ",.0f"), num(r["first_val"], ".3f"),
                  num(r["last_val"], ".3f"), num(r["rise"], "+.3f"), tasks, num(r["mean_accuracy"], ".3f")]
         table.append(cells)

@@ -18,7 +18,8 @@ def read_train_args(run_dir: str) -> dict:
 def text_label(args: dict) -> str:
     """Which training text a stage read, from its arguments: "extended" for corpus.py's extended corpus (train.py
     --data train/data/extended; records hold the folder as their machine named it, so only its last part is
-    compared), "base" for any other folder: the extended corpus tokenized into a folder of another name reads as base."""
+    compared), "base" for any other folder: the extended corpus tokenized into a folder of another name reads as
+    base."""
     folder = os.path.basename(os.path.normpath(args.get("data") or ""))
     return "extended" if folder == os.path.basename(EXTENDED_DATA) else "base"
 

@@ -3,9 +3,8 @@ import os
 from conftest import TINY
 import train as trainer
 
-from stages import read_records
+from stages import read_records, text_label
 from stage_table import focus_label, main, markdown, stage_rows
-from stages import text_label
 
 
 def test_one_row_per_stage_with_its_recipe_and_the_rise_from_the_stage_before(tiny_data, tiny_tasks, tmp_path,
@@ -49,9 +48,9 @@ def test_text_label_tells_the_extended_corpus_from_any_other_folder():
 
 
 def test_markdown_leaves_cells_empty_where_a_stage_logged_nothing():
-    row = {"run": "s", "seed": 1, "lr": 6e-4, "focus": "", "text": "base", "new_tokens": 2_000_000, "tokens": 5_000_000,
-           "wall_s": 1234.4, "first_val": 3.25, "last_val": 3.2, "rise": None, "tasks_at_end": None,
-           "tasks_best": None, "mean_accuracy": None}
+    row = {"run": "s", "seed": 1, "lr": 6e-4, "focus": "", "text": "base", "new_tokens": 2_000_000,
+           "tokens": 5_000_000, "wall_s": 1234.4, "first_val": 3.25, "last_val": 3.2, "rise": None,
+           "tasks_at_end": None, "tasks_best": None, "mean_accuracy": None}
     line = markdown([row]).splitlines()[2]
     assert line == "| s | 1 | 0.0006 |  | base | 2.0M | 5.0M | 1,234 | 3.250 | 3.200 |  |  |  |"
     line = markdown([dict(row, rise=0.0183, tasks_at_end=5, tasks_best=6, mean_accuracy=0.8271)]).splitlines()[2]
