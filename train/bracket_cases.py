@@ -1,7 +1,7 @@
 """Which depth-2 cases of the model card's bracket check a model gets wrong, split by what opened the inner bracket:
 a list literal (`[[1, 2], [3, 4]]`) or a subscript inside a list (`[args[0]]`, `[w for w in words[1:]]`).
 
-    python train/bracket_cases.py --ckpt train/checkpoints/sparse-py-4l-d512-e/ckpt.pt
+    python train/bracket_cases.py --ckpt train/checkpoints/sparse-py-4l-d512-f/ckpt.pt
 
 The check scores ']]\\n' against ']\\n' at the end of one-line list literals in the held-out files (task_checks.py);
 this prints every depth-2 case the model gets wrong, with its margin (logit of the right token minus the wrong one),
