@@ -209,6 +209,13 @@ def train(args):
     train_tok = np.memmap(os.path.join(args.data, "tokens_train.bin"), dtype=np.uint16, mode="r")
     val_tok = np.memmap(os.path.join(args.data, "tokens_val.bin"), dtype=np.uint16, mode="r")
     val_batches = eval_batches(val_tok, args.eval_batches, args.batch_size, T, device)
+    # The extended text (corpus.py --extended) adds a val_extra split, the added code bases' own validation files: a
+    # stage on that text trades fit to the base split for fit to them, so every evaluation scores both.
+    extra_path = os.path.join(args.data, "tokens_val_extra.bin")
+    val_extra_batches = None
+    if os.path.exists(extra_path):
+        extra_tok = np.memmap(extra_path, dtype=np.uint16, mode="r")
+        val_extra_batches = eval_batches(extra_tok, args.eval_batches, args.batch_size, T, device)
     tasks = None
     if args.tasks_dir:
         from task_eval import load_tasks
@@ -339,11 +346,14 @@ def train(args):
             if step % args.eval_every == 0 or last:
                 vl, alive = evaluate(model, val_batches, cfg)
                 rec.update(val_loss=vl, alive_neurons=alive, nonzeros=nonzeros(model))
+                if val_extra_batches is not None:
+                    rec["val_extra_loss"] = evaluate(model, val_extra_batches, cfg)[0]
                 if tasks:
                     from task_eval import evaluate_tasks
                     rec["task_accuracy"] = {k: round(v["accuracy"], 4) for k, v in evaluate_tasks(model, tasks).items()}
                 if bar is None:
-                    print(json.dumps({k: rec[k] for k in ("step", "train_loss", "val_loss")}), flush=True)
+                    shown = ("step", "train_loss", "val_loss", "val_extra_loss")
+                    print(json.dumps({k: rec[k] for k in shown if k in rec}), flush=True)
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()
         stop = at_stop(step)

@@ -39,6 +39,22 @@ def test_training_reduces_loss_and_keeps_sparsity(tiny_data, tmp_path):
     assert len(lines) == 8 and '"val_loss"' in lines[-1] and '"alive_neurons"' in lines[-1]
 
 
+def test_a_folder_with_a_val_extra_split_scores_it_at_every_evaluation(tiny_data, tmp_path):
+    import numpy as np
+    run(tmp_path / "base", tiny_data, "--total-tokens", str(10 * 64))
+    base = [json.loads(line) for line in open(tmp_path / "base" / "metrics.jsonl")]
+    assert all("val_extra_loss" not in r for r in base)
+    # The extra split holds one token repeated, far from the random val text, so its loss differs from val's.
+    np.full(4000, 3, dtype=np.uint16).tofile(tiny_data / "tokens_val_extra.bin")
+    run(tmp_path / "ext", tiny_data, "--total-tokens", str(10 * 64))
+    ext = [json.loads(line) for line in open(tmp_path / "ext" / "metrics.jsonl")]
+    evals = [r for r in ext if "val_loss" in r]
+    assert len(evals) == 2 and all("val_extra_loss" in r for r in evals)
+    assert all(abs(r["val_extra_loss"] - r["val_loss"]) > 0.1 for r in evals)
+    # scoring the extra split changes nothing the run learns or reports on val
+    assert [r["val_loss"] for r in evals] == [r["val_loss"] for r in base if "val_loss" in r]
+
+
 def test_resume_equals_uninterrupted(tiny_data, tmp_path):
     total = ["--total-tokens", str(30 * 64), "--ckpt-every", "7"]
     run(tmp_path / "a", tiny_data, *total)
