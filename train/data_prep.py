@@ -26,12 +26,17 @@ def tokenize_split(enc, split: str, data_dir: str = DATA) -> np.ndarray:
         out.extend(ids)
         out.append(enc.eot_token)
     arr = np.asarray(out, dtype=np.uint16)
-    arr.tofile(os.path.join(data_dir, f"tokens_{split}.bin"))
+    arr.tofile(token_path(split, data_dir))
     return arr
 
 
+def token_path(split: str, data_dir: str = DATA) -> str:
+    """Where a split's token file lives: tokens_<split>.bin, uint16 token ids."""
+    return os.path.join(data_dir, f"tokens_{split}.bin")
+
+
 def load_tokens(split: str, data_dir: str = DATA) -> np.ndarray:
-    return np.memmap(os.path.join(data_dir, f"tokens_{split}.bin"), dtype=np.uint16, mode="r")
+    return np.memmap(token_path(split, data_dir), dtype=np.uint16, mode="r")
 
 
 def main():

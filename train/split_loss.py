@@ -21,13 +21,13 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from data_prep import load_tokens  # noqa: E402
+from data_prep import load_tokens, token_path  # noqa: E402
 from reference_runs import val_loss  # noqa: E402
 from weights_file import load_model  # noqa: E402
 
 
 def split_tokens(data_dir: str, split: str) -> np.ndarray:
-    path = os.path.join(data_dir, f"tokens_{split}.bin")
+    path = token_path(split, data_dir)
     if not os.path.exists(path):
         raise SystemExit(f"{path}: no such token file (train/data_prep.py --data {data_dir} writes it)")
     return load_tokens(split, data_dir)

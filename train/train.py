@@ -32,6 +32,8 @@ sys.path.insert(0, HERE)
 
 from model import GPT, GPTConfig, Hooks  # noqa: E402
 from sparsity import embed_l0_frac, l0_frac, lr_at, project_, sparsified_params  # noqa: E402
+from corpus import VAL_EXTRA  # noqa: E402
+from data_prep import load_tokens, token_path  # noqa: E402
 from batches import eval_batches, focus_positions, get_batch, resolve_focus_tokens, task_target_tokens  # noqa: E402,F401
 from step_state import rescale_grads_, rng_state, set_rng_state  # noqa: E402
 from resume_args import update_on_resume  # noqa: E402
@@ -206,16 +208,14 @@ def train(args):
     opt = torch.optim.Adam(params, lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps, weight_decay=0.0)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and n != "bigram_table"]
 
-    train_tok = np.memmap(os.path.join(args.data, "tokens_train.bin"), dtype=np.uint16, mode="r")
-    val_tok = np.memmap(os.path.join(args.data, "tokens_val.bin"), dtype=np.uint16, mode="r")
-    val_batches = eval_batches(val_tok, args.eval_batches, args.batch_size, T, device)
+    train_tok = load_tokens("train", args.data)
+    val_batches = eval_batches(load_tokens("val", args.data), args.eval_batches, args.batch_size, T, device)
     # The extended text (corpus.py --extended) adds a val_extra split, the added code bases' own validation files: a
     # stage on that text trades fit to the base split for fit to them, so every evaluation scores both.
-    extra_path = os.path.join(args.data, "tokens_val_extra.bin")
     val_extra_batches = None
-    if os.path.exists(extra_path):
-        extra_tok = np.memmap(extra_path, dtype=np.uint16, mode="r")
-        val_extra_batches = eval_batches(extra_tok, args.eval_batches, args.batch_size, T, device)
+    if os.path.exists(token_path(VAL_EXTRA, args.data)):
+        val_extra_batches = eval_batches(load_tokens(VAL_EXTRA, args.data), args.eval_batches, args.batch_size, T,
+                                         device)
     tasks = None
     if args.tasks_dir:
         from task_eval import load_tasks

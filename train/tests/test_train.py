@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -40,7 +41,6 @@ def test_training_reduces_loss_and_keeps_sparsity(tiny_data, tmp_path):
 
 
 def test_a_folder_with_a_val_extra_split_scores_it_at_every_evaluation(tiny_data, tmp_path):
-    import numpy as np
     run(tmp_path / "base", tiny_data, "--total-tokens", str(10 * 64))
     base = [json.loads(line) for line in open(tmp_path / "base" / "metrics.jsonl")]
     assert all("val_extra_loss" not in r for r in base)
