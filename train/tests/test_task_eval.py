@@ -8,7 +8,7 @@ import pytest
 
 from conftest import TRAIN
 from model_folder import load_model_folder
-from task_eval import evaluate_tasks, load_tasks, pooled
+from task_eval import evaluate_tasks, load_tasks, pooled, standard_error
 
 FOLDER = os.path.join(os.path.dirname(TRAIN), "public", "models", "sparse-py-2l")
 
@@ -45,3 +45,23 @@ def test_the_two_sides_of_the_pairs_make_up_the_whole():
         assert both_sides["prompts"] == r["prompts"], name
         assert both_sides["accuracy"] == pytest.approx(r["accuracy"], abs=1e-12), name
         assert both_sides["loss"] == pytest.approx(r["loss"], abs=1e-9), name
+
+
+@pytest.mark.skipif(not os.path.isdir(FOLDER), reason="shipped model folder absent")
+def test_prompt_tokens_cut_prompts_on_the_left_and_cap_at_the_context():
+    """A column at the model's context (or beyond it) is the plain evaluation; a shorter one is the same pairs with
+    each prompt's last N tokens, which changes at least one task's accuracy on real prompts."""
+    model = load_model_folder(FOLDER)
+    tasks = load_tasks(os.path.join(FOLDER, "tasks"))
+    plain = evaluate_tasks(model, tasks)
+    assert evaluate_tasks(model, tasks, model.cfg.block_size) == plain
+    assert evaluate_tasks(model, tasks, 10 * model.cfg.block_size) == plain
+    short = evaluate_tasks(model, tasks, 8)
+    assert any(short[name]["accuracy"] != plain[name]["accuracy"] for name in plain)
+    cut = {name: [dict(p, tokens=p["tokens"][-8:]) for p in prompts] for name, prompts in tasks.items()}
+    assert evaluate_tasks(model, cut) == short
+
+
+def test_standard_error_is_the_binomial_one():
+    assert standard_error(0.9, 100) == pytest.approx(0.03)
+    assert standard_error(1.0, 52) == 0.0
