@@ -75,6 +75,11 @@ def evaluate_tasks(model: GPT, tasks: dict[str, list[dict]], prompt_tokens: int 
         model.train(was_training)
 
 
+def tasks_at_bar(results: dict[str, dict], bar: float = 0.9) -> int:
+    """How many tasks the model does: full-model accuracy at or above the bar the task counts use."""
+    return sum(r["accuracy"] >= bar for r in results.values())
+
+
 def standard_error(accuracy: float, prompts: int) -> float:
     """Binomial standard error of an accuracy measured on `prompts` prompts (treated as independent)."""
     return (accuracy * (1 - accuracy) / max(prompts, 1)) ** 0.5
@@ -89,7 +94,7 @@ def print_by_prompt_length(model: GPT, tasks: dict[str, list[dict]], lengths: li
         print(f"{name:28s}" + "".join(f"{r['accuracy']:>9.3f} ±{standard_error(r['accuracy'], r['prompts']):.3f}"
                                       for r in cells))
     print(f"{'tasks with accuracy >= 0.9':28s}" + "".join(
-        f"{sum(r['accuracy'] >= 0.9 for r in by_length[n].values()):>15d}" for n in lengths))
+        f"{tasks_at_bar(by_length[n]):>15d}" for n in lengths))
     return by_length
 
 
@@ -135,7 +140,7 @@ def main(argv=None):
     for name, r in res.items():
         sides = "".join(f"  side {s} {by_side[s][name]['accuracy']:.3f}" for s in by_side)
         print(f"{name:28s} acc {r['accuracy']:.3f}  loss {r['loss']:.3f}  ({r['prompts']} prompts){sides}")
-    print(f"tasks with accuracy >= 0.9: {sum(r['accuracy'] >= 0.9 for r in res.values())} of {len(res)}")
+    print(f"tasks with accuracy >= 0.9: {tasks_at_bar(res)} of {len(res)}")
     if args.write_card:
         card_path = os.path.join(args.write_card, "model-card.json")
         with open(card_path) as fh:
