@@ -34,7 +34,8 @@ def focus_label(args: dict) -> str:
 
 def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
     """Per stage, oldest first: run, seed, lr, focus, training text, new and cumulative tokens, wall seconds, first and
-    last validation loss, rise (first minus the previous stage's last; None for the first stage), and the task counts at
+    last validation loss, the last val_extra loss (None where the stage did not measure it), rise (first minus the
+    previous stage's last; None for the first stage), and the task counts at
     the end and at the best evaluation (None where the stage logged no task accuracy)."""
     rows, previous_last = [], None
     for d in stage_dirs(run_dir):
@@ -43,6 +44,7 @@ def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
         counts = [sum(a >= threshold for a in r["task_accuracy"].values()) for r in evals if "task_accuracy" in r]
         last_acc = next((r["task_accuracy"] for r in reversed(evals) if "task_accuracy" in r), None)
         first, last = (evals[0]["val_loss"], evals[-1]["val_loss"]) if evals else (None, None)
+        last_extra = evals[-1].get("val_extra_loss") if evals else None
         new_tokens = recs[-1]["tokens"] if recs else 0
         grown = args.get("grown_layers")  # a grow_depth.py record: layers added, nothing trained
         rows.append({
@@ -51,7 +53,7 @@ def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
             "focus": f"grown: +{grown} layers writing zero" if grown else focus_label(args),
             "text": None if grown else text_label(args), "new_tokens": new_tokens,
             "tokens": int(args.get("init_tokens", 0)) + new_tokens, "wall_s": wall_seconds(recs),
-            "first_val": first, "last_val": last,
+            "first_val": first, "last_val": last, "last_val_extra": last_extra,
             "rise": None if previous_last is None or first is None else first - previous_last,
             "tasks_at_end": counts[-1] if counts else None, "tasks_best": max(counts) if counts else None,
             "mean_accuracy": sum(last_acc.values()) / len(last_acc) if last_acc else None,
@@ -62,15 +64,20 @@ def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
 
 def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     num = lambda v, f: "" if v is None else format(v, f)  # noqa: E731
+    # The extended text's own validation split, shown once some stage measured it (stage 26 on): base val flattens
+    # on that text while val_extra goes on falling, so the base column alone under-reports what a stage learned.
+    extra = any(r.get("last_val_extra") is not None for r in rows)
     head = ["stage", "seed", "peak lr", "focus", "text", "new tokens", "tokens (all stages)", "wall s", "first val",
-            "last val", "rise", f"tasks >= {threshold:g} at end / best", "mean accuracy at end"]
+            "last val", *(["last val_extra"] if extra else []), "rise", f"tasks >= {threshold:g} at end / best",
+            "mean accuracy at end"]
     table = []
     for r in rows:
         tasks = "" if r["tasks_at_end"] is None else f"{r['tasks_at_end']} / {r['tasks_best']}"
         cells = [r["run"], str(r["seed"]), num(r["lr"], "g"), r["focus"], r["text"] or "",
                  tokens_label(r["new_tokens"]),
                  tokens_label(r["tokens"]), num(r["wall_s"], ",.0f"), num(r["first_val"], ".3f"),
-                 num(r["last_val"], ".3f"), num(r["rise"], "+.3f"), tasks, num(r["mean_accuracy"], ".3f")]
+                 num(r["last_val"], ".3f"), *([num(r.get("last_val_extra"), ".3f")] if extra else []),
+                 num(r["rise"], "+.3f"), tasks, num(r["mean_accuracy"], ".3f")]
         table.append(cells)
     return markdown_table(head, table)
 

@@ -25,7 +25,7 @@ from stages import read_records, read_train_args, stage_dirs  # noqa: E402
 
 def training_curve(run_dir: str) -> list[dict]:
     """One row per evaluation that logged task accuracy: {run, tokens (cumulative), l0_frac, embed_frac, val_loss,
-    task_accuracy}. l0_frac is the fraction of weights kept at that step: the trainer anneals it down to its target,
+    val_extra_loss (None where the stage trained without the extended text's val_extra split), task_accuracy}. l0_frac is the fraction of weights kept at that step: the trainer anneals it down to its target,
     and the loss rises while it does."""
     rows = []
     for d in stage_dirs(run_dir):
@@ -35,7 +35,8 @@ def training_curve(run_dir: str) -> list[dict]:
             if "task_accuracy" in r:
                 rows.append({"run": os.path.basename(os.path.normpath(d)), "tokens": init_tokens + r["tokens"],
                              "l0_frac": r.get("l0_frac"), "embed_frac": embed_frac(args, r["step"]),
-                             "val_loss": r["val_loss"], "task_accuracy": r["task_accuracy"]})
+                             "val_loss": r["val_loss"], "val_extra_loss": r.get("val_extra_loss"),
+                             "task_accuracy": r["task_accuracy"]})
     return rows
 
 
@@ -65,7 +66,11 @@ def curve_or_exit(run_dir: str) -> list[dict]:
 
 def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     tasks = sorted({t for r in rows for t in r["task_accuracy"]})
-    head = ["tokens", "stage", "weights kept", "val loss", f"tasks >= {threshold:g}", *tasks]
+    # val_extra is shown only where some stage measured it: the added text's loss goes on falling after the base
+    # validation loss has flattened, so a curve over extended-text stages needs both.
+    extra = any(r.get("val_extra_loss") is not None for r in rows)
+    head = ["tokens", "stage", "weights kept", "val loss", *(["val_extra loss"] if extra else []),
+            f"tasks >= {threshold:g}", *tasks]
     table = []
     for r in rows:
         acc = r["task_accuracy"]
@@ -73,7 +78,8 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
         kept = f"1/{1 / r['l0_frac']:.0f}" if r.get("l0_frac") else ""
         if kept and r.get("embed_frac"):
             kept += f", embeddings 1/{1 / r['embed_frac']:.0f}"
-        cells = [tokens_label(r["tokens"]), r["run"], kept, f"{r['val_loss']:.3f}", str(done),
+        extra_cell = [] if not extra else ["" if r.get("val_extra_loss") is None else f"{r['val_extra_loss']:.3f}"]
+        cells = [tokens_label(r["tokens"]), r["run"], kept, f"{r['val_loss']:.3f}", *extra_cell, str(done),
                  *(f"{acc[t]:.2f}" if t in acc else "" for t in tasks)]
         table.append(cells)
     return markdown_table(head, table)

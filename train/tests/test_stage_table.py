@@ -55,3 +55,15 @@ def test_markdown_leaves_cells_empty_where_a_stage_logged_nothing():
     assert line == "| s | 1 | 0.0006 |  | base | 2.0M | 5.0M | 1,234 | 3.250 | 3.200 |  |  |  |"
     line = markdown([dict(row, rise=0.0183, tasks_at_end=5, tasks_best=6, mean_accuracy=0.8271)]).splitlines()[2]
     assert line.endswith("| 3.250 | 3.200 | +0.018 | 5 / 6 | 0.827 |")
+
+
+def test_markdown_adds_the_val_extra_column_only_once_a_stage_measured_it():
+    row = {"run": "s", "seed": 1, "lr": 6e-4, "focus": "", "text": "base", "new_tokens": 2_000_000,
+           "tokens": 5_000_000, "wall_s": 1234.4, "first_val": 3.25, "last_val": 3.2, "rise": None,
+           "tasks_at_end": 5, "tasks_best": 6, "mean_accuracy": 0.8271}
+    assert "val_extra" not in markdown([row])  # tables of earlier stages print as before
+    table = markdown([dict(row, last_val_extra=None), dict(row, run="t", text="extended", last_val_extra=3.0804)])
+    head, _, old, new = table.splitlines()
+    assert head.split(" | ")[9:11] == ["last val", "last val_extra"]
+    assert old.endswith("| 3.250 | 3.200 |  |  | 5 / 6 | 0.827 |")  # not measured: an empty cell, not a zero
+    assert new.endswith("| 3.250 | 3.200 | 3.080 |  | 5 / 6 | 0.827 |")

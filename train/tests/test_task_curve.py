@@ -69,3 +69,13 @@ def test_side_by_side_lines_up_evaluations_at_equal_tokens():
     assert lines[2] == "| 1.0M | 3.500 | 3.600 | 2 | 2 | 0.783 | 0.783 | 1 / 1 / 1 |"
     with pytest.raises(SystemExit, match="no evaluation at the same token count"):
         side_by_side(wide[1:], narrow)
+
+
+def test_curve_shows_val_extra_only_where_a_stage_measured_it():
+    rows = [dict(_row("base", 1_000_000, 3.2, a=0.95), val_extra_loss=None),
+            dict(_row("extended", 2_000_000, 3.21, a=0.85), val_extra_loss=3.0804)]
+    assert "val_extra" not in markdown([dict(r, val_extra_loss=None) for r in rows])
+    head, _, before, after = markdown(rows).splitlines()
+    assert head.startswith("| tokens | stage | weights kept | val loss | val_extra loss | tasks >= 0.9 |")
+    assert before.split(" | ")[3:6] == ["3.200", "", "1"]  # not measured there: an empty cell
+    assert after.split(" | ")[3:6] == ["3.210", "3.080", "0"]
