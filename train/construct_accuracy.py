@@ -28,6 +28,7 @@ sys.path.insert(0, HERE)
 
 from construct_focus import (EXTRA_FORMS, FORMS, Form, decode_stream, form_positions, forms_with,  # noqa: E402
                              target_id, token_table)
+from data_prep import token_path  # noqa: E402
 from task_curve import markdown_table  # noqa: E402
 
 
@@ -150,7 +151,7 @@ def main(argv=None):
                     "quote_against_neighbours: strings opened with the other quote than the line before's")
     args = ap.parse_args(argv)
 
-    path = os.path.join(args.data, f"tokens_{args.split}.bin")
+    path = token_path(args.split, args.data)
     if not os.path.isfile(path):
         raise SystemExit(f"{path} is missing: run train/corpus.py --download and train/data_prep.py first")
     model = load_model(args.ckpt)[0] if args.ckpt else load_model_folder(args.model_folder)

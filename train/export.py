@@ -15,7 +15,6 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 from safetensors.torch import save_file
 
@@ -24,6 +23,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from corpus import DATA, MANIFEST, load_files  # noqa: E402
+from data_prep import load_tokens  # noqa: E402
 from model import GPT  # noqa: E402
 from stages import read_train_args, training_stages  # noqa: E402
 from model_folder import (FORMAT, make_readable, param_counts, round_trip_diff, sha256_file, update_index,  # noqa: E402
@@ -56,7 +56,7 @@ def export(run_dir, model_id, name, out_root=None, dense_twin=None, default=Fals
     diff = round_trip_diff(out, model, enc.encode_ordinary(GOLDEN_PROMPTS[0])[:cfg.block_size])
     assert diff <= 1e-5, f"round trip mismatch (max |logit diff| {diff})"
 
-    val_tok = np.memmap(os.path.join(data_dir, "tokens_val.bin"), dtype=np.uint16, mode="r")
+    val_tok = load_tokens("val", data_dir)
     means = compute_means(model, val_tok, n_windows=32 if quick else 256)
     save_file(means, os.path.join(out, "means.safetensors"), metadata={"format": FORMAT})
     gt, gmeta = golden(model, enc, means=means)

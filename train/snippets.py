@@ -40,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from corpus import DATA  # noqa: E402
+from data_prep import load_tokens, token_path  # noqa: E402
 from model import GPT, Hooks, hook_sites  # noqa: E402
 from model_folder import load_model_folder, sha256_file  # noqa: E402
 from site_registry import site_kind_of, unsigned_kinds  # noqa: E402
@@ -175,7 +176,7 @@ def compute_snippets(model: GPT, tokens: np.ndarray, max_scored: int | None = 30
     tensors.update(offsets)
     info = {
         "split": SPLIT,
-        "source": f"tokens_{SPLIT}.bin",
+        "source": os.path.basename(token_path(SPLIT)),
         "source_tokens": int(len(tokens)),
         "scored_tokens": int(len(starts) * C),
         "windows": int(len(starts)),
@@ -197,8 +198,7 @@ def write_snippets(folder: str, tokens: int | None = 300_000, data_dir: str = DA
     """Scan the held-out tokens with the model of `folder` (or `model`) and write folder/snippets.safetensors."""
     from safetensors.numpy import save_file
     model = model or load_model_folder(folder)
-    path = os.path.join(data_dir, f"tokens_{SPLIT}.bin")
-    stream = np.memmap(path, dtype=np.uint16, mode="r")
+    stream = load_tokens(SPLIT, data_dir)
     t0 = time.time()
     tensors, info = compute_snippets(model, stream, max_scored=tokens, progress=progress, **kw)
     ms = os.path.join(folder, "model.safetensors")

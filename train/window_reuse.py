@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from batches import window_starts  # noqa: E402
+from data_prep import load_tokens  # noqa: E402
 from stages import read_records, read_train_args, stage_dirs, text_label  # noqa: E402
 
 
@@ -125,7 +126,7 @@ def report(run_dir: str, data_dir: str) -> dict:
         rows.append({"run": s["run"], "seed": s["seed"], "steps": s["steps"], "windows": windows,
                      "focus_windows": s["steps"] * s["world"] * s["n_focus"], "windows_trained_before": n,
                      "share_trained_before": round(n / windows, 4) if windows else None})
-    n_tokens = os.path.getsize(os.path.join(data_dir, "tokens_train.bin")) // 2
+    n_tokens = len(load_tokens("train", data_dir))
     text = text_label({"data": data_dir})
     on_this_text = [s for s in stages if s["text"] == text]
     drawn, covered = plain_coverage(on_this_text, n_tokens)
@@ -154,8 +155,7 @@ def loss_on_windows(run_dir: str, data_dir: str, batches: int = 32) -> dict:
                          f"give --data the folder it trained on")
     if last["n_focus"] >= last["batch"]:
         raise SystemExit(f"{run_dir}: its last stage placed every window by focus, so it has no plain windows to measure")
-    train_tok = np.memmap(os.path.join(data_dir, "tokens_train.bin"), dtype=np.uint16, mode="r")
-    val_tok = np.memmap(os.path.join(data_dir, "tokens_val.bin"), dtype=np.uint16, mode="r")
+    train_tok, val_tok = load_tokens("train", data_dir), load_tokens("val", data_dir)
     T, per_batch = last["T"], 32
 
     def windows_of_seed(seed):
