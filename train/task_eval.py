@@ -10,8 +10,10 @@ Used during training (``train.py --tasks-dir``) to log per-task accuracy at ever
 
 With --prompt-tokens 16,32,64,128 it scores the same pairs with each prompt cut to its last N tokens, one column per
 N (capped at the model's context), so a prompt-length effect is read on one sample of pairs rather than across two
-task suites whose pair samples differ. Each accuracy is printed with its binomial standard error over the task's
-prompts: with 40-200 prompts a task 0.02-0.05 from the 0.9 bar is within noise of it.
+task suites whose pair samples differ. Each accuracy is printed with its standard error over the task's pairs: a
+pair's two prompts share one context, so they are not independent draws, and the error is taken over the pairs'
+mean accuracies (a clustered error), not over prompts. With 20-100 pairs a task 0.03-0.07 from the 0.9 bar is
+within noise of it.
 
 With --by-side it also splits each task's accuracy by the side of its pairs, the `a` and `b` prompts of the task file,
 whose answers are the task's two target tokens, swapped. For single_double_quote, bracket_brace, tuple_list and
@@ -51,26 +53,32 @@ def load_tasks(tasks_dir: str, split: str = "test", sides: str = "ab") -> dict[s
 
 
 @torch.no_grad()
-def evaluate_prompts(model: GPT, prompts: list[dict], block_size: int) -> dict:
-    """Accuracy and mean two-token loss over prompts (each truncated on the left to the model's context)."""
-    losses, correct = [], 0
+def evaluate_prompts(model: GPT, prompts: list[dict], block_size: int, paired: bool = False) -> dict:
+    """Accuracy and mean two-token loss over prompts (each truncated on the left to the model's context). With
+    paired=True the prompts are a pair's two sides in turn (load_tasks with sides="ab"), and the result also holds
+    the accuracy's standard error over pairs (paired_standard_error)."""
+    losses, hits = [], []
     for p in prompts:
         toks = p["tokens"][-block_size:]
         logits = model(torch.tensor([toks], dtype=torch.long))[0, -1]
         pair = torch.stack([logits[p["correct"]], logits[p["alternative"]]]).float()
         losses.append(float(-F.log_softmax(pair, dim=0)[0]))
-        correct += int(pair[0] > pair[1])
+        hits.append(bool(pair[0] > pair[1]))
     n = max(len(prompts), 1)
-    return {"accuracy": correct / n, "loss": sum(losses) / n, "prompts": len(prompts)}
+    out = {"accuracy": sum(hits) / n, "loss": sum(losses) / n, "prompts": len(prompts)}
+    if paired:
+        out["standard_error"] = paired_standard_error(hits)
+    return out
 
 
-def evaluate_tasks(model: GPT, tasks: dict[str, list[dict]], prompt_tokens: int | None = None) -> dict[str, dict]:
+def evaluate_tasks(model: GPT, tasks: dict[str, list[dict]], prompt_tokens: int | None = None,
+                   paired: bool = False) -> dict[str, dict]:
     """evaluate_prompts per task; prompt_tokens cuts every prompt to its last N tokens (None: the model's context)."""
     keep = min(prompt_tokens or model.cfg.block_size, model.cfg.block_size)
     was_training = model.training
     model.eval()
     try:
-        return {name: evaluate_prompts(model, prompts, keep) for name, prompts in tasks.items()}
+        return {name: evaluate_prompts(model, prompts, keep, paired) for name, prompts in tasks.items()}
     finally:
         model.train(was_training)
 
@@ -80,19 +88,29 @@ def tasks_at_bar(results: dict[str, dict], bar: float = 0.9) -> int:
     return sum(r["accuracy"] >= bar for r in results.values())
 
 
-def standard_error(accuracy: float, prompts: int) -> float:
-    """Binomial standard error of an accuracy measured on `prompts` prompts (treated as independent)."""
-    return (accuracy * (1 - accuracy) / max(prompts, 1)) ** 0.5
+def paired_standard_error(hits: list[bool]) -> float:
+    """Standard error of the accuracy of prompts that come in pairs (hits[2i] and hits[2i+1] are one pair's sides):
+    the sample standard deviation of the pairs' mean accuracies over the square root of their number. A pair's two
+    prompts are one context edited, so they are not independent; a model that gets both sides of a pair right or
+    both wrong has a larger error than a binomial one over all prompts would say, and one that gets exactly one side
+    of every pair right has none."""
+    if len(hits) % 2:
+        raise ValueError(f"{len(hits)} prompts do not make whole pairs")
+    means = [(hits[i] + hits[i + 1]) / 2 for i in range(0, len(hits), 2)]
+    n = len(means)
+    if n < 2:
+        return 0.0
+    mean = sum(means) / n
+    return (sum((m - mean) ** 2 for m in means) / (n - 1) / n) ** 0.5
 
 
 def print_by_prompt_length(model: GPT, tasks: dict[str, list[dict]], lengths: list[int]) -> dict[int, dict]:
     """One accuracy (± standard error) column per prompt length, and each column's count of tasks at >= 0.9."""
-    by_length = {n: evaluate_tasks(model, tasks, n) for n in lengths}
+    by_length = {n: evaluate_tasks(model, tasks, n, paired=True) for n in lengths}
     print(f"{'prompt tokens':28s}" + "".join(f"{n:>15d}" for n in lengths))
     for name in tasks:
         cells = (by_length[n][name] for n in lengths)
-        print(f"{name:28s}" + "".join(f"{r['accuracy']:>9.3f} ±{standard_error(r['accuracy'], r['prompts']):.3f}"
-                                      for r in cells))
+        print(f"{name:28s}" + "".join(f"{r['accuracy']:>9.3f} ±{r['standard_error']:.3f}" for r in cells))
     print(f"{'tasks with accuracy >= 0.9':28s}" + "".join(
         f"{tasks_at_bar(by_length[n]):>15d}" for n in lengths))
     return by_length

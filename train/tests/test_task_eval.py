@@ -8,7 +8,7 @@ import pytest
 
 from conftest import TRAIN
 from model_folder import load_model_folder
-from task_eval import evaluate_tasks, load_tasks, pooled, standard_error
+from task_eval import evaluate_tasks, load_tasks, paired_standard_error, pooled
 
 FOLDER = os.path.join(os.path.dirname(TRAIN), "public", "models", "sparse-py-2l")
 
@@ -55,6 +55,9 @@ def test_prompt_tokens_cut_prompts_on_the_left_and_cap_at_the_context():
     tasks = load_tasks(os.path.join(FOLDER, "tasks"))
     plain = evaluate_tasks(model, tasks)
     assert evaluate_tasks(model, tasks, model.cfg.block_size) == plain
+    with_errors = evaluate_tasks(model, tasks, paired=True)
+    assert {name: {k: v for k, v in r.items() if k != "standard_error"} for name, r in with_errors.items()} == plain
+    assert all(0 <= r["standard_error"] < 0.5 for r in with_errors.values())
     assert evaluate_tasks(model, tasks, 10 * model.cfg.block_size) == plain
     short = evaluate_tasks(model, tasks, 8)
     assert any(short[name]["accuracy"] != plain[name]["accuracy"] for name in plain)
@@ -62,6 +65,14 @@ def test_prompt_tokens_cut_prompts_on_the_left_and_cap_at_the_context():
     assert evaluate_tasks(model, cut) == short
 
 
-def test_standard_error_is_the_binomial_one():
-    assert standard_error(0.9, 100) == pytest.approx(0.03)
-    assert standard_error(1.0, 52) == 0.0
+def test_paired_standard_error_is_taken_over_pairs_not_prompts():
+    # 90 pairs right on both sides and 10 wrong on both: accuracy 0.9 over 100 pairs, error sqrt(0.9 * 0.1 / 99),
+    # larger than the binomial error over 200 prompts (0.0212) that treats the two sides as independent
+    both = [True, True] * 90 + [False, False] * 10
+    assert paired_standard_error(both) == pytest.approx((0.09 / 99) ** 0.5)
+    assert paired_standard_error(both) > (0.09 / 200) ** 0.5
+    # exactly one side of every pair right: the accuracy is 0.5 in every pair, so nothing varies between pairs
+    assert paired_standard_error([True, False] * 50) == 0.0
+    assert paired_standard_error([True, True] * 26) == 0.0
+    with pytest.raises(ValueError, match="whole pairs"):
+        paired_standard_error([True, False, True])
