@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from stages import read_records, read_train_args, stage_dirs, text_label, wall_seconds  # noqa: E402
-from task_curve import markdown_table, tokens_label  # noqa: E402
+from task_curve import markdown_table, measured_anywhere, optional_cell, tokens_label  # noqa: E402
 
 
 def focus_label(args: dict) -> str:
@@ -33,10 +33,10 @@ def focus_label(args: dict) -> str:
 
 
 def stage_rows(run_dir: str, threshold: float = 0.9) -> list[dict]:
-    """Per stage, oldest first: run, seed, lr, focus, training text, new and cumulative tokens, wall seconds, first and
-    last validation loss, the last val_extra loss (None where the stage did not measure it), rise (first minus the
-    previous stage's last; None for the first stage), and the task counts at
-    the end and at the best evaluation (None where the stage logged no task accuracy)."""
+    """Per stage, oldest first: run, seed, lr, focus, training text, new and cumulative tokens, wall seconds, first
+    and last validation loss, the last val_extra loss (None where the stage did not measure it), rise (first minus
+    the previous stage's last; None for the first stage), and the task counts at the end and at the best evaluation
+    (None where the stage logged no task accuracy)."""
     rows, previous_last = [], None
     for d in stage_dirs(run_dir):
         args, recs = read_train_args(d), read_records(d)
@@ -66,7 +66,7 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     num = lambda v, f: "" if v is None else format(v, f)  # noqa: E731
     # The extended text's own validation split, shown once some stage measured it (stage 26 on): base val flattens
     # on that text while val_extra goes on falling, so the base column alone under-reports what a stage learned.
-    extra = any(r.get("last_val_extra") is not None for r in rows)
+    extra = measured_anywhere(rows, "last_val_extra")
     head = ["stage", "seed", "peak lr", "focus", "text", "new tokens", "tokens (all stages)", "wall s", "first val",
             "last val", *(["last val_extra"] if extra else []), "rise", f"tasks >= {threshold:g} at end / best",
             "mean accuracy at end"]
@@ -76,7 +76,7 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
         cells = [r["run"], str(r["seed"]), num(r["lr"], "g"), r["focus"], r["text"] or "",
                  tokens_label(r["new_tokens"]),
                  tokens_label(r["tokens"]), num(r["wall_s"], ",.0f"), num(r["first_val"], ".3f"),
-                 num(r["last_val"], ".3f"), *([num(r.get("last_val_extra"), ".3f")] if extra else []),
+                 num(r["last_val"], ".3f"), *optional_cell(extra, r.get("last_val_extra")),
                  num(r["rise"], "+.3f"), tasks, num(r["mean_accuracy"], ".3f")]
         table.append(cells)
     return markdown_table(head, table)

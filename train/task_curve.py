@@ -25,8 +25,9 @@ from stages import read_records, read_train_args, stage_dirs  # noqa: E402
 
 def training_curve(run_dir: str) -> list[dict]:
     """One row per evaluation that logged task accuracy: {run, tokens (cumulative), l0_frac, embed_frac, val_loss,
-    val_extra_loss (None where the stage trained without the extended text's val_extra split), task_accuracy}. l0_frac is the fraction of weights kept at that step: the trainer anneals it down to its target,
-    and the loss rises while it does."""
+    val_extra_loss, task_accuracy}. val_extra_loss is None where the stage did not measure the extended text's own
+    validation split. l0_frac is the fraction of weights kept at that step: the trainer anneals it down to its
+    target, and the loss rises while it does."""
     rows = []
     for d in stage_dirs(run_dir):
         args = read_train_args(d)
@@ -57,6 +58,20 @@ def markdown_table(head: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
 
 
+def measured_anywhere(rows: list[dict], key: str) -> bool:
+    """Whether any row has a value for `key`. An optional column is printed only then, so that tables of runs that
+    never measured it print exactly as before the column existed."""
+    return any(r.get(key) is not None for r in rows)
+
+
+def optional_cell(shown: bool, value: float | None, fmt: str = ".3f") -> list[str]:
+    """The cells an optional column adds to one row: none where the column is not shown, a blank one where this row
+    lacks the value."""
+    if not shown:
+        return []
+    return ["" if value is None else format(value, fmt)]
+
+
 def curve_or_exit(run_dir: str) -> list[dict]:
     rows = training_curve(run_dir)
     if not rows:
@@ -68,7 +83,7 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
     tasks = sorted({t for r in rows for t in r["task_accuracy"]})
     # val_extra is shown only where some stage measured it: the added text's loss goes on falling after the base
     # validation loss has flattened, so a curve over extended-text stages needs both.
-    extra = any(r.get("val_extra_loss") is not None for r in rows)
+    extra = measured_anywhere(rows, "val_extra_loss")
     head = ["tokens", "stage", "weights kept", "val loss", *(["val_extra loss"] if extra else []),
             f"tasks >= {threshold:g}", *tasks]
     table = []
@@ -78,8 +93,8 @@ def markdown(rows: list[dict], threshold: float = 0.9) -> str:
         kept = f"1/{1 / r['l0_frac']:.0f}" if r.get("l0_frac") else ""
         if kept and r.get("embed_frac"):
             kept += f", embeddings 1/{1 / r['embed_frac']:.0f}"
-        extra_cell = [] if not extra else ["" if r.get("val_extra_loss") is None else f"{r['val_extra_loss']:.3f}"]
-        cells = [tokens_label(r["tokens"]), r["run"], kept, f"{r['val_loss']:.3f}", *extra_cell, str(done),
+        cells = [tokens_label(r["tokens"]), r["run"], kept, f"{r['val_loss']:.3f}",
+                 *optional_cell(extra, r.get("val_extra_loss")), str(done),
                  *(f"{acc[t]:.2f}" if t in acc else "" for t in tasks)]
         table.append(cells)
     return markdown_table(head, table)
