@@ -39,6 +39,7 @@
  *
  * TF.js is imported only after a Node resolve hook is installed (scripts/lib/tfjsNodeHook.ts).
  */
+import { explainBackendFailure } from './lib/backendFailure';
 import { installTfjsNodeHook } from './lib/tfjsNodeHook';
 
 installTfjsNodeHook();
@@ -46,6 +47,6 @@ const { main } = await import('./lib/pruneCli');
 try {
   await main(process.argv.slice(2));
 } catch (e) {
-  process.stderr.write(`\nprune: ${(e as Error).message}\n`);
+  process.stderr.write(`\nprune: ${explainBackendFailure((e as Error).message)}\n`);
   process.exitCode = 1;
 }
